@@ -1,0 +1,40 @@
+# The two commands a new user runs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SAMPLE := datasets/sample
+
+.PHONY: run test lint bench clean
+
+# The virtual environment, with the package installed (editable) and, for tests, the dev extra.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: create .venv, install, and run the main job on the bundled sample data
+run: $(VENV)/.installed
+	$(BIN)/quotaplan data check $(SAMPLE)/history.csv $(SAMPLE)/roster.csv
+
+## test: create .venv if needed, install the dev extra, run the whole test suite
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+## lint: ruff over the whole tree
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## bench: the speed benchmarks (slow; not part of the test suite)
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.bench_synthetic
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

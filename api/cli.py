@@ -1,0 +1,181 @@
+"""The ``quotaplan`` command: thin adapters from files and flags to the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from datasets import DataValidationError, load_company, make_company, summarise
+from datasets.history import validate_history
+from datasets.roster import validate_roster
+from datasets.schema import HISTORY, ROSTER, describe, table_kind
+from datasets.tables import read_table
+
+EXAMPLE = """
+\b
+Worked example (the bundled sample):
+  quotaplan data check datasets/sample/history.csv datasets/sample/roster.csv
+  quotaplan data generate --reps 500 --years 5 --seed 7 --out mycompany/
+  quotaplan data convert adventureworks_oltp --out aw/
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EXAMPLE)
+@click.version_option(package_name="quotaplan")
+def main() -> None:
+    """quotaplan: ambitious but realistic sales quotas.
+
+    Forecast what each rep can sell, split the company number into quarterly quotas that add
+    up without overloading anyone, and explain every number.
+    """
+
+
+@main.group()
+def data() -> None:
+    """Check, generate and convert input data (history and roster tables)."""
+
+
+def _fail(exc: DataValidationError) -> None:
+    click.echo(f"quotaplan: {exc}", err=True)
+    sys.exit(1)
+
+
+@data.command("check", epilog="\b\nExample:\n  quotaplan data check history.csv roster.csv")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fiscal-year-start", type=click.IntRange(1, 12), default=1, show_default=True, help="Month in which the fiscal year (and Q1) starts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> None:
+    """Validate a history and/or roster file (CSV or Parquet) and summarise it.
+
+    Which file is which is read from its columns. Exits 1 and lists every problem, with the
+    rows at fault and the fix, when the data cannot be used.
+    """
+    try:
+        kinds: dict[str, Path] = {}
+        for path in files:
+            table = read_table(path, path.name)
+            kind = table_kind(table.frame.columns)
+            if kind is None:
+                raise click.UsageError(
+                    f"cannot tell whether {path} is a history (rep_id, period, revenue) or a roster (rep_id, team, ...): check its header row"
+                )
+            if kind in kinds:
+                raise click.UsageError(f"two {kind} files given ({kinds[kind]} and {path}); give one of each")
+            kinds[kind] = path
+        if set(kinds) == {"history", "roster"}:
+            company = load_company(kinds["history"], kinds["roster"], fiscal_year_start=fiscal_year_start)
+            summary = summarise(company)
+        else:
+            (kind, path), = kinds.items()
+            table = read_table(path, path.name)
+            frame, notes = validate_history(table, fiscal_year_start=fiscal_year_start) if kind == "history" else validate_roster(table)
+            summary = _history_only(frame, notes) if kind == "history" else _roster_only(frame, notes)
+    except DataValidationError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        click.echo(format_summary(summary, files))
+
+
+def _history_only(history: pd.DataFrame, notes: list[str]) -> dict:
+    return {
+        "reps_in_history": int(history["rep_id"].nunique()),
+        "first_period": history["period"].min(),
+        "last_period": history["period"].max(),
+        "n_periods": int(history["period"].nunique()),
+        "rows": len(history),
+        "total_revenue": float(history["revenue"].sum()),
+        "notes": notes,
+    }
+
+
+def _roster_only(roster: pd.DataFrame, notes: list[str]) -> dict:
+    return {
+        "reps_on_roster": int(roster["active"].sum()),
+        "inactive_on_roster": int((~roster["active"]).sum()),
+        "teams": [{"team": t, "active_reps": int(n)} for t, n in roster[roster["active"]].groupby("team").size().items()],
+        "notes": notes,
+    }
+
+
+def _money(x: float) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= size:
+            return f"{x / size:,.2f}{unit}"
+    return f"{x:,.0f}"
+
+
+def format_summary(s: dict, files) -> str:
+    """The summary as a planner reads it."""
+    lines = [f"Checked {', '.join(str(f) for f in files)}: OK", ""]
+    if "reps_in_history" in s:
+        lines.append(f"History   {s['rows']:,} rows, {s['reps_in_history']:,} reps, {s['first_period']}..{s['last_period']} ({s['n_periods']} quarters), revenue {_money(s['total_revenue'])}")
+    if "reps_on_roster" in s:
+        extra = f", {s['new_hires']} new hire(s), {s['leavers']} leaver(s)" if "new_hires" in s else ""
+        lines.append(f"Roster    {s['reps_on_roster']:,} active reps ({s['inactive_on_roster']} inactive){extra}")
+    if s.get("revenue_by_year"):
+        t = pd.DataFrame(s["revenue_by_year"])
+        t["revenue"] = t["revenue"].map(_money)
+        lines += ["", "Revenue by year", t.to_string(index=False)]
+    if s.get("teams"):
+        t = pd.DataFrame(s["teams"])
+        for c in [c for c in t.columns if c.startswith("revenue")]:
+            t[c] = t[c].map(_money)
+        lines += ["", "Teams", t.to_string(index=False)]
+    if s.get("notes"):
+        lines += ["", "Notes", *(f"  - {n}" for n in s["notes"])]
+    return "\n".join(lines)
+
+
+@data.command("generate")
+@click.option("--reps", type=click.IntRange(min=1), default=200, show_default=True, help="Headcount at the start of the history.")
+@click.option("--years", type=click.IntRange(min=1), default=5, show_default=True, help="Years of quarterly history.")
+@click.option("--start-year", type=int, default=2021, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same company.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory for history, roster and truth tables.")
+def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: Path) -> None:
+    """Write a synthetic company (history, roster, and the true expected revenue)."""
+    synth = make_company(reps, years, start_year=start_year, random_state=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in (("history", synth.company.history), ("roster", synth.company.roster), ("truth", synth.truth)):
+        path = out / f"{name}.{fmt}"
+        frame.to_parquet(path, index=False) if fmt == "parquet" else frame.to_csv(path, index=False)
+        click.echo(f"wrote {path} ({len(frame):,} rows)")
+
+
+@data.command("schema")
+def schema() -> None:
+    """Show the columns quotaplan reads in history and roster files."""
+    click.echo("History (one row per rep and quarter or month)\n" + describe(HISTORY))
+    click.echo("\nRoster (one row per rep)\n" + describe(ROSTER))
+
+
+@data.command("convert")
+@click.argument("dataset", type=click.Choice(["adventureworks_oltp", "adventureworks_dw", "adventureworks_dw_pl300"]))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="The shared data directory (default: $QUOTAPLAN_SHARED_DATA or ../shared/data).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def convert(dataset: str, data_dir: Path | None, out: Path) -> None:
+    """Turn a public dataset into quotaplan's tables (history, roster, and the real quotas)."""
+    from datasets.adventureworks import LOADERS
+
+    try:
+        real = LOADERS[dataset](data_dir)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {"roster": real.roster, "quotas": real.quotas}
+    if real.history is not None:
+        tables["history"] = real.history
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+        click.echo(f"wrote {out / name}.csv ({len(frame):,} rows)")
+    for note in real.notes:
+        click.echo(f"  - {note}")
+    if real.fiscal_year_start != 1:
+        click.echo(f"  - check it with: quotaplan data check --fiscal-year-start {real.fiscal_year_start} {out}/history.csv {out}/roster.csv")

@@ -1,0 +1,67 @@
+"""The one error type for bad input data, and the problems it carries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: How many offending rows a message names before it says "and N more".
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one table.
+
+    Attributes
+    ----------
+    table : the table at fault (``"history"``, ``"roster"``, or a file name).
+    columns : the columns at fault (empty for a problem with the whole table).
+    what : what is wrong, in the planner's words.
+    fix : what to do about it.
+    rows : where it is, as the user will find it (CSV line numbers or DataFrame index labels).
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    what: str
+    fix: str
+    rows: tuple[str, ...] = field(default=())
+    n_rows: int = 0
+
+    def __str__(self) -> str:
+        where = ""
+        if self.columns:
+            cols = ", ".join(f"'{c}'" for c in self.columns)
+            where = f" column{'s' if len(self.columns) > 1 else ''} {cols}"
+        at = ""
+        if self.rows:
+            more = self.n_rows - len(self.rows)
+            at = " at " + ", ".join(self.rows) + (f" and {more:,} more" if more > 0 else "")
+        return f"{self.table}{where}: {self.what}{at}. {self.fix}"
+
+
+class DataValidationError(ValueError):
+    """Input data that quotaplan cannot use, with every problem found and how to fix it."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        if not problems:
+            raise ValueError("DataValidationError needs at least one problem")
+        self.problems = tuple(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n > 1 else ''} in the input data:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+    def to_dict(self) -> list[dict]:
+        """The problems as plain data (for JSON error bodies)."""
+        return [
+            {
+                "table": p.table,
+                "columns": list(p.columns),
+                "what": p.what,
+                "fix": p.fix,
+                "rows": list(p.rows),
+                "n_rows": p.n_rows,
+            }
+            for p in self.problems
+        ]

@@ -1,0 +1,91 @@
+"""The canonical tables quotaplan reads, column by column.
+
+Every loader turns its input into these tables; every later stage reads only these.
+Headers are matched after normalising case and spaces (``"Rep ID"`` reads as ``rep_id``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    description: str
+    #: Other names people give this column; used to suggest a rename, never applied silently.
+    aliases: tuple[str, ...] = ()
+
+
+HISTORY = (
+    Column(
+        "rep_id",
+        True,
+        "Sales rep identifier (text; matches the roster).",
+        ("rep", "rep_name", "salesperson", "sales_person", "salesperson_id", "employee_id", "employee", "owner"),
+    ),
+    Column(
+        "period",
+        True,
+        "Quarter (2024Q3) or month (2024-07); monthly rows are summed into quarters.",
+        ("quarter", "month", "date", "order_date", "close_date", "booking_date"),
+    ),
+    Column(
+        "revenue",
+        True,
+        "Amount booked by the rep in the period (>= 0).",
+        ("amount", "sales", "bookings", "booked", "revenue_usd", "sales_amount", "acv"),
+    ),
+)
+
+ROSTER = (
+    Column("rep_id", True, "Sales rep identifier, unique and not blank.", HISTORY[0].aliases),
+    Column("team", False, "Team the rep belongs to (blank: 'unassigned').", ("team_name", "squad")),
+    Column("region", False, "Region above the team (blank: 'unassigned').", ("territory", "geo", "area")),
+    Column(
+        "hire_date",
+        False,
+        "Date the rep started (ISO, 2024-03-01); drives ramp-up. Blank: fully ramped.",
+        ("start_date", "hired", "hiredate", "date_hired"),
+    ),
+    Column(
+        "fte",
+        False,
+        "Capacity 0..1 (0.5 = half time, 0 = on leave). Blank: 1. Add fte_2026Q1 ... for per-quarter capacity.",
+        ("capacity", "fte_pct"),
+    ),
+    Column(
+        "last_year_quota",
+        False,
+        "Last year's annual quota (>= 0), for anti-ratchet and growth guardrails.",
+        ("prior_quota", "quota_last_year", "ly_quota", "previous_quota"),
+    ),
+    Column("ote", False, "On-target earnings (> 0), for the quota-to-OTE check.", ("on_target_earnings", "target_earnings")),
+    Column("manager_id", False, "The rep's manager (for the hierarchy).", ("manager", "reports_to", "parent_id")),
+    Column("active", False, "Whether the rep is on the team (true/false). Blank: true.", ("is_active", "employed")),
+)
+
+#: Per-quarter capacity columns in the roster: ``fte_2026Q1`` and so on.
+FTE_QUARTER_PREFIX = "fte_"
+
+UNASSIGNED = "unassigned"
+
+
+def describe(columns: tuple[Column, ...]) -> str:
+    """A Markdown table of a schema (used by the README and ``quotaplan data schema``)."""
+    rows = ["| column | required | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{c.name}` | {'yes' if c.required else 'no'} | {c.description} |" for c in columns]
+    return "\n".join(rows)
+
+
+def table_kind(columns) -> str | None:
+    """``"history"`` or ``"roster"`` from a table's (normalised) headers, or None if unclear."""
+    cols = set(columns)
+    history_marks = {"revenue", "period", *HISTORY[1].aliases, *HISTORY[2].aliases}
+    roster_marks = {c.name for c in ROSTER[1:]} | {a for c in ROSTER[1:] for a in c.aliases}
+    is_history = bool(cols & history_marks)
+    is_roster = bool(cols & roster_marks) or cols == {"rep_id"}
+    if is_history == is_roster:
+        return None
+    return "history" if is_history else "roster"

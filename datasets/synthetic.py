@@ -1,0 +1,237 @@
+"""A synthetic sales company with known truth, for tests, benchmarks and scale runs.
+
+Every rep has a heavy-tailed base level, a growth trend, their region's seasonality, a ramp-up
+after hire, spells of leave or part time, and noise that grows with their level; reps are hired
+and leave through the years. The expected revenue behind every booked figure is kept, so a
+forecaster can be scored against the truth rather than against noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .company import Company, company_notes
+from .roster import COLUMNS as ROSTER_COLUMNS
+
+#: Share of a quarter's bookings that close in its first, second and third month (hockey stick).
+WITHIN_QUARTER = np.array([0.15, 0.25, 0.60])
+
+REGIONS = ("AMER", "EMEA", "APAC", "LATAM", "ANZ", "NORDICS", "DACH", "JAPAN")
+
+
+@dataclass(frozen=True)
+class SyntheticCompany:
+    """What :func:`make_company` returns.
+
+    Attributes
+    ----------
+    company : the validated history and roster, as a planner would supply them.
+    truth : per rep and quarter of the history: ``expected_revenue`` (the mean of the
+        distribution the booked revenue was drawn from, excluding bluebird deals), ``capacity``
+        (employment x ramp x fte, 0..1) and ``bluebird`` (whether a windfall deal was added).
+    reps : per rep: the true ``level`` (quarterly revenue at full capacity at the start),
+        ``growth`` (annual), ``team``, ``region``, ``hire_month`` and ``leave_month`` (months
+        since the start of the history; ``leave_month`` past the end means still employed).
+    """
+
+    company: Company
+    truth: pd.DataFrame
+    reps: pd.DataFrame
+
+
+def make_company(
+    n_reps: int = 200,
+    n_years: int = 5,
+    *,
+    start_year: int = 2021,
+    n_regions: int = 4,
+    teams_per_region: int = 3,
+    level: float = 300_000.0,
+    level_spread: float = 0.6,
+    growth: float = 0.06,
+    headcount_growth: float = 0.05,
+    attrition: float = 0.15,
+    ramp_months: float = 5.0,
+    seasonality: tuple[float, float, float, float] = (0.85, 0.95, 0.95, 1.25),
+    noise: float = 0.3,
+    leave_rate: float = 0.04,
+    part_time_share: float = 0.05,
+    bluebird_rate: float = 0.01,
+    planned_hires: float = 0.05,
+    quota_uplift: float = 0.10,
+    random_state: int | np.random.Generator | None = None,
+) -> SyntheticCompany:
+    """Generate a synthetic company.
+
+    Parameters
+    ----------
+    n_reps : headcount at the start of the history.
+    n_years : calendar years of quarterly history.
+    start_year : first year of the history.
+    n_regions, teams_per_region : the hierarchy.
+    level : median quarterly revenue of a fully ramped rep; ``level_spread`` is the sigma of the
+        log-normal spread of levels across reps (heavy right tail).
+    growth : mean annual growth of a rep's level (each rep draws their own).
+    headcount_growth, attrition : annual net headcount growth and share of reps who leave.
+    ramp_months : months for a new hire to reach full productivity (0, 25, 50, 75, 100% ...).
+    seasonality : relative size of Q1..Q4 (normalised to mean 1); regions vary around it.
+    noise : coefficient of variation of a quarter's revenue for a median rep; absolute noise
+        grows with level (as level ** 0.85).
+    leave_rate : chance per rep and year of a leave of 2-6 months.
+    part_time_share : share of reps working part time (fte 0.5-0.8).
+    bluebird_rate : chance per rep and quarter of a windfall deal of 3-6x a normal quarter.
+    planned_hires : share of the final headcount hired in the first half of the next year (on the
+        roster, no history yet).
+    quota_uplift : last year's quotas were set as the year before's actuals plus this share
+        (the "last year plus X%" practice), and appear as ``last_year_quota`` on the roster.
+    random_state : seed or Generator; the same seed gives the same company.
+    """
+    if n_reps < 1 or n_years < 1:
+        raise ValueError(f"n_reps and n_years must be >= 1, got n_reps={n_reps}, n_years={n_years}")
+    if not 0 <= attrition < 1:
+        raise ValueError(f"attrition must be in [0, 1), got {attrition}")
+    if n_regions < 1 or n_regions > len(REGIONS) or teams_per_region < 1:
+        raise ValueError(f"n_regions must be 1..{len(REGIONS)} and teams_per_region >= 1")
+    rng = np.random.default_rng(random_state)
+    T = 12 * n_years  # months of history
+    horizon = T + 12  # plus the plan year, for leave and planned hires known in advance
+
+    # --- who works when (months since the start of the history) -------------------------------
+    tenure_at_start = np.ceil(rng.exponential(36.0, n_reps)).astype(np.int64)
+    hires = [-tenure_at_start]
+    for y in range(n_years):
+        k = rng.poisson(n_reps * (1 + headcount_growth) ** y * (attrition + headcount_growth))
+        hires.append(rng.integers(12 * y, 12 * y + 12, k))
+    n_hist = sum(len(h) for h in hires)
+    final_heads = max(1, round(n_reps * (1 + headcount_growth) ** n_years))
+    hires.append(rng.integers(T, T + 6, rng.binomial(final_heads, planned_hires)))
+    hire = np.concatenate(hires)
+    n = len(hire)
+    monthly_exit = -np.log1p(-attrition) / 12 if attrition > 0 else 0.0
+    stay = rng.exponential(1 / monthly_exit, n) if monthly_exit > 0 else np.full(n, np.inf)
+    leave = np.maximum(hire, 0) + np.ceil(stay)
+    leave[n_hist:] = np.inf  # planned hires have not left
+
+    # --- who they are ------------------------------------------------------------------------
+    n_teams = n_regions * teams_per_region
+    team_weights = rng.dirichlet(np.full(n_teams, 20.0))
+    # Systematic sampling: team sizes follow the weights closely even for a small company.
+    team = rng.permutation(np.searchsorted(np.cumsum(team_weights), (np.arange(n) + rng.random()) / n).clip(max=n_teams - 1))
+    region = team // teams_per_region
+    team_effect = np.exp(rng.normal(0, 0.2, n_teams))
+    rep_level = level * team_effect[team] * np.exp(rng.normal(0, level_spread, n))
+    rep_growth = rng.normal(growth, 0.04, n)
+    rep_ramp = np.maximum(1.0, ramp_months * np.exp(rng.normal(0, 0.2, n)))
+    season = np.asarray(seasonality, float)
+    season = season / season.mean()
+    region_season = season * np.exp(rng.normal(0, 0.05, (n_regions, 4)))
+    region_season /= region_season.mean(axis=1, keepdims=True)
+
+    # --- capacity by month: employed x ramp x fte ---------------------------------------------
+    m = np.arange(horizon)
+    months_in = m[None, :] - hire[:, None]
+    employed = (months_in >= 0) & (m[None, :] < leave[:, None])
+    ramp = np.clip(months_in / (rep_ramp[:, None] - 1.0 + 1e-9), 0.0, 1.0)
+    fte = np.ones((n, horizon))
+    part = rng.random(n) < part_time_share
+    fte[part] = rng.uniform(0.5, 0.8, part.sum())[:, None]
+    n_leave = rng.binomial(n * (horizon // 12), leave_rate)
+    who = rng.integers(0, n, n_leave)
+    start = rng.integers(0, horizon, n_leave)
+    stop = np.minimum(start + rng.integers(2, 7, n_leave), horizon)
+    on_leave = np.zeros((n, horizon + 1), np.int32)
+    np.add.at(on_leave, (who, start), 1)
+    np.add.at(on_leave, (who, stop), -1)
+    fte[np.cumsum(on_leave, axis=1)[:, :horizon] > 0] = 0.0
+    capacity = employed * ramp * fte
+
+    # --- expected revenue by month, summed to quarters ----------------------------------------
+    quarter_of = (m // 3) % 4
+    trend = (1 + rep_growth[:, None]) ** (m[None, :] / 12)
+    shape = region_season[region][:, quarter_of] * WITHIN_QUARTER[m % 3][None, :]
+    expected_m = rep_level[:, None] * trend * shape * capacity
+    Q = T // 3
+    expected = expected_m[:, :T].reshape(n, Q, 3).sum(axis=2)
+    cap_q = capacity[:, :T].reshape(n, Q, 3).mean(axis=2)
+    on_books = employed[:, :T].reshape(n, Q, 3).any(axis=2)
+
+    # --- booked revenue: gamma noise growing with level, plus rare bluebirds --------------------
+    r_idx, q_idx = np.nonzero(on_books)
+    mu = expected[r_idx, q_idx]
+    sd = noise * np.power(np.maximum(mu, 1e-9), 0.85) * level**0.15
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(mu > 0, (mu / sd) ** 2, 1.0)
+        revenue = np.where(mu > 0, rng.gamma(k, np.where(mu > 0, mu / k, 1.0)), 0.0)
+    bluebird = (rng.random(len(mu)) < bluebird_rate) & (cap_q[r_idx, q_idx] > 0.5)
+    revenue = revenue + bluebird * mu * rng.uniform(3.0, 6.0, len(mu))
+    revenue = np.round(revenue, 2)
+
+    # --- tables ------------------------------------------------------------------------------
+    width = max(5, len(str(n)))
+    ids = np.char.add("R", np.char.zfill(np.arange(1, n + 1).astype(str), width))
+    labels = np.array([f"{start_year + q // 4}Q{q % 4 + 1}" for q in range(Q)])
+    # Text columns by taking from a small array of labels: far faster than converting millions.
+    rep_col = pd.array(ids, dtype="str").take(r_idx)
+    period_col = pd.array(labels, dtype="str").take(q_idx)
+    history = pd.DataFrame({"rep_id": rep_col, "period": period_col, "revenue": revenue})
+    truth = pd.DataFrame(
+        {
+            "rep_id": rep_col,
+            "period": period_col,
+            "expected_revenue": mu,
+            "capacity": cap_q[r_idx, q_idx],
+            "bluebird": bluebird,
+        }
+    )
+    teams = np.array([f"{REGIONS[t // teams_per_region]}-{t % teams_per_region + 1}" for t in range(n_teams)])
+    hire_date = pd.to_datetime(
+        pd.DataFrame({"year": start_year + np.floor_divide(hire, 12), "month": np.mod(hire, 12) + 1, "day": 1})
+    ) + pd.to_timedelta(rng.integers(0, 28, n), "D")
+
+    on_roster = leave > T - 1  # still employed at the end of the history, or a planned hire
+    prior_year = q_idx // 4 == n_years - 2
+    full_year = (hire <= 12 * (n_years - 2)) & (leave > T - 1)  # employed through both years
+    prior_actual = np.bincount(r_idx[prior_year], revenue[prior_year], n)
+    last_year_quota = np.where(full_year & (prior_actual > 0), np.round(prior_actual * (1 + quota_uplift), -3), np.nan)
+    annual_level = 4 * rep_level * (1 + rep_growth) ** n_years
+    ote = np.round(annual_level / (5.0 * np.exp(rng.normal(0, 0.12, n))), -3).clip(min=1000)
+    roster = pd.DataFrame(
+        {
+            "rep_id": ids,
+            "team": teams[team],
+            "region": np.array(REGIONS)[region],
+            "hire_date": hire_date.dt.normalize().astype("datetime64[ns]"),
+            "fte": fte[:, T - 1] if T > 0 else 1.0,
+            "last_year_quota": last_year_quota,
+            "ote": ote,
+            "manager_id": np.char.add("M-", teams[team]),
+            "active": True,
+        }
+    )
+    roster.loc[n_hist:, "fte"] = 1.0
+    plan_year = start_year + n_years
+    for qi in range(4):
+        f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1)
+        col = np.where(np.isclose(f, roster["fte"].to_numpy()), np.nan, f)
+        if np.isfinite(col[on_roster]).any():
+            roster[f"fte_{plan_year}Q{qi + 1}"] = col
+    roster = roster[on_roster].sort_values("rep_id").reset_index(drop=True)
+    roster = roster[ROSTER_COLUMNS + sorted(c for c in roster.columns if c not in ROSTER_COLUMNS)]
+
+    reps = pd.DataFrame(
+        {
+            "rep_id": ids,
+            "level": rep_level,
+            "growth": rep_growth,
+            "team": teams[team],
+            "region": np.array(REGIONS)[region],
+            "hire_month": hire,
+            "leave_month": leave,
+        }
+    )
+    company = Company(history, roster)
+    company = Company(history, roster, tuple(company_notes(company)))
+    return SyntheticCompany(company, truth, reps)

@@ -1,0 +1,163 @@
+"""Reading tables from CSV, Parquet or DataFrames, and the checks every table shares."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import MAX_ROWS_SHOWN, DataValidationError, Problem
+from .schema import Column
+
+PathOrFrame = str | os.PathLike | pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Table:
+    """A raw table with headers normalised, and how to point at its rows in messages."""
+
+    name: str
+    frame: pd.DataFrame
+    from_file: bool
+
+    def rows(self, mask: np.ndarray | pd.Series) -> tuple[tuple[str, ...], int]:
+        """Where the rows selected by ``mask`` are, as the user will find them."""
+        pos = np.flatnonzero(np.asarray(mask, dtype=bool))
+        shown = pos[:MAX_ROWS_SHOWN]
+        if self.from_file:
+            # Spreadsheet and editor line numbers: the header is line 1.
+            refs = tuple(f"line {p + 2}" for p in shown)
+        else:
+            refs = tuple(f"index {self.frame.index[p]!r}" for p in shown)
+        return refs, len(pos)
+
+    def problem(self, columns, what: str, fix: str, mask=None) -> Problem:
+        rows, n = self.rows(mask) if mask is not None else ((), 0)
+        return Problem(self.name, tuple(columns), what, fix, rows, n)
+
+
+def normalise_header(name: object) -> str:
+    """``" Rep ID "`` -> ``"rep_id"``: lower case, runs of spaces, dashes and dots to ``_``."""
+    return re.sub(r"[\s\-.]+", "_", str(name).strip().lower()).strip("_")
+
+
+def read_table(source: PathOrFrame, name: str) -> Table:
+    """Read a CSV or Parquet file, or take a DataFrame, with headers normalised.
+
+    Text columns are read as text (rep ids such as ``007`` keep their zeros).
+    """
+    if isinstance(source, pd.DataFrame):
+        frame, label, from_file = source.copy(), f"{name} (DataFrame)", False
+    else:
+        path = Path(source)
+        label, from_file = path.name, True
+        if not path.exists():
+            raise DataValidationError(
+                [Problem(label, (), f"file not found: {path}", "Check the path and the file name.")]
+            )
+        suffix = path.suffix.lower()
+        try:
+            if suffix in (".parquet", ".pq"):
+                frame = pd.read_parquet(path)
+            elif suffix in (".csv", ".txt", ".tsv"):
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=None, engine="python")
+            else:
+                raise DataValidationError(
+                    [Problem(label, (), f"unsupported file type '{suffix}'", "Save the table as .csv or .parquet.")]
+                )
+        except DataValidationError:
+            raise
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
+            raise DataValidationError(
+                [Problem(label, (), f"cannot be read ({exc.__class__.__name__}: {exc})", "Save it as UTF-8 CSV with a header row, or as Parquet.")]
+            ) from exc
+    frame.columns = [normalise_header(c) for c in frame.columns]
+    return Table(label, frame.reset_index(drop=True) if from_file else frame, from_file)
+
+
+def check_columns(table: Table, schema: tuple[Column, ...], extra_ok=lambda c: False) -> tuple[list[Problem], list[str]]:
+    """Problems for missing, misspelled and repeated columns; and the unknown columns to ignore."""
+    problems: list[Problem] = []
+    cols = list(table.frame.columns)
+    known = {c.name for c in schema}
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        problems.append(table.problem(dupes, "appears more than once", "Keep one column of each name."))
+    unknown = [c for c in dict.fromkeys(cols) if c not in known and not extra_ok(c)]
+    claimed: set[str] = set()
+    for col in schema:
+        if col.name in cols:
+            continue
+        guess = [c for c in unknown if c in col.aliases]
+        guess = guess or difflib.get_close_matches(col.name, unknown, n=1, cutoff=0.75)
+        if guess:
+            claimed.add(guess[0])
+            problems.append(
+                table.problem(
+                    [guess[0]],
+                    f"looks like a misspelled or renamed '{col.name}' ({col.description})",
+                    f"Rename the column '{guess[0]}' to '{col.name}'.",
+                )
+            )
+        elif col.required:
+            found = ", ".join(f"'{c}'" for c in cols) or "none"
+            problems.append(
+                table.problem(
+                    [col.name],
+                    f"required column is missing ({col.description}); columns found: {found}",
+                    f"Add a '{col.name}' column.",
+                )
+            )
+    ignored = [c for c in unknown if c not in claimed]
+    return problems, ignored
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    """True where a cell is missing or only white space."""
+    blank = values.isna()
+    text = ~blank & values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+    if text.any():
+        blank |= text & values.where(text, "x").astype(str).str.strip().eq("")
+    return blank
+
+
+def clean_ids(values: pd.Series) -> pd.Series:
+    """Identifiers as stripped text; whole-number floats lose their ``.0`` (274.0 -> "274")."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        whole = values.notna() & np.isfinite(values) & (values == np.round(values))
+        out = values.astype(object)
+        out[whole] = values[whole].astype("int64").astype(str)
+        out[~whole & values.notna()] = values[~whole & values.notna()].astype(str)
+        values = out
+    blank = is_blank(values)
+    return values.astype(object).where(blank, values.astype(str).str.strip()).where(~blank, None)
+
+
+_MONEY_JUNK = re.compile(r"[\s,$€£¥_]|^(usd|eur|gbp)|(usd|eur|gbp)$", re.IGNORECASE)
+
+
+def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers from a column that may hold text such as ``"$1,200.50"``.
+
+    Returns the numbers (NaN where blank or unreadable) and a mask of cells that were not blank
+    but could not be read as a number.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(float), pd.Series(False, index=values.index)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.astype(float), pd.Series(False, index=values.index)
+    blank = is_blank(values)
+    text = values.where(blank, values.astype(str).str.replace(_MONEY_JUNK, "", regex=True))
+    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(float)
+    return numbers, numbers.isna() & ~blank
+
+
+def sample_values(values: pd.Series, mask, n: int = 3) -> str:
+    """A few offending values, quoted, for a message."""
+    shown = list(dict.fromkeys(values[np.asarray(mask, dtype=bool)].astype(str).tolist()))[:n]
+    return ", ".join(repr(v) for v in shown)
