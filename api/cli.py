@@ -24,7 +24,10 @@ Worked example (the bundled sample):
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EXAMPLE)
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXAMPLE,
+)
 @click.version_option(package_name="quotaplan")
 def main() -> None:
     """quotaplan: ambitious but realistic sales quotas.
@@ -46,7 +49,13 @@ def _fail(exc: DataValidationError) -> None:
 
 @data.command("check", epilog="\b\nExample:\n  quotaplan data check history.csv roster.csv")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--fiscal-year-start", type=click.IntRange(1, 12), default=1, show_default=True, help="Month in which the fiscal year (and Q1) starts.")
+@click.option(
+    "--fiscal-year-start",
+    type=click.IntRange(1, 12),
+    default=1,
+    show_default=True,
+    help="Month in which the fiscal year (and Q1) starts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> None:
     """Validate a history and/or roster file (CSV or Parquet) and summarise it.
@@ -64,16 +73,26 @@ def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> Non
                     f"cannot tell whether {path} is a history (rep_id, period, revenue) or a roster (rep_id, team, ...): check its header row"
                 )
             if kind in kinds:
-                raise click.UsageError(f"two {kind} files given ({kinds[kind]} and {path}); give one of each")
+                raise click.UsageError(
+                    f"two {kind} files given ({kinds[kind]} and {path}); give one of each"
+                )
             kinds[kind] = path
         if set(kinds) == {"history", "roster"}:
-            company = load_company(kinds["history"], kinds["roster"], fiscal_year_start=fiscal_year_start)
+            company = load_company(
+                kinds["history"], kinds["roster"], fiscal_year_start=fiscal_year_start
+            )
             summary = summarise(company)
         else:
-            (kind, path), = kinds.items()
+            ((kind, path),) = kinds.items()
             table = read_table(path, path.name)
-            frame, notes = validate_history(table, fiscal_year_start=fiscal_year_start) if kind == "history" else validate_roster(table)
-            summary = _history_only(frame, notes) if kind == "history" else _roster_only(frame, notes)
+            frame, notes = (
+                validate_history(table, fiscal_year_start=fiscal_year_start)
+                if kind == "history"
+                else validate_roster(table)
+            )
+            summary = (
+                _history_only(frame, notes) if kind == "history" else _roster_only(frame, notes)
+            )
     except DataValidationError as exc:
         _fail(exc)
     if as_json:
@@ -98,7 +117,10 @@ def _roster_only(roster: pd.DataFrame, notes: list[str]) -> dict:
     return {
         "reps_on_roster": int(roster["active"].sum()),
         "inactive_on_roster": int((~roster["active"]).sum()),
-        "teams": [{"team": t, "active_reps": int(n)} for t, n in roster[roster["active"]].groupby("team").size().items()],
+        "teams": [
+            {"team": t, "active_reps": int(n)}
+            for t, n in roster[roster["active"]].groupby("team").size().items()
+        ],
         "notes": notes,
     }
 
@@ -114,10 +136,16 @@ def format_summary(s: dict, files) -> str:
     """The summary as a planner reads it."""
     lines = [f"Checked {', '.join(str(f) for f in files)}: OK", ""]
     if "reps_in_history" in s:
-        lines.append(f"History   {s['rows']:,} rows, {s['reps_in_history']:,} reps, {s['first_period']}..{s['last_period']} ({s['n_periods']} quarters), revenue {_money(s['total_revenue'])}")
+        lines.append(
+            f"History   {s['rows']:,} rows, {s['reps_in_history']:,} reps, {s['first_period']}..{s['last_period']} ({s['n_periods']} quarters), revenue {_money(s['total_revenue'])}"
+        )
     if "reps_on_roster" in s:
-        extra = f", {s['new_hires']} new hire(s), {s['leavers']} leaver(s)" if "new_hires" in s else ""
-        lines.append(f"Roster    {s['reps_on_roster']:,} active reps ({s['inactive_on_roster']} inactive){extra}")
+        extra = (
+            f", {s['new_hires']} new hire(s), {s['leavers']} leaver(s)" if "new_hires" in s else ""
+        )
+        lines.append(
+            f"Roster    {s['reps_on_roster']:,} active reps ({s['inactive_on_roster']} inactive){extra}"
+        )
     if s.get("revenue_by_year"):
         t = pd.DataFrame(s["revenue_by_year"])
         t["revenue"] = t["revenue"].map(_money)
@@ -133,17 +161,42 @@ def format_summary(s: dict, files) -> str:
 
 
 @data.command("generate")
-@click.option("--reps", type=click.IntRange(min=1), default=200, show_default=True, help="Headcount at the start of the history.")
-@click.option("--years", type=click.IntRange(min=1), default=5, show_default=True, help="Years of quarterly history.")
+@click.option(
+    "--reps",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Headcount at the start of the history.",
+)
+@click.option(
+    "--years",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Years of quarterly history.",
+)
 @click.option("--start-year", type=int, default=2021, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same company.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory for history, roster and truth tables.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="The same seed gives the same company."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for history, roster and truth tables.",
+)
 def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: Path) -> None:
     """Write a synthetic company (history, roster, and the true expected revenue)."""
     synth = make_company(reps, years, start_year=start_year, random_state=seed)
     out.mkdir(parents=True, exist_ok=True)
-    for name, frame in (("history", synth.company.history), ("roster", synth.company.roster), ("truth", synth.truth)):
+    for name, frame in (
+        ("history", synth.company.history),
+        ("roster", synth.company.roster),
+        ("truth", synth.truth),
+    ):
         path = out / f"{name}.{fmt}"
         frame.to_parquet(path, index=False) if fmt == "parquet" else frame.to_csv(path, index=False)
         click.echo(f"wrote {path} ({len(frame):,} rows)")
@@ -157,8 +210,16 @@ def schema() -> None:
 
 
 @data.command("convert")
-@click.argument("dataset", type=click.Choice(["adventureworks_oltp", "adventureworks_dw", "adventureworks_dw_pl300"]))
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="The shared data directory (default: $QUOTAPLAN_SHARED_DATA or ../shared/data).")
+@click.argument(
+    "dataset",
+    type=click.Choice(["adventureworks_oltp", "adventureworks_dw", "adventureworks_dw_pl300"]),
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The shared data directory (default: $QUOTAPLAN_SHARED_DATA or ../shared/data).",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 def convert(dataset: str, data_dir: Path | None, out: Path) -> None:
     """Turn a public dataset into quotaplan's tables (history, roster, and the real quotas)."""
@@ -178,4 +239,10 @@ def convert(dataset: str, data_dir: Path | None, out: Path) -> None:
     for note in real.notes:
         click.echo(f"  - {note}")
     if real.fiscal_year_start != 1:
-        click.echo(f"  - check it with: quotaplan data check --fiscal-year-start {real.fiscal_year_start} {out}/history.csv {out}/roster.csv")
+        click.echo(
+            f"  - check it with: quotaplan data check --fiscal-year-start {real.fiscal_year_start} {out}/history.csv {out}/roster.csv"
+        )
+
+
+if __name__ == "__main__":
+    main()

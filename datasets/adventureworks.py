@@ -53,7 +53,14 @@ class RealDataset:
         """History and roster validated together (raises where the release has no sales)."""
         if self.history is None:
             raise DataValidationError(
-                [Problem(self.name, (), "this release holds no sales history", "Use adventureworks_oltp or adventureworks_dw_pl300 for sales.")]
+                [
+                    Problem(
+                        self.name,
+                        (),
+                        "this release holds no sales history",
+                        "Use adventureworks_oltp or adventureworks_dw_pl300 for sales.",
+                    )
+                ]
             )
         return load_company(self.history, self.roster, fiscal_year_start=self.fiscal_year_start)
 
@@ -72,7 +79,9 @@ def _need(folder: Path, *files: str) -> None:
         )
 
 
-def _quarterly(monthly: pd.DataFrame, fiscal_year_start: int, complete_months: pd.PeriodIndex) -> tuple[pd.DataFrame, list[str]]:
+def _quarterly(
+    monthly: pd.DataFrame, fiscal_year_start: int, complete_months: pd.PeriodIndex
+) -> tuple[pd.DataFrame, list[str]]:
     """Monthly history -> quarters, keeping only quarters whose three months all hold data."""
     freq = quarter_freq(fiscal_year_start)
     months = pd.PeriodIndex(monthly["period"], freq="M")
@@ -83,7 +92,11 @@ def _quarterly(monthly: pd.DataFrame, fiscal_year_start: int, complete_months: p
     dropped = sorted({str(q) for q in quarter[~keep]})
     out = monthly[keep].assign(period=quarter[keep].astype(str))
     out = out.groupby(["rep_id", "period"], as_index=False)["revenue"].sum()
-    notes = [f"dropped partial quarter(s) at the edges of the data: {', '.join(dropped)}"] if dropped else []
+    notes = (
+        [f"dropped partial quarter(s) at the edges of the data: {', '.join(dropped)}"]
+        if dropped
+        else []
+    )
     return out, notes
 
 
@@ -96,32 +109,77 @@ def load_adventureworks_oltp(data_dir: str | os.PathLike | None = None) -> RealD
     their title names, and are every rep's manager in that region.
     """
     folder = Path(data_dir or shared_data_dir()) / "adventureworks_oltp"
-    _need(folder, "SalesOrderHeader.csv", "SalesPerson.csv", "SalesPersonQuotaHistory.csv", "SalesTerritory.csv", "SalesTerritoryHistory.csv", "Employee.csv")
-    orders = pd.read_csv(folder / "SalesOrderHeader.csv", usecols=["OrderDate", "SalesPersonID", "SubTotal"])
+    _need(
+        folder,
+        "SalesOrderHeader.csv",
+        "SalesPerson.csv",
+        "SalesPersonQuotaHistory.csv",
+        "SalesTerritory.csv",
+        "SalesTerritoryHistory.csv",
+        "Employee.csv",
+    )
+    orders = pd.read_csv(
+        folder / "SalesOrderHeader.csv", usecols=["OrderDate", "SalesPersonID", "SubTotal"]
+    )
     monthly = bookings_to_history(orders, rep="SalesPersonID", date="OrderDate", amount="SubTotal")
-    all_months = pd.PeriodIndex(pd.to_datetime(orders["OrderDate"]).dt.to_period("M").unique(), freq="M")
+    all_months = pd.PeriodIndex(
+        pd.to_datetime(orders["OrderDate"]).dt.to_period("M").unique(), freq="M"
+    )
     history, notes = _quarterly(monthly, AW_FISCAL_YEAR_START, all_months)
 
     tsv = {"sep": "\t", "header": None}
-    person = pd.read_csv(folder / "SalesPerson.csv", **tsv, usecols=[0, 1], names=["rep_id", "territory_id"])
-    territory = pd.read_csv(folder / "SalesTerritory.csv", **tsv, usecols=[0, 1, 3], names=["territory_id", "team", "region"])
-    moves = pd.read_csv(folder / "SalesTerritoryHistory.csv", **tsv, usecols=[0, 1, 2, 3], names=["rep_id", "territory_id", "start", "end"])
+    person = pd.read_csv(
+        folder / "SalesPerson.csv", **tsv, usecols=[0, 1], names=["rep_id", "territory_id"]
+    )
+    territory = pd.read_csv(
+        folder / "SalesTerritory.csv",
+        **tsv,
+        usecols=[0, 1, 3],
+        names=["territory_id", "team", "region"],
+    )
+    moves = pd.read_csv(
+        folder / "SalesTerritoryHistory.csv",
+        **tsv,
+        usecols=[0, 1, 2, 3],
+        names=["rep_id", "territory_id", "start", "end"],
+    )
     employee = pd.read_csv(
-        folder / "Employee.csv", **tsv, encoding="utf-16", usecols=[0, 5, 9, 13], names=["rep_id", "title", "hire_date", "current"]
+        folder / "Employee.csv",
+        **tsv,
+        encoding="utf-16",
+        usecols=[0, 5, 9, 13],
+        names=["rep_id", "title", "hire_date", "current"],
     )
     # The latest territory (a rep whose last assignment ended keeps it as their team).
-    current = moves.sort_values("start").drop_duplicates("rep_id", keep="last")[["rep_id", "territory_id"]]
-    roster = person[["rep_id"]].merge(current, on="rep_id", how="left").merge(territory, on="territory_id", how="left")
+    current = moves.sort_values("start").drop_duplicates("rep_id", keep="last")[
+        ["rep_id", "territory_id"]
+    ]
+    roster = (
+        person[["rep_id"]]
+        .merge(current, on="rep_id", how="left")
+        .merge(territory, on="territory_id", how="left")
+    )
     roster = roster.merge(employee, on="rep_id", how="left")
     is_mgr = _manager_region(roster["title"]).notna()
     roster.loc[is_mgr, "region"] = _manager_region(roster.loc[is_mgr, "title"])
     roster.loc[is_mgr, "team"] = "Sales management"
-    manager_region = dict(zip(roster.loc[is_mgr, "region"], roster.loc[is_mgr, "rep_id"], strict=True))
-    roster["manager_id"] = [None if m else manager_region.get(r) for m, r in zip(is_mgr, roster["region"], strict=True)]
+    manager_region = dict(
+        zip(roster.loc[is_mgr, "region"], roster.loc[is_mgr, "rep_id"], strict=True)
+    )
+    roster["manager_id"] = [
+        None if m else manager_region.get(r) for m, r in zip(is_mgr, roster["region"], strict=True)
+    ]
     roster["active"] = roster["current"].astype(int) == 1
-    roster, _ = load_roster(roster[["rep_id", "team", "region", "hire_date", "manager_id", "active"]])
+    roster, _ = load_roster(
+        roster[["rep_id", "team", "region", "hire_date", "manager_id", "active"]]
+    )
 
-    quotas = pd.read_csv(folder / "SalesPersonQuotaHistory.csv", **tsv, usecols=[0, 1, 2], names=["rep_id", "date", "quota"])
+    quotas = pd.read_csv(
+        folder / "SalesPersonQuotaHistory.csv",
+        **tsv,
+        usecols=[0, 1, 2],
+        names=["rep_id", "date", "quota"],
+    )
     # Quota dates fall on or a day or two before the first day of the quota's quarter.
     starts = (pd.to_datetime(quotas["date"]) + pd.Timedelta(days=15)).dt.to_period("M")
     quotas = pd.DataFrame(
@@ -131,24 +189,50 @@ def load_adventureworks_oltp(data_dir: str | os.PathLike | None = None) -> RealD
             "quota": quotas["quota"].astype(float),
         }
     )
-    notes.append("revenue = order SubTotal (before tax and freight); quarters start in Mar/Jun/Sep/Dec as AdventureWorks' quotas do")
-    return RealDataset("adventureworks_oltp", roster, history, quotas, AW_FISCAL_YEAR_START, tuple(notes))
+    notes.append(
+        "revenue = order SubTotal (before tax and freight); quarters start in Mar/Jun/Sep/Dec as AdventureWorks' quotas do"
+    )
+    return RealDataset(
+        "adventureworks_oltp", roster, history, quotas, AW_FISCAL_YEAR_START, tuple(notes)
+    )
 
 
 def _manager_region(titles: pd.Series) -> pd.Series:
     """The region a sales manager's title names ("European Sales Manager" -> "Europe"), else NaN."""
-    regions = {"North American Sales Manager": "North America", "European Sales Manager": "Europe", "Pacific Sales Manager": "Pacific"}
+    regions = {
+        "North American Sales Manager": "North America",
+        "European Sales Manager": "Europe",
+        "Pacific Sales Manager": "Pacific",
+    }
     return titles.map(regions)
 
 
-_DIM_EMPLOYEE = {1: "key", 2: "parent_key", 3: "national_id", 5: "territory_key", 10: "title", 11: "hire_date", 25: "current", 26: "sales_person"}
+_DIM_EMPLOYEE = {
+    1: "key",
+    2: "parent_key",
+    3: "national_id",
+    5: "territory_key",
+    10: "title",
+    11: "hire_date",
+    25: "current",
+    26: "sales_person",
+}
 
 
-def _dw_roster(dw_folder: Path, hire_shift: pd.Timedelta = pd.Timedelta(0)) -> pd.DataFrame:
-    emp = pd.read_csv(dw_folder / "DimEmployee.csv", sep="|", header=None, usecols=list(_DIM_EMPLOYEE), dtype=str)
+def _dw_roster(dw_folder: Path, hire_shift: pd.Timedelta | None = None) -> pd.DataFrame:
+    emp = pd.read_csv(
+        dw_folder / "DimEmployee.csv", sep="|", header=None, usecols=list(_DIM_EMPLOYEE), dtype=str
+    )
     emp = emp.rename(columns=_DIM_EMPLOYEE)
     emp = emp[emp["sales_person"] == "1"]
-    terr = pd.read_csv(dw_folder / "DimSalesTerritory.csv", sep="|", header=None, usecols=[1, 3, 5], names=["territory_key", "team", "region"], dtype=str)
+    terr = pd.read_csv(
+        dw_folder / "DimSalesTerritory.csv",
+        sep="|",
+        header=None,
+        usecols=[1, 3, 5],
+        names=["territory_key", "team", "region"],
+        dtype=str,
+    )
     emp = emp.merge(terr, on="territory_key", how="left")
     mgr = _manager_region(emp["title"])
     emp.loc[mgr.notna(), "team"] = "Sales management"
@@ -158,7 +242,7 @@ def _dw_roster(dw_folder: Path, hire_shift: pd.Timedelta = pd.Timedelta(0)) -> p
             "rep_id": emp["key"],
             "team": emp["team"],
             "region": emp["region"].replace("NA", None),
-            "hire_date": pd.to_datetime(emp["hire_date"]) + hire_shift,
+            "hire_date": pd.to_datetime(emp["hire_date"]) + (hire_shift or pd.Timedelta(0)),
             "manager_id": emp["parent_key"],
             "active": emp["current"] == "1",
         }
@@ -175,11 +259,24 @@ def load_adventureworks_dw(data_dir: str | os.PathLike | None = None) -> RealDat
     folder = Path(data_dir or shared_data_dir()) / "adventureworks_dw"
     _need(folder, "DimEmployee.csv", "DimSalesTerritory.csv", "FactSalesQuota.csv")
     roster = _dw_roster(folder)
-    q = pd.read_csv(folder / "FactSalesQuota.csv", sep="|", header=None, usecols=[1, 3, 4, 5], names=["rep_id", "year", "quarter", "quota"])
-    quotas = pd.DataFrame(
-        {"rep_id": q["rep_id"].astype(str), "period": q["year"].astype(str) + "Q" + q["quarter"].astype(str), "quota": q["quota"].astype(float)}
+    q = pd.read_csv(
+        folder / "FactSalesQuota.csv",
+        sep="|",
+        header=None,
+        usecols=[1, 3, 4, 5],
+        names=["rep_id", "year", "quarter", "quota"],
     )
-    notes = ("calendar quarters from FactSalesQuota's CalendarYear/CalendarQuarter (dates shifted by the DW release)", "no sales history in this release")
+    quotas = pd.DataFrame(
+        {
+            "rep_id": q["rep_id"].astype(str),
+            "period": q["year"].astype(str) + "Q" + q["quarter"].astype(str),
+            "quota": q["quota"].astype(float),
+        }
+    )
+    notes = (
+        "calendar quarters from FactSalesQuota's CalendarYear/CalendarQuarter (dates shifted by the DW release)",
+        "no sales history in this release",
+    )
     return RealDataset("adventureworks_dw", roster, None, quotas, 1, notes)
 
 
@@ -195,22 +292,44 @@ def load_adventureworks_pl300(data_dir: str | os.PathLike | None = None) -> Real
     folder, dw = root / "adventureworks_dw_pl300", root / "adventureworks_dw"
     _need(folder, "FactResellerSales.csv", "ResellerSalesTargets.csv")
     _need(dw, "DimEmployee.csv", "DimSalesTerritory.csv", "FactSalesQuota.csv")
-    sales = pd.read_csv(folder / "FactResellerSales.csv", usecols=["OrderDate", "EmployeeKey", "SalesAmount"])
+    sales = pd.read_csv(
+        folder / "FactResellerSales.csv", usecols=["OrderDate", "EmployeeKey", "SalesAmount"]
+    )
     monthly = bookings_to_history(sales, rep="EmployeeKey", date="OrderDate", amount="SalesAmount")
-    all_months = pd.PeriodIndex(pd.to_datetime(sales["OrderDate"]).dt.to_period("M").unique(), freq="M")
+    all_months = pd.PeriodIndex(
+        pd.to_datetime(sales["OrderDate"]).dt.to_period("M").unique(), freq="M"
+    )
     history, notes = _quarterly(monthly, 1, all_months)
 
     first_quota = pd.read_csv(dw / "FactSalesQuota.csv", sep="|", header=None, usecols=[6])[6].min()
     shift = pd.to_datetime(sales["OrderDate"]).min() - pd.Timestamp(first_quota)
     roster = _dw_roster(dw, shift)
 
-    targets = pd.read_csv(folder / "ResellerSalesTargets.csv", encoding="utf-8-sig", na_values=["NULL"], dtype={"EmployeeID": str})
-    ids = pd.read_csv(dw / "DimEmployee.csv", sep="|", header=None, usecols=[1, 3], names=["rep_id", "national_id"], dtype=str)
+    targets = pd.read_csv(
+        folder / "ResellerSalesTargets.csv",
+        encoding="utf-8-sig",
+        na_values=["NULL"],
+        dtype={"EmployeeID": str},
+    )
+    ids = pd.read_csv(
+        dw / "DimEmployee.csv",
+        sep="|",
+        header=None,
+        usecols=[1, 3],
+        names=["rep_id", "national_id"],
+        dtype=str,
+    )
     months = [c for c in targets.columns if c.startswith("M")]
-    long = targets.melt(id_vars=["Year", "EmployeeID"], value_vars=months, var_name="m", value_name="target").dropna(subset=["target"])
+    long = targets.melt(
+        id_vars=["Year", "EmployeeID"], value_vars=months, var_name="m", value_name="target"
+    ).dropna(subset=["target"])
     long = long.merge(ids, left_on="EmployeeID", right_on="national_id", how="inner")
-    month = pd.PeriodIndex.from_fields(year=long["Year"].to_numpy(), month=long["m"].str[1:].astype(int).to_numpy(), freq="M")
-    long = long.assign(period=month.asfreq("Q-DEC").astype(str), quota=long["target"].astype(float) * 1000.0)
+    month = pd.PeriodIndex.from_fields(
+        year=long["Year"].to_numpy(), month=long["m"].str[1:].astype(int).to_numpy(), freq="M"
+    )
+    long = long.assign(
+        period=month.asfreq("Q-DEC").astype(str), quota=long["target"].astype(float) * 1000.0
+    )
     quotas = long.groupby(["rep_id", "period"], as_index=False)["quota"].sum()
     notes += [
         "revenue = reseller order lines' SalesAmount",
@@ -230,7 +349,18 @@ LOADERS = {
 def attainment(dataset: RealDataset) -> pd.DataFrame:
     """Revenue against the real quota for every rep and quarter that has both."""
     if dataset.history is None:
-        raise DataValidationError([Problem(dataset.name, (), "no sales history to compare the quotas with", "Use a release with sales.")])
+        raise DataValidationError(
+            [
+                Problem(
+                    dataset.name,
+                    (),
+                    "no sales history to compare the quotas with",
+                    "Use a release with sales.",
+                )
+            ]
+        )
     joined = dataset.quotas.merge(dataset.history, on=["rep_id", "period"], how="inner")
-    joined["attainment"] = np.where(joined["quota"] > 0, joined["revenue"] / joined["quota"], np.nan)
+    joined["attainment"] = np.where(
+        joined["quota"] > 0, joined["revenue"] / joined["quota"], np.nan
+    )
     return joined

@@ -20,7 +20,14 @@ ROSTER_CSV = SAMPLE_DIR / "roster.csv"
 
 #: The generator settings behind the bundled sample: 40 reps in 4 teams and 2 regions,
 #: four years of history (2022-2025), planning 2026.
-SAMPLE_SETTINGS = {"n_reps": 40, "n_years": 4, "start_year": 2022, "n_regions": 2, "teams_per_region": 2, "random_state": 2026}
+SAMPLE_SETTINGS = {
+    "n_reps": 40,
+    "n_years": 4,
+    "start_year": 2022,
+    "n_regions": 2,
+    "teams_per_region": 2,
+    "random_state": 2026,
+}
 
 
 def sample_frames() -> tuple[pd.DataFrame, pd.DataFrame]:

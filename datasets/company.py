@@ -37,7 +37,10 @@ class Company:
         """Every quarter from the first to the last in the history, gaps included."""
         freq = quarter_freq(self.fiscal_year_start)
         first, last = self.history["period"].min(), self.history["period"].max()
-        return [str(p) for p in pd.period_range(pd.Period(first, freq), pd.Period(last, freq), freq=freq)]
+        return [
+            str(p)
+            for p in pd.period_range(pd.Period(first, freq), pd.Period(last, freq), freq=freq)
+        ]
 
     @cached_property
     def leavers(self) -> list[str]:
@@ -52,7 +55,9 @@ class Company:
         return pd.Index(active).difference(pd.Index(self.history["rep_id"].unique())).tolist()
 
 
-def load_company(history: PathOrFrame, roster: PathOrFrame, *, fiscal_year_start: int = 1) -> Company:
+def load_company(
+    history: PathOrFrame, roster: PathOrFrame, *, fiscal_year_start: int = 1
+) -> Company:
     """Load, validate and cross-check a history and a roster.
 
     Problems in both tables are reported together in one :class:`DataValidationError`.
@@ -79,23 +84,33 @@ def load_company(history: PathOrFrame, roster: PathOrFrame, *, fiscal_year_start
     if cross:
         raise DataValidationError(cross)
     company = Company(hist, rost, (), fiscal_year_start)
-    return Company(hist, rost, (*hist_notes, *rost_notes, *company_notes(company)), fiscal_year_start)
+    return Company(
+        hist, rost, (*hist_notes, *rost_notes, *company_notes(company)), fiscal_year_start
+    )
 
 
 def company_notes(company: Company) -> list[str]:
     """What a planner should know about a company's reps: leavers, new hires, early revenue."""
     notes = []
     if company.leavers:
-        notes.append(f"{len(company.leavers)} rep(s) with history are not active on the roster (leavers; their history is kept for forecasting): {_some(company.leavers)}")
+        notes.append(
+            f"{len(company.leavers)} rep(s) with history are not active on the roster (leavers; their history is kept for forecasting): {_some(company.leavers)}"
+        )
     if company.new_hires:
-        notes.append(f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; they are planned from the ramp curve): {_some(company.new_hires)}")
+        notes.append(
+            f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; they are planned from the ramp curve): {_some(company.new_hires)}"
+        )
     early = _revenue_before_hire(company.history, company.roster, company.fiscal_year_start)
     if early:
-        notes.append(f"{len(early)} rep(s) booked revenue before their hire date (rehires or transfers?): {_some(early)}")
+        notes.append(
+            f"{len(early)} rep(s) booked revenue before their hire date (rehires or transfers?): {_some(early)}"
+        )
     return notes
 
 
-def cross_check(history: pd.DataFrame, roster: pd.DataFrame, roster_name: str, fiscal_year_start: int = 1) -> list[Problem]:
+def cross_check(
+    history: pd.DataFrame, roster: pd.DataFrame, roster_name: str, fiscal_year_start: int = 1
+) -> list[Problem]:
     """Problems that only show with both tables: hire dates after the data ends.
 
     A hire date may fall in the plan year that follows the history (a planned hire), but not
@@ -122,7 +137,9 @@ def cross_check(history: pd.DataFrame, roster: pd.DataFrame, roster_name: str, f
     ]
 
 
-def _revenue_before_hire(history: pd.DataFrame, roster: pd.DataFrame, fiscal_year_start: int) -> list[str]:
+def _revenue_before_hire(
+    history: pd.DataFrame, roster: pd.DataFrame, fiscal_year_start: int
+) -> list[str]:
     hired = roster.dropna(subset=["hire_date"]).set_index("rep_id")["hire_date"]
     if hired.empty:
         return []
@@ -148,7 +165,9 @@ def summarise(company: Company) -> dict:
     team = r.set_index("rep_id")["team"]
     last_year = int(years.max())
     recent = h[years == last_year]
-    by_team = recent.groupby(recent["rep_id"].map(team).fillna("(not on roster)"))["revenue"].agg(["sum", "count"])
+    by_team = recent.groupby(recent["rep_id"].map(team).fillna("(not on roster)"))["revenue"].agg(
+        ["sum", "count"]
+    )
     heads = r[r["active"]].groupby("team").size()
     return {
         "reps_in_history": int(h["rep_id"].nunique()),
@@ -162,11 +181,20 @@ def summarise(company: Company) -> dict:
         "rows": len(h),
         "total_revenue": float(h["revenue"].sum()),
         "revenue_by_year": [
-            {"year": int(y), "quarters": int(quarters_per_year[y]), "reps": int(h.loc[years == y, "rep_id"].nunique()), "revenue": float(by_year[y])}
+            {
+                "year": int(y),
+                "quarters": int(quarters_per_year[y]),
+                "reps": int(h.loc[years == y, "rep_id"].nunique()),
+                "revenue": float(by_year[y]),
+            }
             for y in by_year.index
         ],
         "teams": [
-            {"team": t, "active_reps": int(heads.get(t, 0)), f"revenue_{last_year}": float(by_team["sum"].get(t, 0.0))}
+            {
+                "team": t,
+                "active_reps": int(heads.get(t, 0)),
+                f"revenue_{last_year}": float(by_team["sum"].get(t, 0.0)),
+            }
             for t in sorted(set(heads.index) | set(by_team.index))
         ],
         "zero_quarters_share": float(np.mean(h["revenue"].to_numpy() == 0)),

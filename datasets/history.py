@@ -8,12 +8,23 @@ import pandas as pd
 from .errors import DataValidationError, Problem
 from .periods import ACCEPTED_FORMS, parse_periods
 from .schema import HISTORY
-from .tables import PathOrFrame, Table, check_columns, clean_ids, is_blank, read_table, sample_values, to_number
+from .tables import (
+    PathOrFrame,
+    Table,
+    check_columns,
+    clean_ids,
+    is_blank,
+    read_table,
+    sample_values,
+    to_number,
+)
 
 COLUMNS = [c.name for c in HISTORY]
 
 
-def load_history(source: PathOrFrame, *, fiscal_year_start: int = 1) -> tuple[pd.DataFrame, list[str]]:
+def load_history(
+    source: PathOrFrame, *, fiscal_year_start: int = 1
+) -> tuple[pd.DataFrame, list[str]]:
     """Read and validate a history table.
 
     Parameters
@@ -41,12 +52,21 @@ def validate_history(table: Table, *, fiscal_year_start: int = 1) -> tuple[pd.Da
         raise DataValidationError(problems)
     df = table.frame
     if df.empty:
-        raise DataValidationError([table.problem([], "has no rows", "Give at least one rep's revenue for one period.")])
+        raise DataValidationError(
+            [table.problem([], "has no rows", "Give at least one rep's revenue for one period.")]
+        )
 
     rep = clean_ids(df["rep_id"])
     blank_rep = rep.isna()
     if blank_rep.any():
-        problems.append(table.problem(["rep_id"], "blank rep id", "Fill in the rep for every row, or delete the row.", blank_rep))
+        problems.append(
+            table.problem(
+                ["rep_id"],
+                "blank rep id",
+                "Fill in the rep for every row, or delete the row.",
+                blank_rep,
+            )
+        )
 
     revenue, unreadable = to_number(df["revenue"])
     if unreadable.any():
@@ -61,11 +81,20 @@ def validate_history(table: Table, *, fiscal_year_start: int = 1) -> tuple[pd.Da
     missing = revenue.isna() & ~unreadable
     if missing.any():
         problems.append(
-            table.problem(["revenue"], "blank or NaN revenue", "Enter 0 where the rep booked nothing, or delete the row.", missing)
+            table.problem(
+                ["revenue"],
+                "blank or NaN revenue",
+                "Enter 0 where the rep booked nothing, or delete the row.",
+                missing,
+            )
         )
     infinite = np.isinf(revenue.to_numpy())
     if infinite.any():
-        problems.append(table.problem(["revenue"], "infinite revenue", "Replace it with the amount booked.", infinite))
+        problems.append(
+            table.problem(
+                ["revenue"], "infinite revenue", "Replace it with the amount booked.", infinite
+            )
+        )
     negative = (revenue < 0).to_numpy()
     if negative.any():
         problems.append(
@@ -95,13 +124,19 @@ def validate_history(table: Table, *, fiscal_year_start: int = 1) -> tuple[pd.Da
                 ["period"],
                 "mixes quarterly and monthly rows",
                 "Use one granularity for the whole file: all quarters (2024Q3) or all months (2024-07).",
-                (periods["grain"] == "Q").to_numpy() if (periods["grain"] == "Q").sum() < (periods["grain"] == "M").sum() else (periods["grain"] == "M").to_numpy(),
+                (periods["grain"] == "Q").to_numpy()
+                if (periods["grain"] == "Q").sum() < (periods["grain"] == "M").sum()
+                else (periods["grain"] == "M").to_numpy(),
             )
         )
     monthly = grains == {"M"}
     key = periods["month"] if monthly else periods["quarter"]
     valid_key = ~blank_rep & key.notna()
-    dup = (pd.DataFrame({"r": rep, "p": key})[valid_key].duplicated(keep=False)).reindex(df.index, fill_value=False).to_numpy()
+    dup = (
+        (pd.DataFrame({"r": rep, "p": key})[valid_key].duplicated(keep=False))
+        .reindex(df.index, fill_value=False)
+        .to_numpy()
+    )
     if dup.any():
         first = np.flatnonzero(dup)[0]
         problems.append(
@@ -115,7 +150,13 @@ def validate_history(table: Table, *, fiscal_year_start: int = 1) -> tuple[pd.Da
     if problems:
         raise DataValidationError(problems)
 
-    out = pd.DataFrame({"rep_id": rep.astype("str"), "period": periods["quarter"].astype("str"), "revenue": revenue.astype(float)})
+    out = pd.DataFrame(
+        {
+            "rep_id": rep.astype("str"),
+            "period": periods["quarter"].astype("str"),
+            "revenue": revenue.astype(float),
+        }
+    )
     if monthly:
         notes += _partial_quarters(periods)
         out = out.groupby(["rep_id", "period"], as_index=False, sort=False)["revenue"].sum()
@@ -149,7 +190,14 @@ def bookings_to_history(
     missing = [c for c in (rep, date, amount) if c not in bookings.columns]
     if missing:
         raise DataValidationError(
-            [Problem("bookings", tuple(missing), "column missing", f"Name the rep, date and amount columns (rep=, date=, amount=); found {list(bookings.columns)}.")]
+            [
+                Problem(
+                    "bookings",
+                    tuple(missing),
+                    "column missing",
+                    f"Name the rep, date and amount columns (rep=, date=, amount=); found {list(bookings.columns)}.",
+                )
+            ]
         )
     keep = ~is_blank(bookings[rep].astype(object))
     b = bookings.loc[keep, [rep, date, amount]]
@@ -157,13 +205,32 @@ def bookings_to_history(
     bad = dates.isna()
     if bad.any():
         table = Table("bookings", b.reset_index(drop=True), from_file=False)
-        raise DataValidationError([table.problem([date], "unreadable date", "Use ISO dates such as 2024-07-15.", bad.to_numpy())])
+        raise DataValidationError(
+            [
+                table.problem(
+                    [date], "unreadable date", "Use ISO dates such as 2024-07-15.", bad.to_numpy()
+                )
+            ]
+        )
     values, unreadable = to_number(b[amount])
     bad = unreadable | values.isna()
     if bad.any():
         table = Table("bookings", b.reset_index(drop=True), from_file=False)
         raise DataValidationError(
-            [table.problem([amount], "blank or unreadable amount", "Give every deal a numeric amount.", bad.to_numpy())]
+            [
+                table.problem(
+                    [amount],
+                    "blank or unreadable amount",
+                    "Give every deal a numeric amount.",
+                    bad.to_numpy(),
+                )
+            ]
         )
-    out = pd.DataFrame({"rep_id": clean_ids(b[rep]), "period": dates.dt.to_period("M").astype(str), "revenue": values})
+    out = pd.DataFrame(
+        {
+            "rep_id": clean_ids(b[rep]),
+            "period": dates.dt.to_period("M").astype(str),
+            "revenue": values,
+        }
+    )
     return out.groupby(["rep_id", "period"], as_index=False)["revenue"].sum()

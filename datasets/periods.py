@@ -44,7 +44,9 @@ _MONTH = [
     re.compile(rf"^(?P<mn>{_MONTH_NAMES})\.?[\s\-/]*(?P<y>\d{{4}})$"),
     re.compile(rf"^(?P<y>\d{{4}})[\s\-/]*(?P<mn>{_MONTH_NAMES})$"),
 ]
-_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DATE = re.compile(
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
 
 QUARTER_LABEL = re.compile(r"^\d{4}Q[1-4]$")
 
@@ -54,9 +56,14 @@ ACCEPTED_FORMS = "quarters like 2024Q3, 2024-Q3 or Q3 2024; months like 2024-07 
 def quarter_freq(fiscal_year_start: int = 1) -> str:
     """The pandas quarterly frequency whose Q1 starts in month ``fiscal_year_start``."""
     if not 1 <= int(fiscal_year_start) <= 12:
-        raise ValueError(f"fiscal_year_start must be a month number 1..12, got {fiscal_year_start!r}")
+        raise ValueError(
+            f"fiscal_year_start must be a month number 1..12, got {fiscal_year_start!r}"
+        )
     end = (int(fiscal_year_start) - 2) % 12  # month before the start, 0-based
-    return "Q-" + ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"][end]
+    return (
+        "Q-"
+        + ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"][end]
+    )
 
 
 def _parse_one(text: str) -> tuple[str, int, int] | None:
@@ -104,7 +111,9 @@ def parse_periods(values: pd.Series, fiscal_year_start: int = 1) -> pd.DataFrame
         out.loc[ok, "grain"] = "M"
         return out
     # Few distinct labels in practice: parse each once, then map.
-    codes, uniques = pd.factorize(values.astype(object).where(values.notna(), None), use_na_sentinel=True)
+    codes, uniques = pd.factorize(
+        values.astype(object).where(values.notna(), None), use_na_sentinel=True
+    )
     quarter, month, grain = [], [], []
     for u in uniques:
         p = _parse_one(str(u))

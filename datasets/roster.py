@@ -10,7 +10,16 @@ import pandas as pd
 from .errors import DataValidationError
 from .periods import ACCEPTED_FORMS, parse_periods
 from .schema import FTE_QUARTER_PREFIX, ROSTER, UNASSIGNED
-from .tables import PathOrFrame, Table, check_columns, clean_ids, is_blank, read_table, sample_values, to_number
+from .tables import (
+    PathOrFrame,
+    Table,
+    check_columns,
+    clean_ids,
+    is_blank,
+    read_table,
+    sample_values,
+    to_number,
+)
 
 COLUMNS = [c.name for c in ROSTER]
 
@@ -49,14 +58,20 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
         raise DataValidationError(problems)
     df = table.frame
     if df.empty:
-        raise DataValidationError([table.problem([], "has no rows", "List every rep on the team, one per row.")])
+        raise DataValidationError(
+            [table.problem([], "has no rows", "List every rep on the team, one per row.")]
+        )
     n = len(df)
     out = pd.DataFrame(index=df.index)
 
     rep = clean_ids(df["rep_id"])
     blank = rep.isna()
     if blank.any():
-        problems.append(table.problem(["rep_id"], "blank rep id", "Give every rep an id, or delete the empty rows.", blank))
+        problems.append(
+            table.problem(
+                ["rep_id"], "blank rep id", "Give every rep an id, or delete the empty rows.", blank
+            )
+        )
     dup = rep.duplicated(keep=False) & ~blank
     if dup.any():
         problems.append(
@@ -70,16 +85,25 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
     out["rep_id"] = rep
 
     for col in ("team", "region", "manager_id"):
-        values = clean_ids(df[col]) if col in df else pd.Series([None] * n, index=df.index, dtype=object)
+        values = (
+            clean_ids(df[col]) if col in df else pd.Series([None] * n, index=df.index, dtype=object)
+        )
         out[col] = (values.fillna(UNASSIGNED) if col != "manager_id" else values).astype("str")
 
     if "hire_date" in df:
         hire_blank = is_blank(df["hire_date"].astype(object))
-        hire = pd.to_datetime(df["hire_date"].where(~hire_blank, None), errors="coerce", format="mixed")
+        hire = pd.to_datetime(
+            df["hire_date"].where(~hire_blank, None), errors="coerce", format="mixed"
+        )
         bad = hire.isna() & ~hire_blank
         if bad.any():
             problems.append(
-                table.problem(["hire_date"], f"unreadable date ({sample_values(df['hire_date'], bad)})", "Write dates as ISO dates such as 2024-03-01.", bad)
+                table.problem(
+                    ["hire_date"],
+                    f"unreadable date ({sample_values(df['hire_date'], bad)})",
+                    "Write dates as ISO dates such as 2024-03-01.",
+                    bad,
+                )
             )
         out["hire_date"] = hire.dt.normalize()
     else:
@@ -91,11 +115,15 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
             out[col] = 1.0
             continue
         if col != "fte":
-            label = col[len(FTE_QUARTER_PREFIX):]
+            label = col[len(FTE_QUARTER_PREFIX) :]
             parsed = parse_periods(pd.Series([label]))
             if parsed["grain"].iloc[0] != "Q":
                 problems.append(
-                    table.problem([col], f"per-quarter capacity column names no quarter ('{label}')", f"Name it fte_ followed by a quarter, e.g. fte_2026Q1 ({ACCEPTED_FORMS.split(';')[0]})."),
+                    table.problem(
+                        [col],
+                        f"per-quarter capacity column names no quarter ('{label}')",
+                        f"Name it fte_ followed by a quarter, e.g. fte_2026Q1 ({ACCEPTED_FORMS.split(';')[0]}).",
+                    ),
                 )
                 continue
             col_out = FTE_QUARTER_PREFIX + parsed["quarter"].iloc[0]
@@ -103,12 +131,29 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
             col_out = "fte"
         values, unreadable = to_number(df[col])
         if unreadable.any():
-            problems.append(table.problem([col], f"not a number ({sample_values(df[col], unreadable)})", "Write capacity as a number from 0 to 1 (0.5 = half time).", unreadable))
+            problems.append(
+                table.problem(
+                    [col],
+                    f"not a number ({sample_values(df[col], unreadable)})",
+                    "Write capacity as a number from 0 to 1 (0.5 = half time).",
+                    unreadable,
+                )
+            )
         out_of_range = ((values < 0) | (values > 1)).to_numpy()
         if out_of_range.any():
-            hint = " Percentages must be written as fractions (80% -> 0.8)." if (values > 1).any() and (values <= 100).all() else ""
+            hint = (
+                " Percentages must be written as fractions (80% -> 0.8)."
+                if (values > 1).any() and (values <= 100).all()
+                else ""
+            )
             problems.append(
-                table.problem([col], f"fte outside 0..1 ({sample_values(values, out_of_range)})", "fte is the share of a full-time rep's capacity, from 0 (on leave) to 1 (full time)." + hint, out_of_range)
+                table.problem(
+                    [col],
+                    f"fte outside 0..1 ({sample_values(values, out_of_range)})",
+                    "fte is the share of a full-time rep's capacity, from 0 (on leave) to 1 (full time)."
+                    + hint,
+                    out_of_range,
+                )
             )
         if col != "fte":
             # A blank per-quarter cell means "same as the rep's fte".
@@ -122,11 +167,23 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
             continue
         values, unreadable = to_number(df[col])
         if unreadable.any():
-            problems.append(table.problem([col], f"not a number ({sample_values(df[col], unreadable)})", "Write it as a plain number such as 850000.", unreadable))
+            problems.append(
+                table.problem(
+                    [col],
+                    f"not a number ({sample_values(df[col], unreadable)})",
+                    "Write it as a plain number such as 850000.",
+                    unreadable,
+                )
+            )
         bad = ((values <= 0) if strictly_positive else (values < 0)) | np.isinf(values)
         if bad.any():
             problems.append(
-                table.problem([col], f"must be {'> 0' if strictly_positive else '>= 0'} and finite ({sample_values(values, bad)})", "Correct the value, or leave the cell blank if it is not known.", bad)
+                table.problem(
+                    [col],
+                    f"must be {'> 0' if strictly_positive else '>= 0'} and finite ({sample_values(values, bad)})",
+                    "Correct the value, or leave the cell blank if it is not known.",
+                    bad,
+                )
             )
         out[col] = values
 
@@ -135,10 +192,21 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
         if pd.api.types.is_bool_dtype(raw.dtype):
             active = raw.astype(bool)
         else:
-            text = raw.astype(object).where(~is_blank(raw.astype(object)), None).map(lambda v: str(v).strip().lower(), na_action="ignore")
+            text = (
+                raw.astype(object)
+                .where(~is_blank(raw.astype(object)), None)
+                .map(lambda v: str(v).strip().lower(), na_action="ignore")
+            )
             bad = text.notna() & ~text.isin(_TRUE | _FALSE)
             if bad.any():
-                problems.append(table.problem(["active"], f"not true/false ({sample_values(raw, bad)})", "Write true or false (yes/no and 1/0 are read too).", bad))
+                problems.append(
+                    table.problem(
+                        ["active"],
+                        f"not true/false ({sample_values(raw, bad)})",
+                        "Write true or false (yes/no and 1/0 are read too).",
+                        bad,
+                    )
+                )
             active = ~text.isin(_FALSE)
         out["active"] = active.astype(bool)
     else:

@@ -23,7 +23,16 @@ HISTORY = (
         "rep_id",
         True,
         "Sales rep identifier (text; matches the roster).",
-        ("rep", "rep_name", "salesperson", "sales_person", "salesperson_id", "employee_id", "employee", "owner"),
+        (
+            "rep",
+            "rep_name",
+            "salesperson",
+            "sales_person",
+            "salesperson_id",
+            "employee_id",
+            "employee",
+            "owner",
+        ),
     ),
     Column(
         "period",
@@ -42,7 +51,12 @@ HISTORY = (
 ROSTER = (
     Column("rep_id", True, "Sales rep identifier, unique and not blank.", HISTORY[0].aliases),
     Column("team", False, "Team the rep belongs to (blank: 'unassigned').", ("team_name", "squad")),
-    Column("region", False, "Region above the team (blank: 'unassigned').", ("territory", "geo", "area")),
+    Column(
+        "region",
+        False,
+        "Region above the team (blank: 'unassigned').",
+        ("territory", "geo", "area"),
+    ),
     Column(
         "hire_date",
         False,
@@ -61,9 +75,24 @@ ROSTER = (
         "Last year's annual quota (>= 0), for anti-ratchet and growth guardrails.",
         ("prior_quota", "quota_last_year", "ly_quota", "previous_quota"),
     ),
-    Column("ote", False, "On-target earnings (> 0), for the quota-to-OTE check.", ("on_target_earnings", "target_earnings")),
-    Column("manager_id", False, "The rep's manager (for the hierarchy).", ("manager", "reports_to", "parent_id")),
-    Column("active", False, "Whether the rep is on the team (true/false). Blank: true.", ("is_active", "employed")),
+    Column(
+        "ote",
+        False,
+        "On-target earnings (> 0), for the quota-to-OTE check.",
+        ("on_target_earnings", "target_earnings"),
+    ),
+    Column(
+        "manager_id",
+        False,
+        "The rep's manager (for the hierarchy).",
+        ("manager", "reports_to", "parent_id"),
+    ),
+    Column(
+        "active",
+        False,
+        "Whether the rep is on the team (true/false). Blank: true.",
+        ("is_active", "employed"),
+    ),
 )
 
 #: Per-quarter capacity columns in the roster: ``fte_2026Q1`` and so on.

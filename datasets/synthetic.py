@@ -119,7 +119,11 @@ def make_company(
     n_teams = n_regions * teams_per_region
     team_weights = rng.dirichlet(np.full(n_teams, 20.0))
     # Systematic sampling: team sizes follow the weights closely even for a small company.
-    team = rng.permutation(np.searchsorted(np.cumsum(team_weights), (np.arange(n) + rng.random()) / n).clip(max=n_teams - 1))
+    team = rng.permutation(
+        np.searchsorted(np.cumsum(team_weights), (np.arange(n) + rng.random()) / n).clip(
+            max=n_teams - 1
+        )
+    )
     region = team // teams_per_region
     team_effect = np.exp(rng.normal(0, 0.2, n_teams))
     rep_level = level * team_effect[team] * np.exp(rng.normal(0, level_spread, n))
@@ -131,32 +135,46 @@ def make_company(
     region_season /= region_season.mean(axis=1, keepdims=True)
 
     # --- capacity by month: employed x ramp x fte ---------------------------------------------
-    m = np.arange(horizon)
-    months_in = m[None, :] - hire[:, None]
-    employed = (months_in >= 0) & (m[None, :] < leave[:, None])
-    ramp = np.clip(months_in / (rep_ramp[:, None] - 1.0 + 1e-9), 0.0, 1.0)
-    fte = np.ones((n, horizon))
+    # Month-level arrays are n x months: small dtypes and in-place products keep them cheap.
+    fte = np.ones((n, horizon), np.float32)
     part = rng.random(n) < part_time_share
-    fte[part] = rng.uniform(0.5, 0.8, part.sum())[:, None]
+    fte[part] = rng.uniform(0.5, 0.8, part.sum()).astype(np.float32)[:, None]
     n_leave = rng.binomial(n * (horizon // 12), leave_rate)
     who = rng.integers(0, n, n_leave)
     start = rng.integers(0, horizon, n_leave)
     stop = np.minimum(start + rng.integers(2, 7, n_leave), horizon)
-    on_leave = np.zeros((n, horizon + 1), np.int32)
+    on_leave = np.zeros((n, horizon + 1), np.int8)
     np.add.at(on_leave, (who, start), 1)
     np.add.at(on_leave, (who, stop), -1)
-    fte[np.cumsum(on_leave, axis=1)[:, :horizon] > 0] = 0.0
-    capacity = employed * ramp * fte
+    fte[np.cumsum(on_leave, axis=1, dtype=np.int8)[:, :horizon] > 0] = 0.0
+    del on_leave
+
+    m = np.arange(T, dtype=np.int16)
+    months_in = m[None, :] - np.maximum(hire, -10 * 12).astype(np.int16)[:, None]
+    employed = (months_in >= 0) & (
+        m[None, :] < np.minimum(leave, horizon + 1).astype(np.int16)[:, None]
+    )
+    capacity = months_in.astype(np.float32)
+    del months_in
+    capacity *= (1.0 / (rep_ramp - 1.0 + 1e-9)).astype(np.float32)[:, None]
+    np.clip(capacity, 0.0, 1.0, out=capacity)  # the ramp: 0, 25, 50, 75, 100% ...
+    capacity *= fte[:, :T]
+    capacity *= employed
 
     # --- expected revenue by month, summed to quarters ----------------------------------------
     quarter_of = (m // 3) % 4
-    trend = (1 + rep_growth[:, None]) ** (m[None, :] / 12)
-    shape = region_season[region][:, quarter_of] * WITHIN_QUARTER[m % 3][None, :]
-    expected_m = rep_level[:, None] * trend * shape * capacity
+    expected_m = np.exp(
+        np.log1p(rep_growth).astype(np.float32)[:, None] * (m / np.float32(12))[None, :]
+    )
+    expected_m *= region_season.astype(np.float32)[region][:, quarter_of]
+    expected_m *= WITHIN_QUARTER.astype(np.float32)[m % 3][None, :]
+    expected_m *= capacity
+    expected_m *= rep_level.astype(np.float32)[:, None]
     Q = T // 3
-    expected = expected_m[:, :T].reshape(n, Q, 3).sum(axis=2)
-    cap_q = capacity[:, :T].reshape(n, Q, 3).mean(axis=2)
-    on_books = employed[:, :T].reshape(n, Q, 3).any(axis=2)
+    expected = expected_m.reshape(n, Q, 3).sum(axis=2, dtype=np.float64)
+    del expected_m
+    cap_q = capacity.reshape(n, Q, 3).mean(axis=2, dtype=np.float64)
+    on_books = employed.reshape(n, Q, 3).any(axis=2)
 
     # --- booked revenue: gamma noise growing with level, plus rare bluebirds --------------------
     r_idx, q_idx = np.nonzero(on_books)
@@ -186,16 +204,26 @@ def make_company(
             "bluebird": bluebird,
         }
     )
-    teams = np.array([f"{REGIONS[t // teams_per_region]}-{t % teams_per_region + 1}" for t in range(n_teams)])
+    teams = np.array(
+        [f"{REGIONS[t // teams_per_region]}-{t % teams_per_region + 1}" for t in range(n_teams)]
+    )
     hire_date = pd.to_datetime(
-        pd.DataFrame({"year": start_year + np.floor_divide(hire, 12), "month": np.mod(hire, 12) + 1, "day": 1})
+        pd.DataFrame(
+            {
+                "year": start_year + np.floor_divide(hire, 12),
+                "month": np.mod(hire, 12) + 1,
+                "day": 1,
+            }
+        )
     ) + pd.to_timedelta(rng.integers(0, 28, n), "D")
 
     on_roster = leave > T - 1  # still employed at the end of the history, or a planned hire
     prior_year = q_idx // 4 == n_years - 2
     full_year = (hire <= 12 * (n_years - 2)) & (leave > T - 1)  # employed through both years
     prior_actual = np.bincount(r_idx[prior_year], revenue[prior_year], n)
-    last_year_quota = np.where(full_year & (prior_actual > 0), np.round(prior_actual * (1 + quota_uplift), -3), np.nan)
+    last_year_quota = np.where(
+        full_year & (prior_actual > 0), np.round(prior_actual * (1 + quota_uplift), -3), np.nan
+    )
     annual_level = 4 * rep_level * (1 + rep_growth) ** n_years
     ote = np.round(annual_level / (5.0 * np.exp(rng.normal(0, 0.12, n))), -3).clip(min=1000)
     roster = pd.DataFrame(
@@ -204,7 +232,7 @@ def make_company(
             "team": teams[team],
             "region": np.array(REGIONS)[region],
             "hire_date": hire_date.dt.normalize().astype("datetime64[ns]"),
-            "fte": fte[:, T - 1] if T > 0 else 1.0,
+            "fte": fte[:, T - 1].astype(float),
             "last_year_quota": last_year_quota,
             "ote": ote,
             "manager_id": np.char.add("M-", teams[team]),
@@ -214,7 +242,7 @@ def make_company(
     roster.loc[n_hist:, "fte"] = 1.0
     plan_year = start_year + n_years
     for qi in range(4):
-        f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1)
+        f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1, dtype=np.float64)
         col = np.where(np.isclose(f, roster["fte"].to_numpy()), np.nan, f)
         if np.isfinite(col[on_roster]).any():
             roster[f"fte_{plan_year}Q{qi + 1}"] = col

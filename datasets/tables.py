@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 import os
 import re
@@ -33,12 +34,21 @@ class Table:
             # Spreadsheet and editor line numbers: the header is line 1.
             refs = tuple(f"line {p + 2}" for p in shown)
         else:
-            refs = tuple(f"index {self.frame.index[p]!r}" for p in shown)
+            refs = tuple(f"index {self.frame.index[p]}" for p in shown)
         return refs, len(pos)
 
     def problem(self, columns, what: str, fix: str, mask=None) -> Problem:
         rows, n = self.rows(mask) if mask is not None else ((), 0)
         return Problem(self.name, tuple(columns), what, fix, rows, n)
+
+
+def _delimiter(path: Path) -> str:
+    """The delimiter of a CSV export: the most frequent of , ; tab | in its header line."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        header = f.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def normalise_header(name: object) -> str:
@@ -65,29 +75,56 @@ def read_table(source: PathOrFrame, name: str) -> Table:
             if suffix in (".parquet", ".pq"):
                 frame = pd.read_parquet(path)
             elif suffix in (".csv", ".txt", ".tsv"):
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=None, engine="python")
+                frame = pd.read_csv(
+                    path, dtype=str, keep_default_na=False, na_values=[""], sep=_delimiter(path)
+                )
             else:
                 raise DataValidationError(
-                    [Problem(label, (), f"unsupported file type '{suffix}'", "Save the table as .csv or .parquet.")]
+                    [
+                        Problem(
+                            label,
+                            (),
+                            f"unsupported file type '{suffix}'",
+                            "Save the table as .csv or .parquet.",
+                        )
+                    ]
                 )
         except DataValidationError:
             raise
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
+        except (
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+            UnicodeDecodeError,
+            OSError,
+            ValueError,
+            csv.Error,
+        ) as exc:
             raise DataValidationError(
-                [Problem(label, (), f"cannot be read ({exc.__class__.__name__}: {exc})", "Save it as UTF-8 CSV with a header row, or as Parquet.")]
+                [
+                    Problem(
+                        label,
+                        (),
+                        f"cannot be read ({exc.__class__.__name__}: {exc})",
+                        "Save it as UTF-8 CSV with a header row, or as Parquet.",
+                    )
+                ]
             ) from exc
     frame.columns = [normalise_header(c) for c in frame.columns]
     return Table(label, frame.reset_index(drop=True) if from_file else frame, from_file)
 
 
-def check_columns(table: Table, schema: tuple[Column, ...], extra_ok=lambda c: False) -> tuple[list[Problem], list[str]]:
+def check_columns(
+    table: Table, schema: tuple[Column, ...], extra_ok=lambda c: False
+) -> tuple[list[Problem], list[str]]:
     """Problems for missing, misspelled and repeated columns; and the unknown columns to ignore."""
     problems: list[Problem] = []
     cols = list(table.frame.columns)
     known = {c.name for c in schema}
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
-        problems.append(table.problem(dupes, "appears more than once", "Keep one column of each name."))
+        problems.append(
+            table.problem(dupes, "appears more than once", "Keep one column of each name.")
+        )
     unknown = [c for c in dict.fromkeys(cols) if c not in known and not extra_ok(c)]
     claimed: set[str] = set()
     for col in schema:
@@ -120,9 +157,10 @@ def check_columns(table: Table, schema: tuple[Column, ...], extra_ok=lambda c: F
 def is_blank(values: pd.Series) -> pd.Series:
     """True where a cell is missing or only white space."""
     blank = values.isna()
-    text = ~blank & values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-    if text.any():
-        blank |= text & values.where(text, "x").astype(str).str.strip().eq("")
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return blank | values.str.strip().eq("").fillna(False).astype(bool)
+    if values.dtype == object:
+        return blank | values.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
     return blank
 
 
@@ -138,6 +176,9 @@ def clean_ids(values: pd.Series) -> pd.Series:
     return values.astype(object).where(blank, values.astype(str).str.strip()).where(~blank, None)
 
 
+#: Cell texts that mean "no value" in exports from spreadsheets, databases and pandas.
+_MISSING = {"nan", "null", "none", "na", "n/a", "#n/a", "-"}
+
 _MONEY_JUNK = re.compile(r"[\s,$€£¥_]|^(usd|eur|gbp)|(usd|eur|gbp)$", re.IGNORECASE)
 
 
@@ -151,13 +192,16 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return values.astype(float), pd.Series(False, index=values.index)
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.astype(float), pd.Series(False, index=values.index)
-    blank = is_blank(values)
+    blank = is_blank(values) | values.astype(object).map(
+        lambda v: isinstance(v, str) and v.strip().lower() in _MISSING
+    )
     text = values.where(blank, values.astype(str).str.replace(_MONEY_JUNK, "", regex=True))
     numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(float)
     return numbers, numbers.isna() & ~blank
 
 
 def sample_values(values: pd.Series, mask, n: int = 3) -> str:
-    """A few offending values, quoted, for a message."""
-    shown = list(dict.fromkeys(values[np.asarray(mask, dtype=bool)].astype(str).tolist()))[:n]
-    return ", ".join(repr(v) for v in shown)
+    """A few offending values for a message: numbers as numbers, text quoted."""
+    picked = values[np.asarray(mask, dtype=bool)].tolist()
+    shown = [f"{v:g}" if isinstance(v, int | float) else repr(str(v)) for v in picked]
+    return ", ".join(list(dict.fromkeys(shown))[:n])

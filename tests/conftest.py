@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from datasets.adventureworks import shared_data_dir
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path):
+    """Write a small CSV from an indented string and return its path."""
+
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The public datasets in ../shared/data; tests that need them skip where they are absent."""
+    root = shared_data_dir()
+    if not (root / "adventureworks_oltp").is_dir():
+        pytest.skip(
+            f"public datasets not found at {root} (set QUOTAPLAN_SHARED_DATA to run these tests)"
+        )
+    return root

@@ -1,0 +1,102 @@
+import pandas as pd
+import pytest
+
+from datasets import DataValidationError, load_company, summarise
+
+
+@pytest.fixture
+def files(write_csv):
+    history = write_csv(
+        "history.csv",
+        """
+        rep_id,period,revenue
+        a,2024Q1,100
+        a,2024Q2,200
+        a,2025Q1,300
+        gone,2024Q1,50
+        """,
+    )
+    roster = write_csv(
+        "roster.csv",
+        """
+        rep_id,team,hire_date
+        a,T1,2020-01-01
+        new,T2,2026-02-01
+        """,
+    )
+    return history, roster
+
+
+def test_leavers_and_new_hires_are_reported_not_errors(files):
+    company = load_company(*files)
+    assert company.leavers == ["gone"]
+    assert company.new_hires == ["new"]
+    assert "gone" in set(company.history["rep_id"])  # leavers' history is kept
+    assert any("leavers" in n for n in company.notes)
+    assert any("new hires" in n for n in company.notes)
+    assert company.periods == ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"]
+
+
+def test_inactive_roster_reps_count_as_leavers(write_csv):
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2024Q1,1\nb,2024Q1,1")
+    r = write_csv("r.csv", "rep_id,active\na,true\nb,false")
+    assert load_company(h, r).leavers == ["b"]
+
+
+def test_hire_date_after_data_ends_and_beyond_plan_year(write_csv):
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2025Q4,1")
+    r = write_csv("r.csv", "rep_id,hire_date\na,2020-01-01\nplanned,2026-06-01\ntypo,2206-01-01")
+    with pytest.raises(DataValidationError) as e:
+        load_company(h, r)
+    msg = str(e.value)
+    assert "hire date after the data ends (2025Q4, 2025-12-31)" in msg
+    assert "typo (2206-01-01)" in msg
+    assert "planned" not in msg  # a hire in the plan year is a planned hire, not an error
+
+
+def test_problems_in_both_tables_come_together(write_csv):
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2024Q1,-1")
+    r = write_csv("r.csv", "rep_id\na\na")
+    with pytest.raises(DataValidationError) as e:
+        load_company(h, r)
+    assert {p.table for p in e.value.problems} == {"h.csv", "r.csv"}
+
+
+def test_revenue_before_hire_is_noted(write_csv):
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2023Q1,5\na,2024Q1,5")
+    r = write_csv("r.csv", "rep_id,hire_date\na,2023-12-01")
+    assert any("before their hire date" in n for n in load_company(h, r).notes)
+
+
+def test_fiscal_calendar_applies_to_monthly_history_and_hire_horizon(write_csv):
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2025-03,1\na,2025-05,2")
+    r = write_csv("r.csv", "rep_id\na")
+    company = load_company(h, r, fiscal_year_start=6)  # June-May fiscal years
+    assert company.history["period"].tolist() == ["2025Q4"]
+    assert (
+        company.history["revenue"].tolist() == [2.0 + 1.0]
+        or company.history["revenue"].sum() == 3.0
+    )
+
+
+def test_summary_figures(files):
+    s = summarise(load_company(*files))
+    assert s["reps_in_history"] == 2 and s["reps_on_roster"] == 2
+    assert s["new_hires"] == 1 and s["leavers"] == 1
+    assert (s["first_period"], s["last_period"], s["n_periods"]) == ("2024Q1", "2025Q1", 3)
+    assert s["total_revenue"] == 650.0
+    assert s["revenue_by_year"] == [
+        {"year": 2024, "quarters": 2, "reps": 2, "revenue": 350.0},
+        {"year": 2025, "quarters": 1, "reps": 1, "revenue": 300.0},
+    ]
+    teams = {t["team"]: t for t in s["teams"]}
+    assert teams["T1"] == {"team": "T1", "active_reps": 1, "revenue_2025": 300.0}
+    assert teams["T2"]["active_reps"] == 1 and teams["T2"]["revenue_2025"] == 0.0
+
+
+def test_inputs_are_not_mutated():
+    history = pd.DataFrame({"Rep ID": ["a"], "period": ["2024-01"], "revenue": ["1,000"]})
+    roster = pd.DataFrame({"rep_id": ["a"]})
+    before = history.copy()
+    load_company(history, roster)
+    pd.testing.assert_frame_equal(history, before)

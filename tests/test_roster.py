@@ -1,0 +1,82 @@
+import pandas as pd
+import pytest
+
+from datasets import DataValidationError, load_roster
+
+
+def test_defaults_fill_optional_columns(write_csv):
+    roster, notes = load_roster(write_csv("r.csv", "rep_id\nb\na"))
+    assert roster["rep_id"].tolist() == ["a", "b"]
+    row = roster.iloc[0]
+    assert row["team"] == "unassigned" and row["region"] == "unassigned"
+    assert row["fte"] == 1.0 and bool(row["active"]) is True
+    assert pd.isna(row["hire_date"]) and pd.isna(row["last_year_quota"]) and pd.isna(row["ote"])
+    assert notes == []
+
+
+def test_full_roster_with_per_quarter_capacity(write_csv):
+    path = write_csv(
+        "r.csv",
+        """
+        rep_id,team,region,hire_date,fte,last_year_quota,ote,manager_id,active,FTE 2026Q2,notes
+        a,T1,EU,2023-02-01,1,"1,000,000",200000,m1,yes,0.5,likes golf
+        b,T1,EU,2025-11-15,0.8,,,m1,no,,
+        """,
+    )
+    roster, notes = load_roster(path)
+    assert roster["fte_2026Q2"].tolist()[0] == 0.5 and pd.isna(roster["fte_2026Q2"].tolist()[1])
+    assert roster["last_year_quota"].tolist()[0] == 1_000_000
+    assert roster["active"].tolist() == [True, False]
+    assert roster["hire_date"].tolist()[1] == pd.Timestamp("2025-11-15")
+    assert any("ignored column(s) 'notes'" in n for n in notes)
+
+
+def test_duplicate_and_blank_rep_ids(write_csv):
+    with pytest.raises(DataValidationError) as e:
+        load_roster(write_csv("r.csv", "rep_id,team\na,T\nb,T\na,U\n,T"))
+    msg = str(e.value)
+    assert "duplicate rep id ('a') at line 2, line 4" in msg
+    assert "blank rep id at line 5" in msg
+
+
+@pytest.mark.parametrize("value, hint", [("1.2", ""), ("-0.1", ""), ("80", "80% -> 0.8")])
+def test_fte_outside_zero_one(write_csv, value, hint):
+    with pytest.raises(DataValidationError) as e:
+        load_roster(write_csv("r.csv", f"rep_id,fte\na,{value}"))
+    assert "fte outside 0..1" in str(e.value)
+    assert hint in str(e.value)
+
+
+def test_per_quarter_fte_outside_range_and_bad_name(write_csv):
+    with pytest.raises(DataValidationError) as e:
+        load_roster(write_csv("r.csv", "rep_id,fte_2026Q1,fte_summer\na,2,1"))
+    msg = str(e.value)
+    assert "'fte_2026q1': fte outside 0..1" in msg
+    assert "names no quarter ('summer')" in msg
+
+
+def test_bad_dates_numbers_and_flags(write_csv):
+    path = write_csv(
+        "r.csv",
+        """
+        rep_id,hire_date,ote,last_year_quota,active
+        a,yesterday,0,-5,maybe
+        """,
+    )
+    with pytest.raises(DataValidationError) as e:
+        load_roster(path)
+    msg = str(e.value)
+    assert "'hire_date': unreadable date ('yesterday')" in msg
+    assert "'ote': must be > 0" in msg
+    assert "'last_year_quota': must be >= 0" in msg
+    assert "'active': not true/false ('maybe')" in msg
+
+
+def test_misspelled_optional_column_is_not_silently_dropped(write_csv):
+    with pytest.raises(DataValidationError, match="Rename the column 'hire_dat' to 'hire_date'"):
+        load_roster(write_csv("r.csv", "rep_id,hire_dat\na,2024-01-01"))
+
+
+def test_empty_roster(write_csv):
+    with pytest.raises(DataValidationError, match="roster.*has no rows|r.csv: has no rows"):
+        load_roster(write_csv("r.csv", "rep_id,team"))
