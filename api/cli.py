@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from datasets import DataValidationError, load_company, make_company, summarise
+from datasets import DataValidationError, bookings_to_history, load_company, make_company, summarise
 from datasets.history import validate_history
 from datasets.roster import validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
-from datasets.tables import read_table
+from datasets.tables import normalise_header, read_table
 
 EXAMPLE = """
 \b
@@ -47,7 +47,11 @@ def _fail(exc: DataValidationError) -> None:
     sys.exit(1)
 
 
-@data.command("check", epilog="\b\nExample:\n  quotaplan data check history.csv roster.csv")
+@data.command(
+    "check",
+    short_help="Validate history/roster files and summarise them.",
+    epilog="\b\nExample:\n  quotaplan data check history.csv roster.csv",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--fiscal-year-start",
@@ -160,7 +164,7 @@ def format_summary(s: dict, files) -> str:
     return "\n".join(lines)
 
 
-@data.command("generate")
+@data.command("generate", short_help="Write a synthetic company with its true expected revenue.")
 @click.option(
     "--reps",
     type=click.IntRange(min=1),
@@ -202,14 +206,46 @@ def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: P
         click.echo(f"wrote {path} ({len(frame):,} rows)")
 
 
-@data.command("schema")
+@data.command("bookings", short_help="Sum deal-level bookings into a monthly history file.")
+@click.argument("deals", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rep", default="rep_id", show_default=True, help="Column holding the rep.")
+@click.option(
+    "--date", default="date", show_default=True, help="Column holding the booking date (ISO)."
+)
+@click.option("--amount", default="amount", show_default=True, help="Column holding the amount.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="History CSV to write.",
+)
+def bookings(deals: Path, rep: str, date: str, amount: str, out: Path) -> None:
+    """Sum deal-level bookings (one row per deal) into a history file, one row per rep and month.
+
+    Deals with no rep (house accounts, online orders) are left out.
+    """
+    try:
+        table = read_table(deals, deals.name)
+        monthly = bookings_to_history(
+            table.frame,
+            rep=normalise_header(rep),
+            date=normalise_header(date),
+            amount=normalise_header(amount),
+        )
+    except DataValidationError as exc:
+        _fail(exc)
+    monthly.to_csv(out, index=False)
+    click.echo(f"wrote {out} ({len(monthly):,} rep-months from {len(table.frame):,} deals)")
+
+
+@data.command("schema", short_help="Show the columns of the history and roster tables.")
 def schema() -> None:
     """Show the columns quotaplan reads in history and roster files."""
     click.echo("History (one row per rep and quarter or month)\n" + describe(HISTORY))
     click.echo("\nRoster (one row per rep)\n" + describe(ROSTER))
 
 
-@data.command("convert")
+@data.command("convert", short_help="Turn a public dataset (AdventureWorks) into quotaplan tables.")
 @click.argument(
     "dataset",
     type=click.Choice(["adventureworks_oltp", "adventureworks_dw", "adventureworks_dw_pl300"]),

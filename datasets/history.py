@@ -143,7 +143,7 @@ def validate_history(table: Table, *, fiscal_year_start: int = 1) -> tuple[pd.Da
             table.problem(
                 ["rep_id", "period"],
                 f"more than one row for the same rep and {'month' if monthly else 'period'} (e.g. rep {rep.iloc[first]!r}, {key.iloc[first]})",
-                "Keep one row per rep and period. For deal-level data, sum the deals first with datasets.bookings_to_history().",
+                "Keep one row per rep and period. For deal-level data, sum the deals first: quotaplan data bookings (or datasets.bookings_to_history()).",
                 dup,
             )
         )

@@ -97,3 +97,37 @@ def test_convert_without_data_says_where_to_point(tmp_path):
     )
     assert result.exit_code == 1
     assert "QUOTAPLAN_SHARED_DATA" in result.output
+
+
+def test_bookings_sums_deals_into_a_history_file(write_csv, tmp_path):
+    deals = write_csv(
+        "deals.csv",
+        """
+        Owner,Close Date,Amount
+        ana,2025-01-03,"1,000"
+        ana,2025-01-30,500
+        ben,2025-02-01,10
+        ,2025-02-01,99
+        """,
+    )
+    out = tmp_path / "history.csv"
+    result = run(
+        "data",
+        "bookings",
+        deals,
+        "--rep",
+        "Owner",
+        "--date",
+        "Close Date",
+        "--amount",
+        "Amount",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines() == [
+        "rep_id,period,revenue",
+        "ana,2025-01,1500.0",
+        "ben,2025-02,10.0",
+    ]
+    assert run("data", "check", out).exit_code == 0
