@@ -14,6 +14,7 @@ from .tables import (
     check_columns,
     clean_ids,
     is_blank,
+    numeric_column,
     read_table,
     sample_values,
     to_number,
@@ -68,16 +69,9 @@ def validate_history(table: Table, *, fiscal_year_start: int = 1) -> tuple[pd.Da
             )
         )
 
-    revenue, unreadable = to_number(df["revenue"])
-    if unreadable.any():
-        problems.append(
-            table.problem(
-                ["revenue"],
-                f"not a number ({sample_values(df['revenue'], unreadable)})",
-                "Write revenue as a plain number such as 12500.50.",
-                unreadable,
-            )
-        )
+    revenue, unreadable = numeric_column(
+        table, "revenue", "Write revenue as a plain number such as 12500.50.", problems
+    )
     missing = revenue.isna() & ~unreadable
     if missing.any():
         problems.append(

@@ -16,9 +16,9 @@ from .tables import (
     check_columns,
     clean_ids,
     is_blank,
+    numeric_column,
     read_table,
     sample_values,
-    to_number,
 )
 
 COLUMNS = [c.name for c in ROSTER]
@@ -129,16 +129,9 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
             col_out = FTE_QUARTER_PREFIX + parsed["quarter"].iloc[0]
         else:
             col_out = "fte"
-        values, unreadable = to_number(df[col])
-        if unreadable.any():
-            problems.append(
-                table.problem(
-                    [col],
-                    f"not a number ({sample_values(df[col], unreadable)})",
-                    "Write capacity as a number from 0 to 1 (0.5 = half time).",
-                    unreadable,
-                )
-            )
+        values, _ = numeric_column(
+            table, col, "Write capacity as a number from 0 to 1 (0.5 = half time).", problems
+        )
         out_of_range = ((values < 0) | (values > 1)).to_numpy()
         if out_of_range.any():
             hint = (
@@ -165,16 +158,9 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
         if col not in df:
             out[col] = np.nan
             continue
-        values, unreadable = to_number(df[col])
-        if unreadable.any():
-            problems.append(
-                table.problem(
-                    [col],
-                    f"not a number ({sample_values(df[col], unreadable)})",
-                    "Write it as a plain number such as 850000.",
-                    unreadable,
-                )
-            )
+        values, _ = numeric_column(
+            table, col, "Write it as a plain number such as 850000.", problems
+        )
         bad = ((values <= 0) if strictly_positive else (values < 0)) | np.isinf(values)
         if bad.any():
             problems.append(

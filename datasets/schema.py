@@ -66,7 +66,8 @@ ROSTER = (
     Column(
         "fte",
         False,
-        "Capacity 0..1 (0.5 = half time, 0 = on leave). Blank: 1. Add fte_2026Q1 ... for per-quarter capacity.",
+        "Standing capacity 0..1 (0.5 = half time), as in the rep's history. Blank: 1. "
+        "Add fte_2026Q1 ... for planned capacity in a quarter (leave: 0; forecasts scale by fte_Q / fte).",
         ("capacity", "fte_pct"),
     ),
     Column(

@@ -136,9 +136,10 @@ def make_company(
 
     # --- capacity by month: employed x ramp x fte ---------------------------------------------
     # Month-level arrays are n x months: small dtypes and in-place products keep them cheap.
-    fte = np.ones((n, horizon), np.float32)
+    standing_fte = np.ones(n)  # the rep's contracted capacity: what the roster's fte says
     part = rng.random(n) < part_time_share
-    fte[part] = rng.uniform(0.5, 0.8, part.sum()).astype(np.float32)[:, None]
+    standing_fte[part] = rng.uniform(0.5, 0.8, part.sum())
+    fte = np.repeat(standing_fte.astype(np.float32)[:, None], horizon, axis=1)
     n_leave = rng.binomial(n * (horizon // 12), leave_rate)
     who = rng.integers(0, n, n_leave)
     start = rng.integers(0, horizon, n_leave)
@@ -232,14 +233,13 @@ def make_company(
             "team": teams[team],
             "region": np.array(REGIONS)[region],
             "hire_date": hire_date.dt.normalize().astype("datetime64[ns]"),
-            "fte": fte[:, T - 1].astype(float),
+            "fte": standing_fte,
             "last_year_quota": last_year_quota,
             "ote": ote,
             "manager_id": np.char.add("M-", teams[team]),
             "active": True,
         }
     )
-    roster.loc[n_hist:, "fte"] = 1.0
     plan_year = start_year + n_years
     for qi in range(4):
         f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1, dtype=np.float64)

@@ -200,6 +200,17 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, numbers.isna() & ~blank
 
 
+def numeric_column(
+    table: Table, col: str, fix: str, problems: list[Problem]
+) -> tuple[pd.Series, pd.Series]:
+    """A column read as numbers (see :func:`to_number`); a problem is added for unreadable cells."""
+    values, unreadable = to_number(table.frame[col])
+    if unreadable.any():
+        what = f"not a number ({sample_values(table.frame[col], unreadable)})"
+        problems.append(table.problem([col], what, fix, unreadable))
+    return values, unreadable
+
+
 def sample_values(values: pd.Series, mask, n: int = 3) -> str:
     """A few offending values for a message: numbers as numbers, text quoted."""
     picked = values[np.asarray(mask, dtype=bool)].tolist()
