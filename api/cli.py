@@ -14,11 +14,15 @@ from datasets.history import validate_history
 from datasets.roster import validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
 from datasets.tables import normalise_header, read_table
+from models import MODELS
+from models.backtest import backtest
 
 EXAMPLE = """
 \b
 Worked example (the bundled sample):
   quotaplan data check datasets/sample/history.csv datasets/sample/roster.csv
+  quotaplan forecast --history datasets/sample/history.csv --roster datasets/sample/roster.csv --year 2026 --out forecast.csv
+  quotaplan forecast --history datasets/sample/history.csv --roster datasets/sample/roster.csv --backtest
   quotaplan data generate --reps 500 --years 5 --seed 7 --out mycompany/
   quotaplan data convert adventureworks_oltp --out aw/
 """
@@ -278,6 +282,174 @@ def convert(dataset: str, data_dir: Path | None, out: Path) -> None:
         click.echo(
             f"  - check it with: quotaplan data check --fiscal-year-start {real.fiscal_year_start} {out}/history.csv {out}/roster.csv"
         )
+
+
+def _quantile_levels(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"give levels as decimals separated by commas, e.g. 0.1,0.5,0.9 (got {text!r})"
+        ) from exc
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  quotaplan forecast --history history.csv --roster roster.csv --year 2026 --out forecast.csv
+  quotaplan forecast --history history.csv --roster roster.csv --backtest
+  quotaplan forecast --history history.csv --roster roster.csv --year 2026 --quantiles 0.05,0.5,0.95 --model trailing-mean
+"""
+)
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="History CSV/Parquet.",
+)
+@click.option(
+    "--roster",
+    "roster_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Roster CSV/Parquet.",
+)
+@click.option(
+    "--year",
+    type=int,
+    help="Plan year to forecast (its four quarters); default: the year after the history.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the forecast table here (.csv or .parquet).",
+)
+@click.option(
+    "--quantiles",
+    default="0.1,0.5,0.9",
+    show_default=True,
+    help="Quantile levels; must include 0.5.",
+)
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(sorted(MODELS)),
+    default="quantile-gbm",
+    show_default=True,
+)
+@click.option("--fiscal-year-start", type=click.IntRange(1, 12), default=1, show_default=True)
+@click.option(
+    "--backtest",
+    "run_backtest",
+    is_flag=True,
+    help="Score every model on the last two years of the history instead.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def forecast(
+    history_path,
+    roster_path,
+    year,
+    out,
+    quantiles,
+    model_name,
+    fiscal_year_start,
+    run_backtest,
+    seed,
+):
+    """Forecast each rep's quarterly revenue with P10/P50/P90 (or backtest the models).
+
+    The forecast covers every active roster rep: tenured reps from their history, new hires from
+    the ramp curve learned from past hires, scaled by planned capacity (fte_<quarter> / fte).
+    Leavers are not forecast. Bluebird quarters (far above the rep's usual) are found and
+    damped; they are listed.
+    """
+    levels = _quantile_levels(quantiles)
+    try:
+        company = load_company(history_path, roster_path, fiscal_year_start=fiscal_year_start)
+    except DataValidationError as exc:
+        _fail(exc)
+    if run_backtest:
+        models = {name: _make_model(name, levels, seed) for name in MODELS}
+        with click.progressbar(length=len(models) * 2, label="backtesting", file=sys.stderr) as bar:
+            result = backtest(company, models, progress=lambda msg: bar.update(1))
+        table = result.scores.set_index("model")
+        click.echo(
+            f"Rolling-origin backtest, test years {', '.join(map(str, sorted(result.by_year['year'].unique())))}; every model scored on the same {int(table['rep_quarters'].iloc[0]):,} rep-quarters"
+        )
+        click.echo(format_scores(table))
+        return
+    try:
+        model = _make_model(model_name, levels, seed).fit(company)
+        plan_year = year if year is not None else int(company.history["period"].max()[:4]) + 1
+        table = model.predict(plan_year)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out:
+        table.to_parquet(out, index=False) if out.suffix.lower() in (
+            ".parquet",
+            ".pq",
+        ) else table.to_csv(out, index=False, float_format="%.2f")
+    click.echo(format_forecast(table, model, plan_year, out))
+
+
+def _make_model(name: str, levels, seed: int):
+    cls = MODELS[name]
+    return (
+        cls(quantiles=levels, random_state=seed)
+        if "random_state" in cls().get_params()
+        else cls(quantiles=levels)
+    )
+
+
+def format_scores(table: pd.DataFrame) -> str:
+    shown = pd.DataFrame(
+        {
+            "WAPE": table["wape"].map("{:.1%}".format),
+            "MAPE": table["mape"].map("{:.1%}".format),
+            "pinball": table["pinball"].map("{:.4f}".format),
+            "P10-P90 coverage": table["coverage_p10_p90"].map("{:.1%}".format),
+        }
+    )
+    return (
+        shown.to_string()
+        + "\n(MAPE on rep-quarters above a quarter of the median; pinball loss averaged over the levels and divided by mean revenue)"
+    )
+
+
+def format_forecast(table: pd.DataFrame, model, year: int, out: Path | None) -> str:
+    qcols = [c for c in table.columns if c.startswith("q")]
+    by_q = table.groupby("period")[qcols].sum()
+    lines = [
+        f"Forecast {year} for {table['rep_id'].nunique():,} active reps ({type(model).__name__})",
+        "",
+    ]
+    lines.append(by_q.map(_money).to_string())
+    total = table[qcols].sum()
+    lines.append("year    " + "  ".join(f"{c}={_money(v)}" for c, v in total.items()))
+    lines.append(
+        "(sums of per-rep quantiles are not the company's quantiles: they overstate its spread)"
+    )
+    outliers = getattr(model, "outliers_", None)
+    if outliers is not None and len(outliers):
+        lines += [
+            "",
+            f"Bluebird quarters damped ({len(outliers)}): "
+            + ", ".join(
+                f"{r} {p} ({_money(v)} -> {_money(t)})"
+                for r, p, v, t in outliers.head(5).itertuples(index=False)
+            )
+            + (" ..." if len(outliers) > 5 else ""),
+        ]
+    curve = getattr(model, "ramp_curve_", None)
+    if curve is not None:
+        lines.append(
+            "Ramp learned from past hires (share of full productivity by quarter since hire): "
+            + ", ".join(f"{s:.0%}" for s in curve["share"])
+        )
+    if out:
+        lines.append(f"wrote {out} ({len(table):,} rows)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

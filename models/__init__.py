@@ -1,4 +1,23 @@
-"""Forecasting: scikit-learn models of what each rep can realistically sell, with quantiles.
+"""Forecasting: what each rep can realistically sell per quarter, with quantiles.
 
-Built in the forecasting issue; see DESIGN.md ("Forecasting").
+``QuantileForecaster`` is the learned model; ``SeasonalNaive``, ``TrailingMean`` and
+``LastYearPlusGrowth`` are the baselines it is backtested against (``models.backtest``).
 """
+
+from .base import DEFAULT_QUANTILES, BaseForecaster, level_column
+from .baselines import BASELINES, LastYearPlusGrowth, SeasonalNaive, TrailingMean
+from .quantile import QuantileForecaster
+
+MODELS = {"quantile-gbm": QuantileForecaster, **BASELINES}
+
+__all__ = [
+    "BASELINES",
+    "DEFAULT_QUANTILES",
+    "MODELS",
+    "BaseForecaster",
+    "LastYearPlusGrowth",
+    "QuantileForecaster",
+    "SeasonalNaive",
+    "TrailingMean",
+    "level_column",
+]

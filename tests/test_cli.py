@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 from click.testing import CliRunner
 
 from api.cli import main
@@ -131,3 +132,55 @@ def test_bookings_sums_deals_into_a_history_file(write_csv, tmp_path):
         "ben,2025-02,10.0",
     ]
     assert run("data", "check", out).exit_code == 0
+
+
+def test_forecast_writes_the_table(tmp_path):
+    out = tmp_path / "forecast.csv"
+    result = run(
+        "forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--year", 2026, "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["rep_id", "period", "q10", "q50", "q90"]
+    assert table["period"].unique().tolist() == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+    assert "Forecast 2026 for 46 active reps" in result.output
+    assert "Ramp learned from past hires" in result.output
+
+
+def test_forecast_with_a_baseline_and_custom_levels(tmp_path):
+    out = tmp_path / "f.parquet"
+    result = run(
+        "forecast",
+        "--history",
+        HISTORY_CSV,
+        "--roster",
+        ROSTER_CSV,
+        "--model",
+        "seasonal-naive",
+        "--quantiles",
+        "0.05,0.5,0.95",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_parquet(out).columns) == ["rep_id", "period", "q5", "q50", "q95"]
+
+
+def test_forecast_backtest_prints_every_model():
+    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--backtest")
+    assert result.exit_code == 0, result.output
+    for name in ("quantile-gbm", "seasonal-naive", "trailing-mean", "last-year-plus-growth"):
+        assert name in result.output
+    assert "P10-P90 coverage" in result.output and "WAPE" in result.output
+
+
+def test_forecast_bad_input_and_bad_levels(write_csv):
+    bad = write_csv("h.csv", "rep_id,period,revenue\na,2024Q1,-3")
+    result = run("forecast", "--history", bad, "--roster", ROSTER_CSV)
+    assert result.exit_code == 1 and "negative revenue" in result.output
+    result = run(
+        "forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--quantiles", "0.1,0.9"
+    )
+    assert result.exit_code == 1 and "must include 0.5" in result.output
+    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--quantiles", "low")
+    assert result.exit_code == 2 and "0.1,0.5,0.9" in result.output

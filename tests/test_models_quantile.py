@@ -1,0 +1,182 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from datasets import Company, load_company, make_company
+from models import MODELS, QuantileForecaster, TrailingMean
+from models.backtest import backtest
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return make_company(300, 5, random_state=4)
+
+
+@pytest.fixture(scope="module")
+def fitted(synth):
+    return QuantileForecaster(max_iter=80).fit(synth.company)
+
+
+@pytest.fixture(scope="module")
+def forecast(fitted):
+    return fitted.predict(2026)
+
+
+def test_forecast_table_for_active_reps(synth, forecast):
+    roster = synth.company.roster
+    assert list(forecast.columns) == ["rep_id", "period", "q10", "q50", "q90"]
+    assert set(forecast["rep_id"]) == set(roster.loc[roster["active"], "rep_id"])
+    assert not set(forecast["rep_id"]) & set(synth.company.leavers)
+    assert forecast.groupby("rep_id").size().eq(4).all()
+    assert sorted(forecast["period"].unique()) == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+    assert forecast[["q10", "q50", "q90"]].notna().all().all()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_quantiles_ordered_and_never_negative(synth, name):
+    model = MODELS[name](quantiles=(0.05, 0.25, 0.5, 0.75, 0.95))
+    if name == "quantile-gbm":
+        model.set_params(max_iter=40)
+    f = model.fit(synth.company).predict(2026)
+    q = f[["q5", "q25", "q50", "q75", "q95"]].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all()
+    assert (q >= 0).all()
+
+
+def test_same_seed_same_forecast_and_params_round_trip(synth, forecast):
+    again = QuantileForecaster(max_iter=80).fit(synth.company).predict(2026)
+    pd.testing.assert_frame_equal(forecast, again)
+    model = QuantileForecaster(max_iter=80)
+    assert clone(model).get_params() == model.get_params()
+    model.set_params(learning_rate=0.1)
+    assert model.get_params()["learning_rate"] == 0.1
+    other = QuantileForecaster(max_iter=80, random_state=99).fit(synth.company).predict(2026)
+    assert not np.allclose(other["q50"], forecast["q50"])
+
+
+def test_pickle_round_trip(fitted, forecast):
+    restored = pickle.loads(pickle.dumps(fitted))
+    pd.testing.assert_frame_equal(restored.predict(2026), forecast)
+
+
+def test_new_hires_forecast_below_tenured_reps_of_their_team(synth, forecast):
+    new = synth.company.new_hires
+    assert new, "the synthetic roster has planned hires"
+    roster = synth.company.roster.set_index("rep_id")
+    f = forecast.assign(team=forecast["rep_id"].map(roster["team"]))
+    first_q = f[f["period"] == "2026Q1"]
+    tenured = first_q[~first_q["rep_id"].isin(new)].groupby("team")["q50"].median()
+    hires = first_q[first_q["rep_id"].isin(new)]
+    assert (hires["q50"].to_numpy() < hires["team"].map(tenured).to_numpy()).all()
+    assert (f.loc[f["rep_id"].isin(new), "q90"] > 0).any()  # not zero for the whole year
+
+
+def test_ramp_curve_learned_from_past_hires(fitted):
+    curve = fitted.ramp_curve_
+    assert curve["learned"].all()
+    shares = curve["share"].to_numpy()
+    assert shares[0] < 0.35 and shares[-1] > 0.85
+    assert (np.diff(shares) >= 0).all()
+
+
+def test_capacity_scales_and_hire_date_zeroes(synth):
+    roster = synth.company.roster.copy()
+    rep = roster.loc[roster["fte"] == 1, "rep_id"].iloc[0]
+    base = QuantileForecaster(max_iter=40).fit(Company(synth.company.history, roster)).predict(2026)
+    roster["fte_2026Q2"] = np.where(roster["rep_id"] == rep, 0.0, np.nan)
+    roster["fte_2026Q3"] = np.where(roster["rep_id"] == rep, 0.5, np.nan)
+    late = roster["rep_id"] == synth.company.new_hires[0]
+    roster.loc[late, "hire_date"] = pd.Timestamp("2026-08-15")
+    f = QuantileForecaster(max_iter=40).fit(Company(synth.company.history, roster)).predict(2026)
+
+    def get(t, r, p):
+        return t.set_index(["rep_id", "period"]).loc[(r, p), ["q10", "q50", "q90"]].to_numpy()
+
+    assert (get(f, rep, "2026Q2") == 0).all()
+    np.testing.assert_allclose(get(f, rep, "2026Q3"), 0.5 * get(base, rep, "2026Q3"), rtol=1e-9)
+    np.testing.assert_allclose(get(f, rep, "2026Q1"), get(base, rep, "2026Q1"), rtol=1e-9)
+    hire = synth.company.new_hires[0]
+    assert (get(f, hire, "2026Q1") == 0).all() and (get(f, hire, "2026Q2") == 0).all()
+    assert get(f, hire, "2026Q4")[2] > 0
+
+
+def _steady_company(bluebird: bool) -> Company:
+    """40 steady reps; rep 'star' books one 6x quarter last year if ``bluebird``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for r in range(40):
+        level = 100_000 * (1 + r / 40)
+        for i in range(16):
+            v = level * rng.normal(1.0, 0.1)
+            rep = "star" if r == 0 else f"r{r:02d}"
+            if bluebird and rep == "star" and i == 13:
+                v *= 6
+            rows.append(
+                {"rep_id": rep, "period": f"{2022 + i // 4}Q{i % 4 + 1}", "revenue": max(v, 0)}
+            )
+    h = pd.DataFrame(rows)
+    return load_company(h, pd.DataFrame({"rep_id": h["rep_id"].unique(), "team": "T"}))
+
+
+def test_bluebird_does_not_inflate_next_year():
+    clean, lucky = _steady_company(False), _steady_company(True)
+
+    def fit(model, c):
+        return model.fit(c).predict(2026).set_index("rep_id").loc["star", "q50"].sum()
+
+    ours_clean, ours_lucky = (
+        fit(QuantileForecaster(max_iter=60), clean),
+        fit(QuantileForecaster(max_iter=60), lucky),
+    )
+    naive_clean, naive_lucky = fit(TrailingMean(), clean), fit(TrailingMean(), lucky)
+    assert naive_lucky > 1.5 * naive_clean  # the bluebird would inflate a naive forecast...
+    assert ours_lucky == pytest.approx(ours_clean, rel=0.1)  # ...but not ours
+    treated = QuantileForecaster(max_iter=20).fit(lucky).outliers_
+    assert treated[["rep_id", "period"]].values.tolist() == [["star", "2025Q2"]]
+    assert treated["treated_as"].iloc[0] < treated["revenue"].iloc[0] / 3
+
+
+def test_outliers_found_match_the_synthetic_bluebirds(synth, fitted):
+    truth = synth.truth[synth.truth["bluebird"]].set_index(["rep_id", "period"]).index
+    found = fitted.outliers_.set_index(["rep_id", "period"]).index
+    assert len(truth) > 20
+    recall = len(truth.intersection(found)) / len(truth)
+    precision = len(truth.intersection(found)) / len(found)
+    assert recall > 0.6 and precision > 0.5
+
+
+def test_coverage_and_accuracy_on_synthetic_data():
+    s = make_company(300, 5, random_state=0)
+    result = backtest(s.company, {name: cls() for name, cls in MODELS.items()})
+    scores = result.scores.set_index("model")
+    ours = scores.loc["quantile-gbm"]
+    baselines = scores.drop(index="quantile-gbm")
+    assert 0.72 <= ours["coverage_p10_p90"] <= 0.88
+    assert ours["wape"] <= 0.95 * baselines["wape"].min()
+    assert (ours["pinball"] < baselines["pinball"]).all()
+
+
+def test_backtest_never_sees_the_test_year(synth):
+    seen = []
+
+    class Spy(TrailingMean):
+        def _fit(self):
+            seen.append(self.panel_.last)
+            super()._fit()
+
+    result = backtest(synth.company, {"spy": Spy()}, years=[2024, 2025])
+    assert seen == [2023 * 4 + 3, 2024 * 4 + 3]  # fitted up to 2023Q4, then up to 2024Q4
+    assert set(result.forecasts["year"]) == {2024, 2025}
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="include 0.5"):
+        QuantileForecaster(quantiles=(0.1, 0.9)).fit(make_company(30, 2, random_state=0).company)
+    model = TrailingMean().fit(make_company(30, 2, random_state=0).company)
+    with pytest.raises(ValueError, match="after the history"):
+        model.predict(2021)
+    with pytest.raises(ValueError, match="quarter labels"):
+        model.predict(["next year"])
