@@ -22,6 +22,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 ## run: create .venv, install, and run the main job on the bundled sample data
 run: $(VENV)/.installed
 	$(BIN)/quotaplan data check $(SAMPLE)/history.csv $(SAMPLE)/roster.csv
+	@mkdir -p out
+	$(BIN)/quotaplan forecast --history $(SAMPLE)/history.csv --roster $(SAMPLE)/roster.csv --year 2026 --out out/forecast.csv
 
 ## test: create .venv if needed, install the dev extra, run the whole test suite
 test: $(VENV)/.installed-dev
@@ -32,9 +34,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## bench: the speed benchmarks (slow; not part of the test suite)
+## bench: the benchmarks (slow; not part of the test suite); results in benchmarks/results/
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.bench_synthetic
+	$(BIN)/python -m benchmarks.bench_forecast
+	$(BIN)/python -m benchmarks.forecast_quality
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
