@@ -8,10 +8,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from datasets import Company, load_company
-from datasets.periods import QUARTER_LABEL, quarter_freq, quarter_index, quarter_label
+from datasets.periods import QUARTER_LABEL, quarter_index, quarter_label
 from datasets.roster import fte_quarter_columns
 
-from .panel import Panel, hire_quarters, make_panel, seasonal_index
+from .panel import hire_quarters, make_panel, seasonal_index
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 
@@ -130,11 +130,3 @@ def capacity_factor(roster: pd.DataFrame, targets: np.ndarray, hire_q: np.ndarra
         out[:, j] = np.where(np.isnan(plan), np.where(fte > 0, 1.0, 0.0), ratio)
     out[targets[None, :] < np.nan_to_num(hire_q, nan=-np.inf)[:, None]] = 0.0
     return out
-
-
-def quarter_freq_of(company: Company) -> str:
-    return quarter_freq(company.fiscal_year_start)
-
-
-def as_panel_columns(panel: Panel, quarters: np.ndarray) -> np.ndarray:
-    return np.asarray(quarters) - panel.first

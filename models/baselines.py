@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .base import DEFAULT_QUANTILES, BaseForecaster
+from .metrics import weighted_quantiles
 
 
 def _same_quarter_last_year(revenue: np.ndarray, origin: int, cols: np.ndarray) -> np.ndarray:
@@ -41,20 +42,13 @@ class _RuleForecaster(BaseForecaster):
             actual = R[:, cols]
             ok = ~np.isnan(point) & ~np.isnan(actual) & (point > 0)
             if ok.sum() >= 10:
-                ratios = _weighted_quantiles(actual[ok] / point[ok], point[ok], self.levels_)
+                ratios = weighted_quantiles(actual[ok] / point[ok], point[ok], self.levels_)
         self.ratio_quantiles_ = ratios
 
     def _quantiles(self, rows, targets):
         cols = targets - self.panel_.first
         point = self._point(self.panel_.revenue, self.panel_.revenue.shape[1] - 1, cols)[rows]
         return point[:, :, None] * self.ratio_quantiles_[None, None, :]
-
-
-def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels) -> np.ndarray:
-    order = np.argsort(values)
-    v, w = values[order], weights[order]
-    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(levels, cum, v)
 
 
 class SeasonalNaive(_RuleForecaster):

@@ -34,3 +34,12 @@ def coverage(actual, low, high) -> float:
     """Share of actuals inside [low, high]."""
     a = np.asarray(actual, float)
     return float(np.mean((a >= np.asarray(low)) & (a <= np.asarray(high))))
+
+
+def weighted_quantiles(values, weights, levels) -> np.ndarray:
+    """Quantiles of ``values`` under ``weights`` (midpoint interpolation), one per level."""
+    v, w = np.asarray(values, float), np.asarray(weights, float)
+    order = np.argsort(v)
+    v, w = v[order], w[order]
+    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(np.asarray(levels, float), cum, v)

@@ -19,6 +19,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from datasets.periods import quarter_label
 
 from .base import DEFAULT_QUANTILES, BaseForecaster
+from .metrics import weighted_quantiles
 from .panel import find_outliers, learn_ramp, ramp_share
 
 FEATURES = [
@@ -266,7 +267,7 @@ class QuantileForecaster(BaseForecaster):
         models = self._train(X[fit_rows], y[fit_rows], w[fit_rows])
         pred = self._predict_ratios(models, X[cal])
         return {
-            lv: float(_weighted_quantile(y[cal] - pred[:, j], w[cal], lv))
+            lv: float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
             for j, lv in enumerate(self.levels_)
         }
 
@@ -285,10 +286,3 @@ def _finite(X: pd.DataFrame) -> np.ndarray:
     out = X.to_numpy(float)
     out[np.isinf(out)] = np.nan
     return out
-
-
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, level: float) -> float:
-    order = np.argsort(values)
-    v, w = values[order], weights[order]
-    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return float(np.interp(level, cum, v))
