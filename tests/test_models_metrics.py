@@ -18,3 +18,9 @@ def test_wape_mape_pinball_coverage_by_hand():
     qs = {0.1: f * 0.5, 0.5: f, 0.9: f * 1.5}
     expected = np.mean([metrics.pinball(a, q, lv) for lv, q in qs.items()]) / a.mean()
     assert metrics.scaled_pinball(a, qs) == pytest.approx(expected)
+
+
+def test_weighted_quantiles_by_hand():
+    # Weights 1, 1, 2 on 10, 20, 30: midpoints of cumulative weight at 1/8, 3/8, 6/8.
+    got = metrics.weighted_quantiles([30, 10, 20], [2, 1, 1], [0.125, 0.375, 0.75, 0.5])
+    assert got == pytest.approx([10, 20, 30, 20 + 10 * (0.5 - 0.375) / (0.75 - 0.375)])
