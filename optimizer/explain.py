@@ -1,0 +1,96 @@
+"""Explaining a plan: chance of attaining each quota, stretch, and which limit bound it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .inputs import PlanData
+from .model import bounds, seasonal_shares
+from .spec import Limits
+
+
+def attain_probability(quota: np.ndarray, levels: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """P(revenue >= quota) under the forecast quantiles.
+
+    The distribution function runs linearly through the knots (quantile value, level) and
+    extends the first and last segments to levels 0 and 1. A zero quota is always attained.
+    """
+    q = np.asarray(quota, float)
+    knots = np.maximum.accumulate(quantiles, axis=-1)
+    lv = np.asarray(levels, float)
+    # Tails: where the first/last segment reaches level 0 / level 1.
+    slope_lo = (knots[..., 1] - knots[..., 0]) / (lv[1] - lv[0])
+    slope_hi = (knots[..., -1] - knots[..., -2]) / (lv[-1] - lv[-2])
+    x = np.concatenate(
+        [
+            (knots[..., 0] - slope_lo * lv[0])[..., None],
+            knots,
+            (knots[..., -1] + slope_hi * (1 - lv[-1]))[..., None],
+        ],
+        axis=-1,
+    )
+    y = np.concatenate([[0.0], lv, [1.0]])
+    cdf = np.empty(q.shape)
+    flat_x, flat_q, flat_cdf = x.reshape(-1, x.shape[-1]), q.reshape(-1), cdf.reshape(-1)
+    for k in range(flat_q.size):
+        xs = flat_x[k]
+        if xs[-1] <= 0:  # no revenue expected at all
+            flat_cdf[k] = 1.0
+        else:
+            flat_cdf[k] = np.interp(flat_q[k], xs, y, left=0.0, right=1.0)
+    return np.where(q <= 0, 1.0, 1.0 - cdf)
+
+
+def binding_limits(
+    quota: np.ndarray, data: PlanData, limits: Limits, total: float, tol: float = 1e-6
+) -> np.ndarray:
+    """Per rep-quarter, the limit that holds the quota where it is ('none' if nothing binds).
+
+    Order of precedence when several are tight: lock, ratchet, growth floor, OTE, cap, floor,
+    phasing.
+    """
+    n, T = quota.shape
+    eps = tol * max(total / max(n * T, 1), 1.0)
+    out = np.full((n, T), "none", dtype=object)
+    floor, cap = bounds(data, limits)
+    if limits.phasing_band is not None:
+        col, season = quota.sum(axis=0), seasonal_shares(data) * total
+        tight = (np.abs(col - (1 + limits.phasing_band) * season) <= eps * n) | (
+            np.abs(col - (1 - limits.phasing_band) * season) <= eps * n
+        )
+        out[:, tight] = "phasing"
+    out[np.abs(quota - floor) <= eps] = "floor"
+    out[(np.abs(quota - cap) <= eps) & (cap > floor + eps)] = "cap"
+    annual = quota.sum(axis=1)
+    if limits.ote_band is not None:
+        ote = data.ote
+        tight = np.isfinite(ote) & (
+            (np.abs(annual - limits.ote_band[1] * ote) <= eps * T)
+            | (np.abs(annual - limits.ote_band[0] * ote) <= eps * T)
+        )
+        out[tight, :] = "ote"
+    lyq = data.last_year_quota
+    if limits.min_increase is not None:
+        out[np.isfinite(lyq) & (np.abs(annual - lyq * (1 + limits.min_increase)) <= eps * T), :] = (
+            "growth-floor"
+        )
+    if limits.max_increase is not None:
+        out[np.isfinite(lyq) & (np.abs(annual - lyq * (1 + limits.max_increase)) <= eps * T), :] = (
+            "ratchet"
+        )
+    for rep, period in limits.locks:
+        i = np.flatnonzero(data.reps == str(rep))
+        if period is None:
+            out[i, :] = "lock"
+        else:
+            out[i, np.flatnonzero(data.periods == str(period))] = "lock"
+    return out
+
+
+def rep_binding(per_quarter: np.ndarray) -> np.ndarray:
+    """One limit per rep: the most frequent non-'none' across its quarters, else 'none'."""
+    out = []
+    for row in per_quarter:
+        tight = [b for b in row if b != "none"]
+        out.append(max(set(tight), key=tight.count) if tight else "none")
+    return np.array(out, dtype=object)

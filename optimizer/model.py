@@ -1,0 +1,296 @@
+"""The Pyomo model of a plan: one small ``declare_*`` helper per family of limits.
+
+``build_plan_model`` never solves. In the strict model the overload cap and the floor are variable
+bounds; in the elastic model (for diagnosing an impossible plan) every limit has a penalised
+slack so the solve finds the smallest relaxation that makes the number reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .inputs import PlanData
+from .spec import Limits, parse_amount
+
+#: Penalty per unit of slack on the company number in the elastic model, relative to the limits':
+#: we would rather say which limit to relax than quietly miss the number.
+TARGET_PENALTY = 10.0
+
+
+def bounds(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
+    """Per rep-quarter floor and cap, with quarterly locks as both."""
+    cap = data.quantile(limits.cap_quantile)
+    floor = (
+        data.quantile(limits.floor_quantile)
+        if limits.floor_quantile is not None
+        else np.zeros_like(cap)
+    )
+    floor = np.minimum(floor, cap)
+    for (rep, period), value in limits.locks.items():
+        if period is not None:
+            i, t = _rep(data, rep), _period(data, period)
+            cap[i, t] = floor[i, t] = value
+    return floor, cap
+
+
+def _rep(data: PlanData, rep) -> int:
+    hits = np.flatnonzero(data.reps == str(rep))
+    if not len(hits):
+        raise ValueError(f"lock for rep {rep!r}, who is not in the forecast")
+    return int(hits[0])
+
+
+def _period(data: PlanData, period) -> int:
+    hits = np.flatnonzero(data.periods == str(period))
+    if not len(hits):
+        raise ValueError(
+            f"lock for {period!r}, which is not a quarter of the plan ({', '.join(data.periods)})"
+        )
+    return int(hits[0])
+
+
+def seasonal_shares(data: PlanData) -> np.ndarray:
+    """Each quarter's share of the year in the forecast (P50)."""
+    totals = data.p50.sum(axis=0)
+    return totals / totals.sum() if totals.sum() > 0 else np.full(len(totals), 1 / len(totals))
+
+
+def build_plan_model(
+    data: PlanData,
+    limits: Limits,
+    total: float,
+    *,
+    upper: np.ndarray | None = None,
+    stretch_base: np.ndarray | None = None,
+    elastic: bool = False,
+) -> pyo.ConcreteModel:
+    """The plan LP without an objective (the policy sets it).
+
+    Parameters
+    ----------
+    upper : extra per rep-quarter upper bounds (a policy's level), or None.
+    stretch_base : if given, a variable ``max_stretch`` and rows ``quota <= max_stretch x base``.
+    elastic : limits as rows with penalised slack (``m.slack_cost``) instead of hard limits.
+    """
+    n, T = data.p50.shape
+    # Money is modelled in units of the average quota cell, so every coefficient is of order 1:
+    # raw currency (matrix 1..1e6, right-hand sides 1e8) leaves HiGHS declaring wrong optima.
+    unit = total / (n * T)
+    data = replace(
+        data,
+        quantiles=data.quantiles / unit,
+        last_year_quota=data.last_year_quota / unit,
+        ote=data.ote / unit,
+    )
+    limits = replace(
+        limits,
+        locks={k: v / unit for k, v in limits.locks.items()},
+        group_targets={k: parse_amount(v) / unit for k, v in limits.group_targets.items()},
+    )
+    total = total / unit
+    m = pyo.ConcreteModel(name="quota_plan")
+    m.R = pyo.RangeSet(0, n - 1)
+    m.T = pyo.RangeSet(0, T - 1)
+    m.unit = unit
+    floor, cap = bounds(data, limits)
+    if upper is not None:
+        cap = np.maximum(np.minimum(cap, upper / unit), floor)
+    if stretch_base is not None:
+        stretch_base = stretch_base / unit
+    m.slack_terms = []
+    declare_quota(m, floor, cap, elastic)
+    declare_company_total(m, total, elastic)
+    if stretch_base is not None:
+        declare_stretch(m, stretch_base)
+    if limits.phasing_band is not None:
+        declare_phasing(m, seasonal_shares(data) * total, limits.phasing_band, elastic)
+    declare_growth_guardrails(m, data.last_year_quota, limits, elastic)
+    if limits.ote_band is not None:
+        declare_ote_band(m, data.ote, limits.ote_band, elastic)
+    declare_group_targets(m, data, limits, elastic)
+    declare_annual_locks(m, data, limits)
+    if limits.smoothness is not None:
+        declare_smoothness(m, limits.smoothness)
+    if elastic:
+        m.slack_cost = pyo.Expression(expr=sum(w * v for w, v in m.slack_terms) / total)
+    return m
+
+
+def _slack(m, name: str, index, weight: float = 1.0):
+    var = (
+        pyo.Var(*index, domain=pyo.NonNegativeReals)
+        if index
+        else pyo.Var(domain=pyo.NonNegativeReals)
+    )
+    m.add_component(name, var)
+    if index:
+        m.slack_terms.extend((weight, var[k]) for k in var)
+    else:
+        m.slack_terms.append((weight, var))
+    return var
+
+
+def declare_quota(m, floor: np.ndarray, cap: np.ndarray, elastic: bool) -> None:
+    if not elastic:
+        m.quota = pyo.Var(m.R, m.T, bounds=lambda m, i, t: (float(floor[i, t]), float(cap[i, t])))
+        return
+    m.quota = pyo.Var(m.R, m.T, domain=pyo.NonNegativeReals)
+    over = _slack(m, "cap_excess", (m.R, m.T))
+    under = _slack(m, "floor_shortfall", (m.R, m.T))
+    m.rep_cap = pyo.Constraint(
+        m.R, m.T, rule=lambda m, i, t: m.quota[i, t] <= float(cap[i, t]) + over[i, t]
+    )
+    m.rep_floor = pyo.Constraint(
+        m.R, m.T, rule=lambda m, i, t: m.quota[i, t] >= float(floor[i, t]) - under[i, t]
+    )
+
+
+def declare_company_total(m, total: float, elastic: bool) -> None:
+    body = pyo.quicksum(m.quota[i, t] for i in m.R for t in m.T)
+    if elastic:
+        short = _slack(m, "target_shortfall", (), TARGET_PENALTY)
+        excess = _slack(m, "target_excess", (), TARGET_PENALTY)
+        m.company_total = pyo.Constraint(expr=body + short - excess == total)
+    else:
+        m.company_total = pyo.Constraint(expr=body == total)
+
+
+def declare_stretch(m, base: np.ndarray) -> None:
+    m.max_stretch = pyo.Var(domain=pyo.NonNegativeReals)
+    # Quota cells fixed by their bounds (quarterly locks) may sit above the common stretch.
+    fixed = {k for k, v in m.quota.items() if v.lb is not None and v.lb == v.ub}
+    idx = [(i, t) for i in m.R for t in m.T if base[i, t] > 0 and (i, t) not in fixed]
+    m.stretch_index = pyo.Set(initialize=idx, dimen=2)
+    m.rep_stretch = pyo.Constraint(
+        m.stretch_index, rule=lambda m, i, t: m.quota[i, t] <= m.max_stretch * float(base[i, t])
+    )
+
+
+def declare_phasing(m, seasonal_total: np.ndarray, band: float, elastic: bool) -> None:
+    if elastic:
+        over = _slack(m, "phasing_excess", (m.T,))
+        under = _slack(m, "phasing_shortfall", (m.T,))
+    col = lambda m, t: pyo.quicksum(m.quota[i, t] for i in m.R)  # noqa: E731
+    m.phasing_high = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            col(m, t) <= (1 + band) * float(seasonal_total[t]) + (over[t] if elastic else 0)
+        ),
+    )
+    m.phasing_low = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            col(m, t) >= (1 - band) * float(seasonal_total[t]) - (under[t] if elastic else 0)
+        ),
+    )
+
+
+def _annual(m, i):
+    return pyo.quicksum(m.quota[i, t] for t in m.T)
+
+
+def declare_growth_guardrails(m, last_year: np.ndarray, limits: Limits, elastic: bool) -> None:
+    known = [i for i in m.R if np.isfinite(last_year[i]) and last_year[i] > 0]
+    m.ratchet_reps = pyo.Set(initialize=known)
+    if limits.max_increase is not None:
+        over = _slack(m, "ratchet_excess", (m.ratchet_reps,)) if elastic else None
+        m.ratchet_max = pyo.Constraint(
+            m.ratchet_reps,
+            rule=lambda m, i: (
+                _annual(m, i)
+                <= float(last_year[i]) * (1 + limits.max_increase) + (over[i] if elastic else 0)
+            ),
+        )
+    if limits.min_increase is not None:
+        under = _slack(m, "growth_shortfall", (m.ratchet_reps,)) if elastic else None
+        m.growth_min = pyo.Constraint(
+            m.ratchet_reps,
+            rule=lambda m, i: (
+                _annual(m, i)
+                >= float(last_year[i]) * (1 + limits.min_increase) - (under[i] if elastic else 0)
+            ),
+        )
+
+
+def declare_ote_band(m, ote: np.ndarray, band: tuple[float, float], elastic: bool) -> None:
+    m.ote_reps = pyo.Set(initialize=[i for i in m.R if np.isfinite(ote[i]) and ote[i] > 0])
+    over = _slack(m, "ote_excess", (m.ote_reps,)) if elastic else None
+    under = _slack(m, "ote_shortfall", (m.ote_reps,)) if elastic else None
+    m.ote_high = pyo.Constraint(
+        m.ote_reps,
+        rule=lambda m, i: _annual(m, i) <= band[1] * float(ote[i]) + (over[i] if elastic else 0),
+    )
+    m.ote_low = pyo.Constraint(
+        m.ote_reps,
+        rule=lambda m, i: _annual(m, i) >= band[0] * float(ote[i]) - (under[i] if elastic else 0),
+    )
+
+
+def declare_group_targets(m, data: PlanData, limits: Limits, elastic: bool) -> None:
+    groups = list(limits.group_targets)
+    m.groups = pyo.Set(initialize=range(len(groups)))
+    members = []
+    for level, name in groups:
+        col = data.team if level == "team" else data.region
+        rows = np.flatnonzero(col == name)
+        if not len(rows):
+            raise ValueError(f"{level} target for {name!r}, which has no reps in the forecast")
+        members.append(rows)
+    target = [float(limits.group_targets[g]) * (1 + limits.group_over_assignment) for g in groups]
+    if elastic:
+        short = _slack(m, "group_shortfall", (m.groups,))
+        excess = _slack(m, "group_excess", (m.groups,))
+    m.group_target = pyo.Constraint(
+        m.groups,
+        rule=lambda m, g: (
+            pyo.quicksum(m.quota[int(i), t] for i in members[g] for t in m.T)
+            + ((short[g] - excess[g]) if elastic else 0)
+            == target[g]
+        ),
+    )
+    m.group_names = groups
+
+
+def declare_annual_locks(m, data: PlanData, limits: Limits) -> None:
+    annual = {
+        _rep(data, rep): float(v) for (rep, period), v in limits.locks.items() if period is None
+    }
+    m.locked_reps = pyo.Set(initialize=sorted(annual))
+    m.annual_lock = pyo.Constraint(m.locked_reps, rule=lambda m, i: _annual(m, i) == annual[i])
+
+
+def declare_smoothness(m, share: float) -> None:
+    steps = [(i, t) for i in m.R for t in m.T if t > 0]
+    m.steps = pyo.Set(initialize=steps, dimen=2)
+    n_t = len(m.T)
+    m.smooth_up = pyo.Constraint(
+        m.steps,
+        rule=lambda m, i, t: m.quota[i, t] - m.quota[i, t - 1] <= share / n_t * _annual(m, i),
+    )
+    m.smooth_down = pyo.Constraint(
+        m.steps,
+        rule=lambda m, i, t: m.quota[i, t - 1] - m.quota[i, t] <= share / n_t * _annual(m, i),
+    )
+
+
+def declare_deviation(m, reference: np.ndarray) -> None:
+    """``m.deviation[i, t] >= |quota - reference|`` and the objective to minimise their sum."""
+    m.deviation = pyo.Var(m.R, m.T, domain=pyo.NonNegativeReals)
+    ref = reference / m.unit
+    m.dev_up = pyo.Constraint(
+        m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= m.quota[i, t] - float(ref[i, t])
+    )
+    m.dev_down = pyo.Constraint(
+        m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= float(ref[i, t]) - m.quota[i, t]
+    )
+
+
+def quota_values(m, shape) -> np.ndarray:
+    """The solved quotas, in money."""
+    out = np.zeros(shape)
+    for (i, t), v in m.quota.items():
+        out[i, t] = v.value if v.value is not None else np.nan
+    return out * m.unit
