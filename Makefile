@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/quotaplan data check $(SAMPLE)/history.csv $(SAMPLE)/roster.csv
 	@mkdir -p out
 	$(BIN)/quotaplan forecast --history $(SAMPLE)/history.csv --roster $(SAMPLE)/roster.csv --year 2026 --out out/forecast.csv
+	$(BIN)/quotaplan plan --forecast out/forecast.csv --roster $(SAMPLE)/roster.csv --target 80M --over-assignment 5% --out out/plan.csv
 
 ## test: create .venv if needed, install the dev extra, run the whole test suite
 test: $(VENV)/.installed-dev

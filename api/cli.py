@@ -11,11 +11,20 @@ import pandas as pd
 
 from datasets import DataValidationError, bookings_to_history, load_company, make_company, summarise
 from datasets.history import validate_history
-from datasets.roster import validate_roster
+from datasets.roster import load_roster, validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
 from datasets.tables import normalise_header, read_table
-from models import MODELS
+from models import MODELS, QuantileForecaster
 from models.backtest import backtest
+from optimizer import (
+    POLICIES,
+    Limits,
+    PlanInfeasibleError,
+    PlanSpec,
+    SolverLimitError,
+    parse_amount,
+    solve_plan,
+)
 
 EXAMPLE = """
 \b
@@ -449,6 +458,275 @@ def format_forecast(table: pd.DataFrame, model, year: int, out: Path | None) -> 
         )
     if out:
         lines.append(f"wrote {out} ({len(table):,} rows)")
+    return "\n".join(lines)
+
+
+def _share(text: str | None) -> float | None:
+    """``"5%"`` or ``"0.05"`` -> 0.05; ``"none"`` -> None."""
+    if text is None or str(text).lower() in ("none", "off", ""):
+        return None
+    t = str(text).strip()
+    try:
+        return float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError as exc:
+        raise click.BadParameter(f"write a share as 5% or 0.05 (got {text!r})") from exc
+
+
+def _locks(values: tuple[str, ...]) -> dict:
+    """``R1=900k`` (annual) or ``R1:2026Q2=250k`` (one quarter)."""
+    out = {}
+    for v in values:
+        key, _, amount = v.partition("=")
+        rep, _, period = key.partition(":")
+        if not amount or not rep:
+            raise click.BadParameter(
+                f"write a lock as REP=AMOUNT or REP:QUARTER=AMOUNT (got {v!r})"
+            )
+        out[(rep.strip(), period.strip() or None)] = parse_amount(amount)
+    return out
+
+
+def _groups(level: str, values: tuple[str, ...]) -> dict:
+    out = {}
+    for v in values:
+        name, _, amount = v.rpartition("=")
+        if not name:
+            raise click.BadParameter(f"write a {level} target as NAME=AMOUNT (got {v!r})")
+        out[(level, name.strip())] = amount.strip()
+    return out
+
+
+@main.command(
+    "plan",
+    epilog="""\b
+Examples:
+  quotaplan plan --history history.csv --roster roster.csv --target 12.5M --out plan.csv
+  quotaplan plan --forecast forecast.csv --roster roster.csv --target 12.5M --policy equal-probability
+  quotaplan plan --history h.csv --roster r.csv --target 80M --over-assignment 5% --lock R00001=2.5M --team-target EMEA-1=30M
+""",
+)
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="History CSV/Parquet (forecast first).",
+)
+@click.option(
+    "--forecast",
+    "forecast_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A forecast table you already have, instead of --history.",
+)
+@click.option(
+    "--roster",
+    "roster_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Roster CSV/Parquet.",
+)
+@click.option("--target", required=True, help="The company number: 12.5M, 800k or 12500000.")
+@click.option("--policy", type=click.Choice(POLICIES), default="equal-stretch", show_default=True)
+@click.option(
+    "--year", type=int, help="Plan year (with --history); default: the year after the history."
+)
+@click.option(
+    "--over-assignment",
+    default="0",
+    show_default=True,
+    help="Quotas add up to the number plus this (5% or 0.05).",
+)
+@click.option(
+    "--cap-quantile",
+    type=float,
+    default=0.9,
+    show_default=True,
+    help="Overload cap: no quota above this forecast quantile.",
+)
+@click.option(
+    "--floor-quantile",
+    default="0.1",
+    show_default=True,
+    help="No quota below this forecast quantile ('none': no floor).",
+)
+@click.option(
+    "--phasing-band",
+    default="10%",
+    show_default=True,
+    help="Each quarter within this of its seasonal share ('none': free).",
+)
+@click.option(
+    "--max-increase",
+    default="25%",
+    show_default=True,
+    help="Anti-ratchet: annual quota at most last year's plus this ('none': off).",
+)
+@click.option(
+    "--min-increase",
+    default="none",
+    show_default=True,
+    help="Annual quota at least last year's plus this (e.g. 0%).",
+)
+@click.option(
+    "--ote-band",
+    default=None,
+    help="Quota-to-OTE multiples LOW,HIGH to enforce, e.g. 4,6 (always reported).",
+)
+@click.option(
+    "--smoothness",
+    default="none",
+    show_default=True,
+    help="Max quarter-to-quarter change as a share of the average quarter.",
+)
+@click.option(
+    "--lock",
+    "locks",
+    multiple=True,
+    help="Hold a quota: REP=AMOUNT (annual) or REP:2026Q2=AMOUNT. Repeatable.",
+)
+@click.option(
+    "--team-target",
+    multiple=True,
+    help="TEAM=AMOUNT: the team's quotas add up to this. Repeatable.",
+)
+@click.option("--region-target", multiple=True, help="REGION=AMOUNT. Repeatable.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan here (.csv or .parquet) and its summary beside it (.summary.json).",
+)
+@click.option("--time-limit", type=float, default=None, help="Seconds the solver may take.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def plan_command(
+    history_path,
+    forecast_path,
+    roster_path,
+    target,
+    policy,
+    year,
+    over_assignment,
+    cap_quantile,
+    floor_quantile,
+    phasing_band,
+    max_increase,
+    min_increase,
+    ote_band,
+    smoothness,
+    locks,
+    team_target,
+    region_target,
+    out,
+    time_limit,
+    seed,
+):
+    """Set quarterly quotas that add up to the company number without overloading anyone.
+
+    Forecasts each rep from --history (or reads --forecast), then solves the policy's linear
+    program under the limits with HiGHS. Prints the summary and every rep's quota with its
+    stretch (quota / P50), chance of attaining it, and the limit that bound it. An impossible
+    number is explained: which limit, by how much, and what to change.
+    """
+    if (history_path is None) == (forecast_path is None):
+        raise click.UsageError("give either --history (to forecast first) or --forecast")
+    try:
+        if history_path is not None:
+            company = load_company(history_path, roster_path)
+            plan_year = year if year is not None else int(company.history["period"].max()[:4]) + 1
+            forecast_table = QuantileForecaster(random_state=seed).fit(company).predict(plan_year)
+            roster = company.roster
+        else:
+            forecast_table = read_table(forecast_path, forecast_path.name).frame
+            roster = load_roster(roster_path)[0]
+        band = None
+        if ote_band:
+            lo, _, hi = ote_band.partition(",")
+            band = (float(lo), float(hi))
+        limits = Limits(
+            over_assignment=_share(over_assignment) or 0.0,
+            cap_quantile=cap_quantile,
+            floor_quantile=_share(floor_quantile),
+            phasing_band=_share(phasing_band),
+            max_increase=_share(max_increase),
+            min_increase=_share(min_increase),
+            ote_band=band,
+            smoothness=_share(smoothness),
+            locks=_locks(locks),
+            group_targets={**_groups("team", team_target), **_groups("region", region_target)},
+        )
+        result = solve_plan(
+            PlanSpec(forecast_table, roster, target, policy, limits), time_limit=time_limit
+        )
+    except DataValidationError as exc:
+        _fail(exc)
+    except PlanInfeasibleError as exc:
+        click.echo(f"quotaplan: {exc}", err=True)
+        sys.exit(3)
+    except (ValueError, SolverLimitError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out:
+        table = plan_table(result)
+        table.to_parquet(out, index=False) if out.suffix.lower() in (
+            ".parquet",
+            ".pq",
+        ) else table.to_csv(out, index=False, float_format="%.4f")
+        out.with_suffix(".summary.json").write_text(
+            json.dumps(result.summary, indent=2, default=str)
+        )
+    click.echo(format_plan(result, out))
+
+
+def plan_table(result) -> pd.DataFrame:
+    """The plan as one table: a row per rep and quarter, with the rep's annual figures."""
+    reps = result.reps.rename(
+        columns={
+            "stretch": "annual_stretch",
+            "p_attain": "annual_p_attain",
+            "binding": "rep_binding",
+        }
+    )
+    return result.quotas.merge(reps, on="rep_id", how="left")
+
+
+def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
+    s = result.summary
+    lines = [
+        f"Plan ({s['policy']}): company number {_money(s['company_target'])}, over-assignment {s['over_assignment']:.1%}, quotas total {_money(s['total_quota'])} over {s['reps']} reps",
+        f"Expected share of reps attaining their annual quota: {s['expected_share_attaining']:.0%}   max stretch (quota / P50): {s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}",
+        f"Solver: {s['solver_status']}; build {s['build_s']:.2f} s, solve {s['solve_s']:.2f} s",
+    ]
+    if s.get("marginal"):
+        lines.append(
+            f"Raising the number by 1% raises the max stretch by {s['marginal']['max_stretch_per_1pct_more']:.3f}"
+        )
+    if s.get("objective") and "common_chance" in s["objective"]:
+        lines.append(
+            f"Every rep's chance of attaining a quarter's quota: about {s['objective']['common_chance']:.0%} where no limit binds"
+        )
+    by_q = result.quotas.groupby("period")["quota"].sum()
+    lines += [
+        "",
+        "Quarterly phasing: "
+        + ", ".join(f"{p} {_money(v)} ({v / by_q.sum():.0%})" for p, v in by_q.items()),
+    ]
+    wide = result.quotas.pivot(index="rep_id", columns="period", values="quota")
+    r = result.reps.set_index("rep_id")
+    table = pd.DataFrame({"team": r["team"]})
+    for p in wide.columns:
+        table[p] = wide[p].map(_money)
+    table["annual"] = r["annual_quota"].map(_money)
+    table["stretch"] = r["stretch"].map(lambda x: f"{x:.2f}" if pd.notna(x) else "-")
+    table["P(attain)"] = r["p_attain"].map("{:.0%}".format)
+    table["bound by"] = r["binding"]
+    if r["violations"].astype(bool).any():
+        table["breaks"] = r["violations"]
+    table = table.loc[r["annual_quota"].sort_values(ascending=False).index]
+    lines += ["", table.head(max_rows).to_string()]
+    if len(table) > max_rows:
+        lines.append(
+            f"... and {len(table) - max_rows} more reps"
+            + (f" (all in {out})" if out else " (use --out)")
+        )
+    if out:
+        lines.append(f"wrote {out} and {out.with_suffix('.summary.json')}")
     return "\n".join(lines)
 
 

@@ -61,6 +61,7 @@ def binding_limits(
         out[:, tight] = "phasing"
     out[np.abs(quota - floor) <= eps] = "floor"
     out[(np.abs(quota - cap) <= eps) & (cap > floor + eps)] = "cap"
+    out[cap <= eps] = "no-capacity"  # not yet hired, or on leave all quarter
     annual = quota.sum(axis=1)
     if limits.ote_band is not None:
         ote = data.ote
@@ -88,9 +89,9 @@ def binding_limits(
 
 
 def rep_binding(per_quarter: np.ndarray) -> np.ndarray:
-    """One limit per rep: the most frequent non-'none' across its quarters, else 'none'."""
+    """One limit per rep: the most frequent across its quarters ('none' and 'no-capacity' aside)."""
     out = []
     for row in per_quarter:
-        tight = [b for b in row if b != "none"]
+        tight = [b for b in row if b not in ("none", "no-capacity")]
         out.append(max(set(tight), key=tight.count) if tight else "none")
     return np.array(out, dtype=object)

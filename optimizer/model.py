@@ -21,7 +21,8 @@ TARGET_PENALTY = 10.0
 
 
 def bounds(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
-    """Per rep-quarter floor and cap, with quarterly locks as both."""
+    """Per rep-quarter floor and cap. A lock is the planner's decision and overrides them:
+    a quarterly lock fixes the cell; an annual lock frees the rep's quarters up to the lock."""
     cap = data.quantile(limits.cap_quantile)
     floor = (
         data.quantile(limits.floor_quantile)
@@ -29,11 +30,20 @@ def bounds(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
         else np.zeros_like(cap)
     )
     floor = np.minimum(floor, cap)
+    for i, value in annual_locks(data, limits).items():
+        floor[i], cap[i] = 0.0, value
     for (rep, period), value in limits.locks.items():
         if period is not None:
             i, t = _rep(data, rep), _period(data, period)
             cap[i, t] = floor[i, t] = value
     return floor, cap
+
+
+def annual_locks(data: PlanData, limits: Limits) -> dict[int, float]:
+    """Row index -> locked annual quota."""
+    return {
+        _rep(data, rep): float(v) for (rep, period), v in limits.locks.items() if period is None
+    }
 
 
 def _rep(data: PlanData, rep) -> int:
@@ -101,6 +111,7 @@ def build_plan_model(
     if stretch_base is not None:
         stretch_base = stretch_base / unit
     m.slack_terms = []
+    m.locked_reps = pyo.Set(initialize=sorted(annual_locks(data, limits)))
     declare_quota(m, floor, cap, elastic)
     declare_company_total(m, total, elastic)
     if stretch_base is not None:
@@ -160,9 +171,14 @@ def declare_company_total(m, total: float, elastic: bool) -> None:
 
 def declare_stretch(m, base: np.ndarray) -> None:
     m.max_stretch = pyo.Var(domain=pyo.NonNegativeReals)
-    # Quota cells fixed by their bounds (quarterly locks) may sit above the common stretch.
+    # Locked quotas (fixed cells, annually locked reps) may sit above the common stretch.
     fixed = {k for k, v in m.quota.items() if v.lb is not None and v.lb == v.ub}
-    idx = [(i, t) for i in m.R for t in m.T if base[i, t] > 0 and (i, t) not in fixed]
+    idx = [
+        (i, t)
+        for i in m.R
+        for t in m.T
+        if base[i, t] > 0 and (i, t) not in fixed and i not in m.locked_reps
+    ]
     m.stretch_index = pyo.Set(initialize=idx, dimen=2)
     m.rep_stretch = pyo.Constraint(
         m.stretch_index, rule=lambda m, i, t: m.quota[i, t] <= m.max_stretch * float(base[i, t])
@@ -193,7 +209,9 @@ def _annual(m, i):
 
 
 def declare_growth_guardrails(m, last_year: np.ndarray, limits: Limits, elastic: bool) -> None:
-    known = [i for i in m.R if np.isfinite(last_year[i]) and last_year[i] > 0]
+    known = [
+        i for i in m.R if np.isfinite(last_year[i]) and last_year[i] > 0 and i not in m.locked_reps
+    ]
     m.ratchet_reps = pyo.Set(initialize=known)
     if limits.max_increase is not None:
         over = _slack(m, "ratchet_excess", (m.ratchet_reps,)) if elastic else None
@@ -216,7 +234,9 @@ def declare_growth_guardrails(m, last_year: np.ndarray, limits: Limits, elastic:
 
 
 def declare_ote_band(m, ote: np.ndarray, band: tuple[float, float], elastic: bool) -> None:
-    m.ote_reps = pyo.Set(initialize=[i for i in m.R if np.isfinite(ote[i]) and ote[i] > 0])
+    m.ote_reps = pyo.Set(
+        initialize=[i for i in m.R if np.isfinite(ote[i]) and ote[i] > 0 and i not in m.locked_reps]
+    )
     over = _slack(m, "ote_excess", (m.ote_reps,)) if elastic else None
     under = _slack(m, "ote_shortfall", (m.ote_reps,)) if elastic else None
     m.ote_high = pyo.Constraint(
@@ -255,10 +275,7 @@ def declare_group_targets(m, data: PlanData, limits: Limits, elastic: bool) -> N
 
 
 def declare_annual_locks(m, data: PlanData, limits: Limits) -> None:
-    annual = {
-        _rep(data, rep): float(v) for (rep, period), v in limits.locks.items() if period is None
-    }
-    m.locked_reps = pyo.Set(initialize=sorted(annual))
+    annual = annual_locks(data, limits)
     m.annual_lock = pyo.Constraint(m.locked_reps, rule=lambda m, i: _annual(m, i) == annual[i])
 
 

@@ -126,16 +126,28 @@ def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, 
         raise SolverLimitError(
             f"the second stage ended {tc}; the first found max stretch {s_star:.4f}"
         )
+    quota = quota_values(m, p50.shape)
+    # The marginal cost of the number: the stage-1 optimum re-solved at +1%. The dual of the
+    # company-total row is reported too, but a min-max LP is degenerate and its dual at the
+    # optimal vertex can be one-sided (0 while the stretch does rise with the number).
+    m1 = _stage(data, spec, total * 1.01, timings, time_limit, stretch_base=p50)
+    m1.objective = pyo.Objective(expr=m1.max_stretch)
+    _, tc1, dt = _solve(m1, time_limit)
+    timings["solve_s"] += dt
+    up = pyo.value(m1.max_stretch) if tc1 == TerminationCondition.optimal else float("nan")
     info = {
         "solver_status": "optimal",
         "objective": {
             "max_stretch": s_star,
             "deviation_from_proportional": pyo.value(m.deviation_objective) * total,
         },
-        # d(max stretch)/d(total): the dual of the company-total row (in model units) in stage 1.
-        "marginal": {"max_stretch_per_1pct_more": abs(dual) / m.unit * total * 0.01},
+        "marginal": {
+            "max_stretch_at_plus_1pct": up,
+            "max_stretch_per_1pct_more": up - s_star,
+            "dual_company_total": dual / m.unit,
+        },
     }
-    return quota_values(m, p50.shape), info
+    return quota, info
 
 
 def _equal_probability(data: PlanData, spec: PlanSpec, total: float, timings: dict, time_limit):
@@ -202,7 +214,7 @@ def rule_of_thumb(data: PlanData, policy: str, total: float) -> np.ndarray:
 FAMILIES = {
     "cap_excess": (
         "cap",
-        "the number exceeds realistic capacity (the P{cap} caps) by {pct} ({amount}) across {n} rep-quarter(s); raise the cap quantile, add capacity (hires), or lower the target",
+        "the number exceeds realistic capacity by {pct} ({amount}): the reps' P{cap} caps add up to {capacity}; raise the cap quantile, add capacity (hires), or lower the target",
     ),
     "floor_shortfall": (
         "floor",
@@ -285,7 +297,10 @@ def diagnose(data: PlanData, spec: PlanSpec, total: float, time_limit=None) -> l
         elif name.startswith("group"):
             where = ", ".join(f"{m.group_names[k][0]} {m.group_names[k][1]}" for k in used)
         message = template.format(
-            pct=f"{amount / spec.target:.1%}",
+            pct=f"{amount / spec.target:.2%}"
+            if amount / spec.target < 0.01
+            else f"{amount / spec.target:.1%}",
+            capacity=money(float(bounds(data, lim)[1].sum())),
             amount=money(amount),
             n=len(used),
             cap=f"{lim.cap_quantile * 100:g}",
@@ -302,6 +317,18 @@ def diagnose(data: PlanData, spec: PlanSpec, total: float, time_limit=None) -> l
                 "amount": amount,
                 "share_of_target": amount / spec.target,
                 "message": message,
+            }
+        )
+    locked = {k: v for k, v in lim.locks.items()}
+    if locked and out:
+        taken = sum(v for (rep, period), v in locked.items())
+        out.append(
+            {
+                "limit": "lock",
+                "slack": None,
+                "amount": taken,
+                "share_of_target": taken / spec.target,
+                "message": f"{len(locked)} locked quota(s) take {money(taken)} ({taken / spec.total:.1%} of the quotas to assign); the rest must fit the other reps' limits",
             }
         )
     if not out:  # pragma: no cover - the strict model was infeasible, so some slack is used
