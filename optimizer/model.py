@@ -15,8 +15,8 @@ import pyomo.environ as pyo
 from .inputs import PlanData
 from .spec import Limits, parse_amount
 
-#: Penalty per unit of slack on the company number in the elastic model, relative to the limits':
-#: we would rather say which limit to relax than quietly miss the number.
+#: Penalty per unit of slack on the company number and group targets in the elastic model,
+#: relative to the limits': we would rather say which limit to relax than quietly miss a target.
 TARGET_PENALTY = 10.0
 
 
@@ -261,8 +261,8 @@ def declare_group_targets(m, data: PlanData, limits: Limits, elastic: bool) -> N
         members.append(rows)
     target = [float(limits.group_targets[g]) * (1 + limits.group_over_assignment) for g in groups]
     if elastic:
-        short = _slack(m, "group_shortfall", (m.groups,))
-        excess = _slack(m, "group_excess", (m.groups,))
+        short = _slack(m, "group_shortfall", (m.groups,), TARGET_PENALTY)
+        excess = _slack(m, "group_excess", (m.groups,), TARGET_PENALTY)
     m.group_target = pyo.Constraint(
         m.groups,
         rule=lambda m, g: (
@@ -294,15 +294,16 @@ def declare_smoothness(m, share: float) -> None:
 
 
 def declare_deviation(m, reference: np.ndarray) -> None:
-    """``m.deviation[i, t] >= |quota - reference|`` and the objective to minimise their sum."""
-    m.deviation = pyo.Var(m.R, m.T, domain=pyo.NonNegativeReals)
+    """``m.deviation[i, t] >= |quota - reference|`` and ``m.total_deviation``, their sum."""
     ref = reference / m.unit
+    m.deviation = pyo.Var(m.R, m.T, domain=pyo.NonNegativeReals)
     m.dev_up = pyo.Constraint(
         m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= m.quota[i, t] - float(ref[i, t])
     )
     m.dev_down = pyo.Constraint(
         m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= float(ref[i, t]) - m.quota[i, t]
     )
+    m.total_deviation = pyo.Objective(expr=pyo.quicksum(m.deviation.values()))
 
 
 def quota_values(m, shape) -> np.ndarray:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.appsi.base import TerminationCondition
-from pyomo.contrib.appsi.solvers import Highs
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .explain import attain_probability, binding_limits, rep_binding
 from .inputs import PlanData, prepare
@@ -51,22 +51,23 @@ class Plan:
     summary: dict
 
 
-def _solve(m: pyo.ConcreteModel, time_limit: float | None):
-    opt = Highs()
-    opt.config.load_solution = False
+def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool, float]:
+    """HiGHS through Pyomo's in-memory interface (no files). Returns results, optimal?, seconds."""
+    kwargs = {"load_solutions": False, "raise_exception_on_nonoptimal_result": False}
     if time_limit:
-        opt.config.time_limit = time_limit
+        kwargs["time_limit"] = time_limit
     t0 = time.perf_counter()
-    res = opt.solve(m)
+    res = SolverFactory("highs").solve(m, **kwargs)
     elapsed = time.perf_counter() - t0
     tc = res.termination_condition
-    if tc == TerminationCondition.optimal:
-        res.solution_loader.load_vars()
-    elif tc == TerminationCondition.maxTimeLimit:
+    if tc == TerminationCondition.maxTimeLimit:
         raise SolverLimitError(
             f"HiGHS hit the time limit ({time_limit} s) before an optimal plan; raise the limit or plan fewer reps at once"
         )
-    return res, tc, elapsed
+    optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
+    if optimal:
+        res.solution_loader.load_vars()
+    return res, optimal, elapsed
 
 
 def solve_plan(spec: PlanSpec, *, time_limit: float | None = None) -> Plan:
@@ -106,9 +107,9 @@ def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, 
     p50 = data.p50
     m = _stage(data, spec, total, timings, time_limit, stretch_base=p50)
     m.objective = pyo.Objective(expr=m.max_stretch)
-    res, tc, dt = _solve(m, time_limit)
+    res, ok, dt = _solve(m, time_limit)
     timings["solve_s"] += dt
-    if tc != TerminationCondition.optimal:
+    if not ok:
         raise PlanInfeasibleError(diagnose(data, spec, total, time_limit))
     s_star = pyo.value(m.max_stretch)
     dual = res.solution_loader.get_duals([m.company_total])[m.company_total]
@@ -119,12 +120,11 @@ def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, 
         total * p50 / p50.sum() if p50.sum() > 0 else np.full(p50.shape, total / p50.size)
     )
     declare_deviation(m, proportional)
-    m.deviation_objective = pyo.Objective(expr=pyo.quicksum(m.deviation.values()) * m.unit / total)
-    res, tc, dt = _solve(m, time_limit)
+    res, ok, dt = _solve(m, time_limit)
     timings["solve_s"] += dt
-    if tc != TerminationCondition.optimal:  # pragma: no cover - stage 1 proved it feasible
+    if not ok:  # pragma: no cover - stage 1 proved it feasible
         raise SolverLimitError(
-            f"the second stage ended {tc}; the first found max stretch {s_star:.4f}"
+            f"the second stage did not reach an optimum; the first found max stretch {s_star:.4f}"
         )
     quota = quota_values(m, p50.shape)
     # The marginal cost of the number: the stage-1 optimum re-solved at +1%. The dual of the
@@ -132,14 +132,14 @@ def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, 
     # optimal vertex can be one-sided (0 while the stretch does rise with the number).
     m1 = _stage(data, spec, total * 1.01, timings, time_limit, stretch_base=p50)
     m1.objective = pyo.Objective(expr=m1.max_stretch)
-    _, tc1, dt = _solve(m1, time_limit)
+    _, ok1, dt = _solve(m1, time_limit)
     timings["solve_s"] += dt
-    up = pyo.value(m1.max_stretch) if tc1 == TerminationCondition.optimal else float("nan")
+    up = pyo.value(m1.max_stretch) if ok1 else float("nan")
     info = {
         "solver_status": "optimal",
         "objective": {
             "max_stretch": s_star,
-            "deviation_from_proportional": pyo.value(m.deviation_objective) * total,
+            "deviation_from_proportional": pyo.value(m.total_deviation) * m.unit,
         },
         "marginal": {
             "max_stretch_at_plus_1pct": up,
@@ -160,9 +160,9 @@ def _equal_probability(data: PlanData, spec: PlanSpec, total: float, timings: di
     def feasible(alpha: float):
         m = _stage(data, spec, total, timings, time_limit, upper=data.quantile(alpha))
         m.objective = pyo.Objective(expr=0.0)
-        _, tc, dt = _solve(m, time_limit)
+        _, ok, dt = _solve(m, time_limit)
         timings["solve_s"] += dt
-        return tc == TerminationCondition.optimal
+        return ok
 
     if not feasible(hi):
         raise PlanInfeasibleError(diagnose(data, spec, total, time_limit))
@@ -177,15 +177,14 @@ def _equal_probability(data: PlanData, spec: PlanSpec, total: float, timings: di
     reference = data.quantile(alpha)
     m = _stage(data, spec, total, timings, time_limit, upper=reference)
     declare_deviation(m, reference)
-    m.objective = pyo.Objective(expr=pyo.quicksum(m.deviation.values()) * m.unit / total)
-    _, tc, dt = _solve(m, time_limit)
+    _, ok, dt = _solve(m, time_limit)
     timings["solve_s"] += dt
     info = {
         "solver_status": "optimal",
         "objective": {
             "common_level": alpha,
             "common_chance": 1 - alpha,
-            "deviation": pyo.value(m.objective) * total,
+            "deviation": pyo.value(m.total_deviation) * m.unit,
         },
         "marginal": None,
     }
@@ -268,8 +267,8 @@ def diagnose(data: PlanData, spec: PlanSpec, total: float, time_limit=None) -> l
     """
     m = build_plan_model(data, spec.limits, total, elastic=True)
     m.objective = pyo.Objective(expr=m.slack_cost)
-    _, tc, _ = _solve(m, time_limit)
-    if tc != TerminationCondition.optimal:
+    _, ok, _ = _solve(m, time_limit)
+    if not ok:
         return [
             {
                 "limit": "lock",

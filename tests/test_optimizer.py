@@ -1,0 +1,197 @@
+"""The optimizer on tiny instances computed by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from datasets import DataValidationError
+from optimizer import Limits, PlanInfeasibleError, PlanSpec, parse_amount, plan, solve_plan
+from optimizer.explain import attain_probability
+
+QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+
+
+def make_inputs(p50, spread=0.5, team=None, last_year=None, ote=None):
+    """Forecast with q10 = p50 x (1 - spread), q90 = p50 x (1 + spread); p50 is reps x quarters."""
+    p50 = np.asarray(p50, float)
+    reps = [f"r{i}" for i in range(len(p50))]
+    rows = [
+        {"rep_id": r, "period": q, "q10": v * (1 - spread), "q50": v, "q90": v * (1 + spread)}
+        for r, vals in zip(reps, p50, strict=True)
+        for q, v in zip(QUARTERS, vals, strict=True)
+    ]
+    roster = pd.DataFrame(
+        {
+            "rep_id": reps,
+            "team": team or ["T"] * len(reps),
+            "region": "R",
+            "active": True,
+            "last_year_quota": last_year if last_year is not None else np.nan,
+            "ote": ote if ote is not None else np.nan,
+        }
+    )
+    return pd.DataFrame(rows), roster
+
+
+FREE = dict(floor_quantile=None, phasing_band=None, max_increase=None)
+
+
+def quotas(p):
+    return p.quotas.pivot(index="rep_id", columns="period", values="quota").to_numpy()
+
+
+def test_equal_stretch_is_proportional_when_nothing_binds():
+    f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4])
+    p = plan(f, r, target=1200, **FREE)  # P50 totals 2400: everyone at stretch 0.5
+    np.testing.assert_allclose(
+        quotas(p), 0.5 * np.array([[100] * 4, [200] * 4, [300] * 4]), rtol=1e-7
+    )
+    assert p.summary["max_stretch"] == pytest.approx(0.5)
+    assert p.summary["total_quota"] == pytest.approx(1200)
+    assert p.summary["solver_status"] == "optimal"
+    assert (p.reps["binding"] == "none").all()
+
+
+def test_cap_binds_and_the_rest_absorb():
+    # Rep 0's cap (P90) is 150/quarter; the number needs 2 x P50 overall.
+    f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4])
+    p = plan(f, r, target=3600, **FREE)
+    q = quotas(p)
+    np.testing.assert_allclose(q[0], 150, rtol=1e-7)  # capped at P90
+    # The rest share 3600 - 600 = 3000 in proportion to P50: stretch 3000 / 2000 = 1.5 = their cap.
+    np.testing.assert_allclose(q[1:], 1.5 * np.array([[200] * 4, [300] * 4]), rtol=1e-7)
+    assert p.reps.set_index("rep_id").loc["r0", "binding"] == "cap"
+
+
+def test_impossible_number_is_diagnosed_with_the_gap():
+    f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4])  # P90 caps add up to 3600
+    with pytest.raises(PlanInfeasibleError) as e:
+        plan(f, r, target=4000, **FREE)
+    d = e.value.diagnosis[0]
+    assert d["limit"] == "cap"
+    assert d["amount"] == pytest.approx(400, rel=1e-6)
+    assert "exceeds realistic capacity by 10.0% (400)" in str(e.value)
+    assert "caps add up to 3.60k" in str(e.value)
+
+
+def test_floors_above_the_number_are_diagnosed():
+    f, r = make_inputs([[100] * 4, [200] * 4])
+    with pytest.raises(PlanInfeasibleError, match="floors \\(P10\\) add up to more"):
+        plan(
+            f, r, target=500, floor_quantile=0.1, phasing_band=None, max_increase=None
+        )  # floors 1200
+
+
+def test_anti_ratchet_and_minimum_growth():
+    f, r = make_inputs([[100] * 4, [100] * 4], last_year=[300, np.nan])
+    p = plan(f, r, target=800, floor_quantile=None, phasing_band=None, max_increase=0.1)
+    annual = p.reps.set_index("rep_id")["annual_quota"]
+    assert annual["r0"] == pytest.approx(330)  # last year 300 x 1.1
+    assert annual["r1"] == pytest.approx(470)
+    assert p.reps.set_index("rep_id").loc["r0", "binding"] == "ratchet"
+    p = plan(
+        f,
+        r,
+        target=500,
+        floor_quantile=None,
+        phasing_band=None,
+        max_increase=None,
+        min_increase=0.0,
+    )
+    assert p.reps.set_index("rep_id")["annual_quota"]["r0"] == pytest.approx(300)
+
+
+def test_phasing_band_holds():
+    # Rep 0 sells only in Q4, rep 1 evenly: the band keeps each quarter near its seasonal share.
+    f, r = make_inputs([[0, 0, 0, 400], [100, 100, 100, 100]], spread=0.9)
+    p = plan(f, r, target=800, floor_quantile=None, max_increase=None, phasing_band=0.05)
+    by_q = p.quotas.groupby("period")["quota"].sum().to_numpy()
+    share = np.array([100, 100, 100, 500]) / 800
+    assert (np.abs(by_q - share * 800) <= 0.05 * share * 800 + 1e-6).all()
+
+
+def test_locks_are_kept_and_the_rest_rebalanced():
+    f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4])
+    p = plan(f, r, target=1200, locks={("r0", None): 100, ("r1", "2026Q2"): 40}, **FREE)
+    q = quotas(p)
+    assert q[0].sum() == pytest.approx(100)
+    assert q[1, 1] == pytest.approx(40)
+    assert q.sum() == pytest.approx(1200)
+    assert p.reps.set_index("rep_id").loc["r0", "binding"] == "lock"
+
+
+def test_locks_that_make_the_number_impossible_are_named():
+    f, r = make_inputs([[100] * 4, [200] * 4])
+    with pytest.raises(PlanInfeasibleError, match="locked quota\\(s\\) take 5.00k"):
+        plan(f, r, target=1000, locks={("r1", None): 5000}, **FREE)
+
+
+def test_team_targets_and_ote_band():
+    f, r = make_inputs(
+        [[100] * 4, [100] * 4, [100] * 4], team=["A", "A", "B"], ote=[np.nan, np.nan, 50]
+    )
+    p = plan(f, r, target=1200, group_targets={("team", "B"): 250}, ote_band=(4, 6), **FREE)
+    annual = p.reps.set_index("rep_id")["annual_quota"]
+    assert annual["r2"] == pytest.approx(250)  # the team target (within 4-6 x OTE = 200..300)
+    assert annual["r0"] + annual["r1"] == pytest.approx(950)
+    assert p.reps.set_index("rep_id").loc["r2", "quota_to_ote"] == pytest.approx(5.0)
+    with pytest.raises(PlanInfeasibleError, match="quota-to-OTE band"):
+        plan(f, r, target=1200, group_targets={("team", "B"): 400}, ote_band=(4, 6), **FREE)
+
+
+def test_smoothness_limits_quarter_to_quarter_change():
+    f, r = make_inputs([[50, 100, 150, 300], [100, 100, 100, 100]], spread=0.9)
+    p = plan(f, r, target=700, smoothness=0.2, **FREE)
+    q = quotas(p)
+    steps = np.abs(np.diff(q, axis=1))
+    assert (steps <= 0.2 * q.sum(axis=1, keepdims=True) / 4 + 1e-6).all()
+
+
+def test_equal_probability_gives_every_rep_the_same_chance():
+    f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4], spread=0.4)
+    f.loc[f["rep_id"] == "r2", "q90"] = 300 * 1.8  # a more uncertain rep
+    p = plan(f, r, target=2600, policy="equal-probability", **FREE)
+    chances = p.quotas["p_attain"].to_numpy()
+    np.testing.assert_allclose(chances, chances[0], atol=1e-4)
+    assert p.summary["total_quota"] == pytest.approx(2600)
+    assert 0 < chances[0] < 0.5  # a number above the P50 total: less than even odds each
+
+
+@pytest.mark.parametrize(
+    "policy", ["equal-split", "last-year-plus-growth", "forecast-proportional"]
+)
+def test_rule_of_thumb_policies_add_up_and_report_breaches(policy):
+    f, r = make_inputs([[10] * 4, [200] * 4, [300] * 4], last_year=[1000, 800, np.nan])
+    p = plan(f, r, target=2040, policy=policy)
+    assert p.summary["total_quota"] == pytest.approx(2040)
+    if policy == "equal-split":
+        assert p.reps["annual_quota"].to_numpy() == pytest.approx([680, 680, 680])
+        assert "cap" in p.reps.set_index("rep_id").loc["r0", "violations"]  # 680 vs a cap of 60
+        assert p.summary["reps_over_cap"] >= 1
+
+
+def test_attain_probability_by_hand():
+    levels = np.array([0.1, 0.5, 0.9])
+    q = np.array([[80.0, 100.0, 140.0]])
+    got = attain_probability(
+        np.array([80.0, 100.0, 120.0, 0.0, 200.0, 50.0]), levels, np.repeat(q, 6, axis=0)
+    )
+    # 120 sits halfway between the P50 and the P90; 50 is below the tail's end (80 - 0.1/0.02 = 75).
+    np.testing.assert_allclose(got, [0.9, 0.5, 0.3, 1.0, 0.0, 1.0])
+
+
+def test_bad_inputs_are_named():
+    f, r = make_inputs([[100] * 4])
+    with pytest.raises(ValueError, match="unknown policy"):
+        PlanSpec(f, r, 100, policy="gut-feel")
+    with pytest.raises(ValueError, match="cannot read the amount"):
+        parse_amount("lots")
+    assert parse_amount("12.5M") == 12_500_000 and parse_amount("800k") == 800_000
+    with pytest.raises(ValueError, match="over_assignment"):
+        Limits(over_assignment=5)
+    with pytest.raises(DataValidationError, match="not active on the roster"):
+        solve_plan(PlanSpec(f.assign(rep_id="ghost"), r, 100))
+    with pytest.raises(DataValidationError, match="quantiles cross"):
+        solve_plan(PlanSpec(f.assign(q10=1000.0), r, 100))
+    with pytest.raises(ValueError, match="not in the forecast"):
+        plan(f, r, target=100, locks={("nobody", None): 5})
