@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from api.cli import main
@@ -184,3 +185,97 @@ def test_forecast_bad_input_and_bad_levels(write_csv):
     assert result.exit_code == 1 and "must include 0.5" in result.output
     result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--quantiles", "low")
     assert result.exit_code == 2 and "0.1,0.5,0.9" in result.output
+
+
+def test_plan_from_history_writes_plan_and_summary(tmp_path):
+    out = tmp_path / "plan.csv"
+    result = run(
+        "plan",
+        "--history",
+        HISTORY_CSV,
+        "--roster",
+        ROSTER_CSV,
+        "--target",
+        "80M",
+        "--over-assignment",
+        "5%",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert {
+        "rep_id",
+        "period",
+        "quota",
+        "stretch",
+        "p_attain",
+        "binding",
+        "annual_quota",
+        "rep_binding",
+    } <= set(table.columns)
+    assert table["quota"].sum() == pytest.approx(84e6, rel=1e-6)
+    summary = json.loads(out.with_suffix(".summary.json").read_text())
+    assert summary["solver_status"] == "optimal" and summary["reps_over_cap"] == 0
+    assert "Plan (equal-stretch): company number 80.00M, over-assignment 5.0%" in result.output
+    assert "bound by" in result.output
+
+
+def test_plan_from_a_forecast_with_locks_and_a_policy(tmp_path):
+    forecast = tmp_path / "f.csv"
+    assert (
+        run(
+            "forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--out", forecast
+        ).exit_code
+        == 0
+    )
+    result = run(
+        "plan",
+        "--forecast",
+        forecast,
+        "--roster",
+        ROSTER_CSV,
+        "--target",
+        "70M",
+        "--policy",
+        "equal-probability",
+        "--lock",
+        "R00001=2M",
+        "--lock",
+        "R00003:2026Q1=300k",
+        "--out",
+        tmp_path / "p.csv",
+    )
+    assert result.exit_code == 0, result.output
+    p = pd.read_csv(tmp_path / "p.csv")
+    assert p.loc[p["rep_id"] == "R00001", "quota"].sum() == pytest.approx(2e6)
+    assert p.loc[
+        (p["rep_id"] == "R00003") & (p["period"] == "2026Q1"), "quota"
+    ].item() == pytest.approx(3e5)
+
+
+def test_plan_impossible_number_exits_3_with_the_diagnosis():
+    result = run("plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--target", "500M")
+    assert result.exit_code == 3
+    assert "exceeds realistic capacity by" in result.output
+    assert "raise the cap quantile, add capacity (hires), or lower the target" in result.output
+
+
+def test_plan_usage_errors():
+    assert (
+        run("plan", "--roster", ROSTER_CSV, "--target", "1M").exit_code == 2
+    )  # neither --history nor --forecast
+    result = run("plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--target", "lots")
+    assert result.exit_code == 1 and "cannot read the amount" in result.output
+    result = run(
+        "plan",
+        "--history",
+        HISTORY_CSV,
+        "--roster",
+        ROSTER_CSV,
+        "--target",
+        "80M",
+        "--lock",
+        "oops",
+    )
+    assert result.exit_code == 2 and "REP=AMOUNT" in result.output
