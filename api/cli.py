@@ -142,6 +142,15 @@ def _roster_only(roster: pd.DataFrame, notes: list[str]) -> dict:
     }
 
 
+def write_table(frame: pd.DataFrame, path: Path, float_format: str | None = None) -> None:
+    """Write a table as Parquet (.parquet, .pq) or CSV, creating the folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, float_format=float_format)
+
+
 def _money(x: float) -> str:
     for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= size:
@@ -215,7 +224,7 @@ def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: P
         ("truth", synth.truth),
     ):
         path = out / f"{name}.{fmt}"
-        frame.to_parquet(path, index=False) if fmt == "parquet" else frame.to_csv(path, index=False)
+        write_table(frame, path)
         click.echo(f"wrote {path} ({len(frame):,} rows)")
 
 
@@ -247,7 +256,7 @@ def bookings(deals: Path, rep: str, date: str, amount: str, out: Path) -> None:
         )
     except DataValidationError as exc:
         _fail(exc)
-    monthly.to_csv(out, index=False)
+    write_table(monthly, out)
     click.echo(f"wrote {out} ({len(monthly):,} rep-months from {len(table.frame):,} deals)")
 
 
@@ -283,7 +292,7 @@ def convert(dataset: str, data_dir: Path | None, out: Path) -> None:
     if real.history is not None:
         tables["history"] = real.history
     for name, frame in tables.items():
-        frame.to_csv(out / f"{name}.csv", index=False)
+        write_table(frame, out / f"{name}.csv")
         click.echo(f"wrote {out / name}.csv ({len(frame):,} rows)")
     for note in real.notes:
         click.echo(f"  - {note}")
@@ -395,10 +404,7 @@ def forecast(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if out:
-        table.to_parquet(out, index=False) if out.suffix.lower() in (
-            ".parquet",
-            ".pq",
-        ) else table.to_csv(out, index=False, float_format="%.2f")
+        write_table(table, out, float_format="%.2f")
     click.echo(format_forecast(table, model, plan_year, out))
 
 
@@ -663,11 +669,7 @@ def plan_command(
     except (ValueError, SolverLimitError) as exc:
         raise click.ClickException(str(exc)) from exc
     if out:
-        table = plan_table(result)
-        table.to_parquet(out, index=False) if out.suffix.lower() in (
-            ".parquet",
-            ".pq",
-        ) else table.to_csv(out, index=False, float_format="%.4f")
+        write_table(plan_table(result), out, float_format="%.4f")
         out.with_suffix(".summary.json").write_text(
             json.dumps(result.summary, indent=2, default=str)
         )

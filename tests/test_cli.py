@@ -279,3 +279,10 @@ def test_plan_usage_errors():
         "oops",
     )
     assert result.exit_code == 2 and "REP=AMOUNT" in result.output
+
+
+def test_output_folders_are_created(tmp_path):
+    out = tmp_path / "new" / "deeper" / "forecast.csv"
+    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--model", "trailing-mean", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert out.exists()
