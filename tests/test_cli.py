@@ -283,6 +283,16 @@ def test_plan_usage_errors():
 
 def test_output_folders_are_created(tmp_path):
     out = tmp_path / "new" / "deeper" / "forecast.csv"
-    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--model", "trailing-mean", "--out", out)
+    result = run(
+        "forecast",
+        "--history",
+        HISTORY_CSV,
+        "--roster",
+        ROSTER_CSV,
+        "--model",
+        "trailing-mean",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert out.exists()
