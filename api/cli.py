@@ -32,6 +32,7 @@ Worked example (the bundled sample):
   quotaplan data check datasets/sample/history.csv datasets/sample/roster.csv
   quotaplan forecast --history datasets/sample/history.csv --roster datasets/sample/roster.csv --year 2026 --out forecast.csv
   quotaplan forecast --history datasets/sample/history.csv --roster datasets/sample/roster.csv --backtest
+  quotaplan plan --forecast forecast.csv --roster datasets/sample/roster.csv --target 80M --over-assignment 5%
   quotaplan data generate --reps 500 --years 5 --seed 7 --out mycompany/
   quotaplan data convert adventureworks_oltp --out aw/
 """
@@ -50,7 +51,7 @@ def main() -> None:
     """
 
 
-@main.group()
+@main.group(short_help="Check, generate and convert input data.")
 def data() -> None:
     """Check, generate and convert input data (history and roster tables)."""
 
@@ -312,12 +313,13 @@ def _quantile_levels(text: str) -> tuple[float, ...]:
 
 
 @main.command(
+    short_help="Forecast each rep's quarters with P10/P50/P90, or backtest the models.",
     epilog="""\b
 Examples:
   quotaplan forecast --history history.csv --roster roster.csv --year 2026 --out forecast.csv
   quotaplan forecast --history history.csv --roster roster.csv --backtest
   quotaplan forecast --history history.csv --roster roster.csv --year 2026 --quantiles 0.05,0.5,0.95 --model trailing-mean
-"""
+""",
 )
 @click.option(
     "--history",
@@ -504,6 +506,7 @@ def _groups(level: str, values: tuple[str, ...]) -> dict:
 
 @main.command(
     "plan",
+    short_help="Set quarterly quotas that add up to the number within the limits.",
     epilog="""\b
 Examples:
   quotaplan plan --history history.csv --roster roster.csv --target 12.5M --out plan.csv
