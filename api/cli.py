@@ -25,6 +25,7 @@ from optimizer import (
     parse_amount,
     solve_plan,
 )
+from optimizer.solve import money
 
 EXAMPLE = """
 \b
@@ -152,19 +153,12 @@ def write_table(frame: pd.DataFrame, path: Path, float_format: str | None = None
         frame.to_csv(path, index=False, float_format=float_format)
 
 
-def _money(x: float) -> str:
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(x) >= size:
-            return f"{x / size:,.2f}{unit}"
-    return f"{x:,.0f}"
-
-
 def format_summary(s: dict, files) -> str:
     """The summary as a planner reads it."""
     lines = [f"Checked {', '.join(str(f) for f in files)}: OK", ""]
     if "reps_in_history" in s:
         lines.append(
-            f"History   {s['rows']:,} rows, {s['reps_in_history']:,} reps, {s['first_period']}..{s['last_period']} ({s['n_periods']} quarters), revenue {_money(s['total_revenue'])}"
+            f"History   {s['rows']:,} rows, {s['reps_in_history']:,} reps, {s['first_period']}..{s['last_period']} ({s['n_periods']} quarters), revenue {money(s['total_revenue'])}"
         )
     if "reps_on_roster" in s:
         extra = (
@@ -175,12 +169,12 @@ def format_summary(s: dict, files) -> str:
         )
     if s.get("revenue_by_year"):
         t = pd.DataFrame(s["revenue_by_year"])
-        t["revenue"] = t["revenue"].map(_money)
+        t["revenue"] = t["revenue"].map(money)
         lines += ["", "Revenue by year", t.to_string(index=False)]
     if s.get("teams"):
         t = pd.DataFrame(s["teams"])
         for c in [c for c in t.columns if c.startswith("revenue")]:
-            t[c] = t[c].map(_money)
+            t[c] = t[c].map(money)
         lines += ["", "Teams", t.to_string(index=False)]
     if s.get("notes"):
         lines += ["", "Notes", *(f"  - {n}" for n in s["notes"])]
@@ -441,9 +435,9 @@ def format_forecast(table: pd.DataFrame, model, year: int, out: Path | None) -> 
         f"Forecast {year} for {table['rep_id'].nunique():,} active reps ({type(model).__name__})",
         "",
     ]
-    lines.append(by_q.map(_money).to_string())
+    lines.append(by_q.map(money).to_string())
     total = table[qcols].sum()
-    lines.append("year    " + "  ".join(f"{c}={_money(v)}" for c, v in total.items()))
+    lines.append("year    " + "  ".join(f"{c}={money(v)}" for c, v in total.items()))
     lines.append(
         "(sums of per-rep quantiles are not the company's quantiles: they overstate its spread)"
     )
@@ -453,7 +447,7 @@ def format_forecast(table: pd.DataFrame, model, year: int, out: Path | None) -> 
             "",
             f"Bluebird quarters damped ({len(outliers)}): "
             + ", ".join(
-                f"{r} {p} ({_money(v)} -> {_money(t)})"
+                f"{r} {p} ({money(v)} -> {money(t)})"
                 for r, p, v, t in outliers.head(5).itertuples(index=False)
             )
             + (" ..." if len(outliers) > 5 else ""),
@@ -694,7 +688,7 @@ def plan_table(result) -> pd.DataFrame:
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     s = result.summary
     lines = [
-        f"Plan ({s['policy']}): company number {_money(s['company_target'])}, over-assignment {s['over_assignment']:.1%}, quotas total {_money(s['total_quota'])} over {s['reps']} reps",
+        f"Plan ({s['policy']}): company number {money(s['company_target'])}, over-assignment {s['over_assignment']:.1%}, quotas total {money(s['total_quota'])} over {s['reps']} reps",
         f"Expected share of reps attaining their annual quota: {s['expected_share_attaining']:.0%}   max stretch (quota / P50): {s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}",
         f"Solver: {s['solver_status']}; build {s['build_s']:.2f} s, solve {s['solve_s']:.2f} s",
     ]
@@ -710,14 +704,14 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     lines += [
         "",
         "Quarterly phasing: "
-        + ", ".join(f"{p} {_money(v)} ({v / by_q.sum():.0%})" for p, v in by_q.items()),
+        + ", ".join(f"{p} {money(v)} ({v / by_q.sum():.0%})" for p, v in by_q.items()),
     ]
     wide = result.quotas.pivot(index="rep_id", columns="period", values="quota")
     r = result.reps.set_index("rep_id")
     table = pd.DataFrame({"team": r["team"]})
     for p in wide.columns:
-        table[p] = wide[p].map(_money)
-    table["annual"] = r["annual_quota"].map(_money)
+        table[p] = wide[p].map(money)
+    table["annual"] = r["annual_quota"].map(money)
     table["stretch"] = r["stretch"].map(lambda x: f"{x:.2f}" if pd.notna(x) else "-")
     table["P(attain)"] = r["p_attain"].map("{:.0%}".format)
     table["bound by"] = r["binding"]

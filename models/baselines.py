@@ -62,7 +62,7 @@ class TrailingMean(_RuleForecaster):
     """The mean of the last four quarters (deseasonalised), times the target quarter's seasonal index."""
 
     def _point(self, revenue, origin, cols):
-        season = self.season_[:, :]  # per rep (region-shrunk) index, Q1..Q4
+        season = self.season_  # per rep (region-shrunk) index, Q1..Q4
         first = self.panel_.first
         window = np.arange(max(0, origin - 3), origin + 1)
         deseason = revenue[:, window] / season[:, (first + window) % 4]

@@ -30,14 +30,17 @@ def attain_probability(quota: np.ndarray, levels: np.ndarray, quantiles: np.ndar
         axis=-1,
     )
     y = np.concatenate([[0.0], lv, [1.0]])
-    cdf = np.empty(q.shape)
-    flat_x, flat_q, flat_cdf = x.reshape(-1, x.shape[-1]), q.reshape(-1), cdf.reshape(-1)
-    for k in range(flat_q.size):
-        xs = flat_x[k]
-        if xs[-1] <= 0:  # no revenue expected at all
-            flat_cdf[k] = 1.0
-        else:
-            flat_cdf[k] = np.interp(flat_q[k], xs, y, left=0.0, right=1.0)
+    # Piecewise-linear interpolation along each row's own knots, for all rows at once.
+    xs = x.reshape(-1, x.shape[-1])
+    qq = q.reshape(-1)
+    above = (qq[:, None] >= xs).sum(axis=1)  # knots at or below the quota
+    j = np.clip(above - 1, 0, len(y) - 2)
+    rows = np.arange(len(qq))
+    x0, x1 = xs[rows, j], xs[rows, j + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = np.where(x1 > x0, y[j] + (qq - x0) / (x1 - x0) * (y[j + 1] - y[j]), y[j + 1])
+    cdf = np.where(above == 0, 0.0, np.where(above == len(y), 1.0, inside))
+    cdf = np.where(xs[:, -1] <= 0, 1.0, cdf).reshape(q.shape)  # no revenue expected at all
     return np.where(q <= 0, 1.0, 1.0 - cdf)
 
 

@@ -73,7 +73,6 @@ def build_plan_model(
     limits: Limits,
     total: float,
     *,
-    upper: np.ndarray | None = None,
     stretch_base: np.ndarray | None = None,
     elastic: bool = False,
 ) -> pyo.ConcreteModel:
@@ -81,7 +80,6 @@ def build_plan_model(
 
     Parameters
     ----------
-    upper : extra per rep-quarter upper bounds (a policy's level), or None.
     stretch_base : if given, a variable ``max_stretch`` and rows ``quota <= max_stretch x base``.
     elastic : limits as rows with penalised slack (``m.slack_cost``) instead of hard limits.
     """
@@ -106,8 +104,7 @@ def build_plan_model(
     m.T = pyo.RangeSet(0, T - 1)
     m.unit = unit
     floor, cap = bounds(data, limits)
-    if upper is not None:
-        cap = np.maximum(np.minimum(cap, upper / unit), floor)
+    m.floor_units, m.cap_units = floor, cap  # for set_upper
     if stretch_base is not None:
         stretch_base = stretch_base / unit
     m.slack_terms = []
@@ -304,6 +301,14 @@ def declare_deviation(m, reference: np.ndarray) -> None:
         m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= float(ref[i, t]) - m.quota[i, t]
     )
     m.total_deviation = pyo.Objective(expr=pyo.quicksum(m.deviation.values()))
+
+
+def set_upper(m, upper: np.ndarray) -> None:
+    """Tighten every quota's upper bound to ``min(cap, upper)`` (money), never below its floor:
+    a policy's level changes the bounds of the built model instead of rebuilding it."""
+    ub = np.maximum(np.minimum(m.cap_units, upper / m.unit), m.floor_units)
+    for (i, t), v in m.quota.items():
+        v.setub(float(ub[i, t]))
 
 
 def quota_values(m, shape) -> np.ndarray:

@@ -13,7 +13,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .explain import attain_probability, binding_limits, rep_binding
 from .inputs import PlanData, prepare
-from .model import bounds, build_plan_model, declare_deviation, quota_values
+from .model import bounds, build_plan_model, declare_deviation, quota_values, set_upper
 from .spec import LP_POLICIES, PlanSpec
 
 
@@ -96,7 +96,7 @@ def solve_plan(spec: PlanSpec, *, time_limit: float | None = None) -> Plan:
     return explain(data, spec, quota, info, timings)
 
 
-def _stage(data, spec, total, timings, time_limit, **build):
+def _stage(data, spec, total, timings, **build):
     t0 = time.perf_counter()
     m = build_plan_model(data, spec.limits, total, **build)
     timings["build_s"] += time.perf_counter() - t0
@@ -105,7 +105,7 @@ def _stage(data, spec, total, timings, time_limit, **build):
 
 def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, time_limit):
     p50 = data.p50
-    m = _stage(data, spec, total, timings, time_limit, stretch_base=p50)
+    m = _stage(data, spec, total, timings, stretch_base=p50)
     m.objective = pyo.Objective(expr=m.max_stretch)
     res, ok, dt = _solve(m, time_limit)
     timings["solve_s"] += dt
@@ -130,7 +130,7 @@ def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, 
     # The marginal cost of the number: the stage-1 optimum re-solved at +1%. The dual of the
     # company-total row is reported too, but a min-max LP is degenerate and its dual at the
     # optimal vertex can be one-sided (0 while the stretch does rise with the number).
-    m1 = _stage(data, spec, total * 1.01, timings, time_limit, stretch_base=p50)
+    m1 = _stage(data, spec, total * 1.01, timings, stretch_base=p50)
     m1.objective = pyo.Objective(expr=m1.max_stretch)
     _, ok1, dt = _solve(m1, time_limit)
     timings["solve_s"] += dt
@@ -157,9 +157,11 @@ def _equal_probability(data: PlanData, spec: PlanSpec, total: float, timings: di
     lo = 0.5 * spec.limits.floor_quantile if spec.limits.floor_quantile else 0.01
     hi = spec.limits.cap_quantile
 
+    m = _stage(data, spec, total, timings)
+    m.objective = pyo.Objective(expr=0.0)
+
     def feasible(alpha: float):
-        m = _stage(data, spec, total, timings, time_limit, upper=data.quantile(alpha))
-        m.objective = pyo.Objective(expr=0.0)
+        set_upper(m, data.quantile(alpha))
         _, ok, dt = _solve(m, time_limit)
         timings["solve_s"] += dt
         return ok
@@ -175,7 +177,8 @@ def _equal_probability(data: PlanData, spec: PlanSpec, total: float, timings: di
         lo, hi = (lo, mid) if feasible(mid) else (mid, hi)
     alpha = hi
     reference = data.quantile(alpha)
-    m = _stage(data, spec, total, timings, time_limit, upper=reference)
+    set_upper(m, reference)
+    m.objective.deactivate()
     declare_deviation(m, reference)
     _, ok, dt = _solve(m, time_limit)
     timings["solve_s"] += dt
@@ -318,16 +321,15 @@ def diagnose(data: PlanData, spec: PlanSpec, total: float, time_limit=None) -> l
                 "message": message,
             }
         )
-    locked = {k: v for k, v in lim.locks.items()}
-    if locked and out:
-        taken = sum(v for (rep, period), v in locked.items())
+    if lim.locks and out:
+        taken = sum(lim.locks.values())
         out.append(
             {
                 "limit": "lock",
                 "slack": None,
                 "amount": taken,
                 "share_of_target": taken / spec.target,
-                "message": f"{len(locked)} locked quota(s) take {money(taken)} ({taken / spec.total:.1%} of the quotas to assign); the rest must fit the other reps' limits",
+                "message": f"{len(lim.locks)} locked quota(s) take {money(taken)} ({taken / spec.total:.1%} of the quotas to assign); the rest must fit the other reps' limits",
             }
         )
     if not out:  # pragma: no cover - the strict model was infeasible, so some slack is used
