@@ -13,7 +13,7 @@ from datasets import DataValidationError, bookings_to_history, load_company, mak
 from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
-from datasets.tables import normalise_header, read_table
+from datasets.tables import Table, normalise_header, read_table
 from models import MODELS, QuantileForecaster
 from models.backtest import backtest
 from optimizer import (
@@ -83,7 +83,7 @@ def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> Non
     rows at fault and the fix, when the data cannot be used.
     """
     try:
-        kinds: dict[str, Path] = {}
+        kinds: dict[str, Table] = {}
         for path in files:
             table = read_table(path, path.name)
             kind = table_kind(table.frame.columns)
@@ -93,17 +93,16 @@ def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> Non
                 )
             if kind in kinds:
                 raise click.UsageError(
-                    f"two {kind} files given ({kinds[kind]} and {path}); give one of each"
+                    f"two {kind} files given ({kinds[kind].name} and {path.name}); give one of each"
                 )
-            kinds[kind] = path
+            kinds[kind] = table
         if set(kinds) == {"history", "roster"}:
             company = load_company(
                 kinds["history"], kinds["roster"], fiscal_year_start=fiscal_year_start
             )
             summary = summarise(company)
         else:
-            ((kind, path),) = kinds.items()
-            table = read_table(path, path.name)
+            ((kind, table),) = kinds.items()
             frame, notes = (
                 validate_history(table, fiscal_year_start=fiscal_year_start)
                 if kind == "history"

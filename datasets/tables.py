@@ -59,8 +59,11 @@ def normalise_header(name: object) -> str:
 def read_table(source: PathOrFrame, name: str) -> Table:
     """Read a CSV or Parquet file, or take a DataFrame, with headers normalised.
 
-    Text columns are read as text (rep ids such as ``007`` keep their zeros).
+    Text columns are read as text (rep ids such as ``007`` keep their zeros). A :class:`Table`
+    already read is returned as it is (so a file is read once, and keeps its line numbers).
     """
+    if isinstance(source, Table):
+        return source
     if isinstance(source, pd.DataFrame):
         frame, label, from_file = source.copy(), f"{name} (DataFrame)", False
     else:
