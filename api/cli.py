@@ -689,9 +689,11 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     lines = [
         f"Plan ({s['policy']}): company number {money(s['company_target'])}, over-assignment {s['over_assignment']:.1%}, quotas total {money(s['total_quota'])} over {s['reps']} reps",
         f"Expected share of reps attaining their annual quota: {s['expected_share_attaining']:.0%}   max stretch (quota / P50): {s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}",
-        f"Solver: {s['solver_status']}; build {s['build_s']:.2f} s, solve {s['solve_s']:.2f} s",
+        f"Solver: {s['solver_status']}"
+        + (f" ({s['route']})" if s.get("route") else "")
+        + f"; {s['total_s']:.2f} s in all",
     ]
-    if s.get("marginal"):
+    if s.get("marginal") and "max_stretch_per_1pct_more" in s["marginal"]:
         lines.append(
             f"Raising the number by 1% raises the max stretch by {s['marginal']['max_stretch_per_1pct_more']:.3f}"
         )

@@ -62,6 +62,18 @@ def _period(data: PlanData, period) -> int:
     return int(hits[0])
 
 
+def level_cells(data: PlanData, limits: Limits) -> np.ndarray:
+    """The rep-quarters a policy's common level (stretch, quantile) applies to: those with a
+    P50 and not held by a lock (locked quotas may sit above the common level)."""
+    mask = data.p50 > 0
+    for i in annual_locks(data, limits):
+        mask[i] = False
+    for rep, period in limits.locks:
+        if period is not None:
+            mask[_rep(data, rep), _period(data, period)] = False
+    return mask
+
+
 def seasonal_shares(data: PlanData) -> np.ndarray:
     """Each quarter's share of the year in the forecast (P50)."""
     totals = data.p50.sum(axis=0)
@@ -112,7 +124,7 @@ def build_plan_model(
     declare_quota(m, floor, cap, elastic)
     declare_company_total(m, total, elastic)
     if stretch_base is not None:
-        declare_stretch(m, stretch_base)
+        declare_stretch(m, stretch_base, level_cells(data, limits))
     if limits.phasing_band is not None:
         declare_phasing(m, seasonal_shares(data) * total, limits.phasing_band, elastic)
     declare_growth_guardrails(m, data.last_year_quota, limits, elastic)
@@ -166,16 +178,9 @@ def declare_company_total(m, total: float, elastic: bool) -> None:
         m.company_total = pyo.Constraint(expr=body == total)
 
 
-def declare_stretch(m, base: np.ndarray) -> None:
+def declare_stretch(m, base: np.ndarray, cells: np.ndarray) -> None:
     m.max_stretch = pyo.Var(domain=pyo.NonNegativeReals)
-    # Locked quotas (fixed cells, annually locked reps) may sit above the common stretch.
-    fixed = {k for k, v in m.quota.items() if v.lb is not None and v.lb == v.ub}
-    idx = [
-        (i, t)
-        for i in m.R
-        for t in m.T
-        if base[i, t] > 0 and (i, t) not in fixed and i not in m.locked_reps
-    ]
+    idx = [(int(i), int(t)) for i, t in zip(*np.nonzero(cells), strict=True)]
     m.stretch_index = pyo.Set(initialize=idx, dimen=2)
     m.rep_stretch = pyo.Constraint(
         m.stretch_index, rule=lambda m, i, t: m.quota[i, t] <= m.max_stretch * float(base[i, t])
@@ -290,23 +295,21 @@ def declare_smoothness(m, share: float) -> None:
     )
 
 
-def declare_deviation(m, reference: np.ndarray) -> None:
-    """``m.deviation[i, t] >= |quota - reference|`` and ``m.total_deviation``, their sum."""
-    ref = reference / m.unit
-    m.deviation = pyo.Var(m.R, m.T, domain=pyo.NonNegativeReals)
-    m.dev_up = pyo.Constraint(
-        m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= m.quota[i, t] - float(ref[i, t])
+def declare_closeness(m, reference: np.ndarray, weight: np.ndarray) -> None:
+    """The second stage's objective ``m.closeness``: sum((quota - reference)^2 / (2 weight)),
+    money in and weights in the model's units. Strictly convex, so the plan is unique."""
+    ref, w = reference / m.unit, weight / m.unit
+    m.closeness = pyo.Objective(
+        expr=pyo.quicksum(
+            (m.quota[i, t] - float(ref[i, t])) ** 2 / (2 * float(w[i, t])) for i in m.R for t in m.T
+        )
     )
-    m.dev_down = pyo.Constraint(
-        m.R, m.T, rule=lambda m, i, t: m.deviation[i, t] >= float(ref[i, t]) - m.quota[i, t]
-    )
-    m.total_deviation = pyo.Objective(expr=pyo.quicksum(m.deviation.values()))
 
 
 def set_upper(m, upper: np.ndarray) -> None:
-    """Tighten every quota's upper bound to ``min(cap, upper)`` (money), never below its floor:
-    a policy's level changes the bounds of the built model instead of rebuilding it."""
-    ub = np.maximum(np.minimum(m.cap_units, upper / m.unit), m.floor_units)
+    """Set every quota's upper bound (money), never below its floor: a policy's level changes
+    the bounds of the built model instead of rebuilding it."""
+    ub = np.maximum(upper / m.unit, m.floor_units)
     for (i, t), v in m.quota.items():
         v.setub(float(ub[i, t]))
 

@@ -13,7 +13,8 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .explain import attain_probability, binding_limits, rep_binding
 from .inputs import PlanData, prepare
-from .model import bounds, build_plan_model, declare_deviation, quota_values, set_upper
+from .model import bounds, build_plan_model
+from .policies import Infeasible, NotCertified, equal_probability, equal_stretch, fast_route
 from .spec import LP_POLICIES, PlanSpec
 
 
@@ -51,9 +52,22 @@ class Plan:
     summary: dict
 
 
-def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool, float]:
-    """HiGHS through Pyomo's in-memory interface (no files). Returns results, optimal?, seconds."""
-    kwargs = {"load_solutions": False, "raise_exception_on_nonoptimal_result": False}
+def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool, float, float]:
+    """HiGHS through Pyomo's in-memory interface (no files).
+
+    Returns the results, whether optimal, the wall time and HiGHS's own share of it (the rest is
+    Pyomo's translation of the model).
+    """
+    kwargs = {
+        "load_solutions": False,
+        "raise_exception_on_nonoptimal_result": False,
+        # Tighter than HiGHS's default 1e-7 (models are in units of the average quarter), so a
+        # level the general model accepts is feasible to the same precision as the fast route's.
+        "solver_options": {
+            "primal_feasibility_tolerance": 1e-9,
+            "dual_feasibility_tolerance": 1e-9,
+        },
+    }
     if time_limit:
         kwargs["time_limit"] = time_limit
     t0 = time.perf_counter()
@@ -67,11 +81,18 @@ def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool
     optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
     if optimal:
         res.solution_loader.load_vars()
-    return res, optimal, elapsed
+    highs = float(getattr(res.timing_info, "highs_time", None) or elapsed)
+    return res, optimal, elapsed, min(highs, elapsed)
 
 
-def solve_plan(spec: PlanSpec, *, time_limit: float | None = None) -> Plan:
+def solve_plan(
+    spec: PlanSpec, *, time_limit: float | None = None, route: str | None = None
+) -> Plan:
     """Build, solve and explain the plan a :class:`PlanSpec` asks for.
+
+    ``route`` forces "network" (the fast route; only without team/region targets and
+    smoothness) or "pyomo" (the general model solved by HiGHS); by default the fastest that
+    applies.
 
     Raises
     ------
@@ -79,119 +100,39 @@ def solve_plan(spec: PlanSpec, *, time_limit: float | None = None) -> Plan:
     PlanInfeasibleError : the number cannot be met within the limits (with the diagnosis).
     SolverLimitError : the solver ran out of time.
     """
+    if route not in (None, "network", "pyomo"):
+        raise ValueError(f"route must be 'network' or 'pyomo', got {route!r}")
+    if route == "network" and not fast_route(spec):
+        raise ValueError("the network route cannot take team/region targets or smoothness")
+    t0 = time.perf_counter()
     data = prepare(spec)
     total = spec.total
-    timings = {"build_s": 0.0, "solve_s": 0.0}
+    timings = {"prepare_s": time.perf_counter() - t0}
+
+    def solve(m, key):
+        res, ok, wall, highs = _solve(m, time_limit)
+        timings[key] = timings.get(key, 0.0) + highs
+        timings["translation_s"] = timings.get("translation_s", 0.0) + wall - highs
+        return ok, res
+
     info: dict = {
         "solver_status": "not needed (rule of thumb)",
         "objective": None,
         "marginal": None,
     }
-    if spec.policy == "equal-stretch":
-        quota, info = _equal_stretch(data, spec, total, timings, time_limit)
-    elif spec.policy == "equal-probability":
-        quota, info = _equal_probability(data, spec, total, timings, time_limit)
+    policy = {"equal-stretch": equal_stretch, "equal-probability": equal_probability}
+    if spec.policy in policy:
+        try:
+            quota, info = policy[spec.policy](data, spec, total, timings, solve, route)
+        except Infeasible:
+            raise PlanInfeasibleError(diagnose(data, spec, total, time_limit)) from None
+        except NotCertified as e:  # pragma: no cover - the level search proved it feasible
+            raise SolverLimitError(str(e)) from None
     else:
         quota = rule_of_thumb(data, spec.policy, total)
-    return explain(data, spec, quota, info, timings)
-
-
-def _stage(data, spec, total, timings, **build):
-    t0 = time.perf_counter()
-    m = build_plan_model(data, spec.limits, total, **build)
-    timings["build_s"] += time.perf_counter() - t0
-    return m
-
-
-def _equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, time_limit):
-    p50 = data.p50
-    m = _stage(data, spec, total, timings, stretch_base=p50)
-    m.objective = pyo.Objective(expr=m.max_stretch)
-    res, ok, dt = _solve(m, time_limit)
-    timings["solve_s"] += dt
-    if not ok:
-        raise PlanInfeasibleError(diagnose(data, spec, total, time_limit))
-    s_star = pyo.value(m.max_stretch)
-    dual = res.solution_loader.get_duals([m.company_total])[m.company_total]
-    # Stage 2: at the lowest common stretch, stay as close as possible to proportional.
-    m.max_stretch.setub(s_star * (1 + 1e-9) + 1e-12)
-    m.objective.deactivate()
-    proportional = (
-        total * p50 / p50.sum() if p50.sum() > 0 else np.full(p50.shape, total / p50.size)
-    )
-    declare_deviation(m, proportional)
-    res, ok, dt = _solve(m, time_limit)
-    timings["solve_s"] += dt
-    if not ok:  # pragma: no cover - stage 1 proved it feasible
-        raise SolverLimitError(
-            f"the second stage did not reach an optimum; the first found max stretch {s_star:.4f}"
-        )
-    quota = quota_values(m, p50.shape)
-    # The marginal cost of the number: the stage-1 optimum re-solved at +1%. The dual of the
-    # company-total row is reported too, but a min-max LP is degenerate and its dual at the
-    # optimal vertex can be one-sided (0 while the stretch does rise with the number).
-    m1 = _stage(data, spec, total * 1.01, timings, stretch_base=p50)
-    m1.objective = pyo.Objective(expr=m1.max_stretch)
-    _, ok1, dt = _solve(m1, time_limit)
-    timings["solve_s"] += dt
-    up = pyo.value(m1.max_stretch) if ok1 else float("nan")
-    info = {
-        "solver_status": "optimal",
-        "objective": {
-            "max_stretch": s_star,
-            "deviation_from_proportional": pyo.value(m.total_deviation) * m.unit,
-        },
-        "marginal": {
-            "max_stretch_at_plus_1pct": up,
-            "max_stretch_per_1pct_more": up - s_star,
-            "dual_company_total": dual / m.unit,
-        },
-    }
-    return quota, info
-
-
-def _equal_probability(data: PlanData, spec: PlanSpec, total: float, timings: dict, time_limit):
-    """The lowest common quantile level alpha (so the highest common chance 1 - alpha of
-    attaining) at which the number fits, by bisection on alpha; then quotas as close to each rep's
-    alpha-quantile as the limits allow."""
-    lo = 0.5 * spec.limits.floor_quantile if spec.limits.floor_quantile else 0.01
-    hi = spec.limits.cap_quantile
-
-    m = _stage(data, spec, total, timings)
-    m.objective = pyo.Objective(expr=0.0)
-
-    def feasible(alpha: float):
-        set_upper(m, data.quantile(alpha))
-        _, ok, dt = _solve(m, time_limit)
-        timings["solve_s"] += dt
-        return ok
-
-    if not feasible(hi):
-        raise PlanInfeasibleError(diagnose(data, spec, total, time_limit))
-    if feasible(lo):
-        hi = lo
-    for _ in range(30):
-        if hi - lo < 1e-6:
-            break
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if feasible(mid) else (mid, hi)
-    alpha = hi
-    reference = data.quantile(alpha)
-    set_upper(m, reference)
-    m.objective.deactivate()
-    declare_deviation(m, reference)
-    _, ok, dt = _solve(m, time_limit)
-    timings["solve_s"] += dt
-    info = {
-        "solver_status": "optimal",
-        "objective": {
-            "common_level": alpha,
-            "common_chance": 1 - alpha,
-            "deviation": pyo.value(m.total_deviation) * m.unit,
-        },
-        "marginal": None,
-    }
-    return quota_values(m, reference.shape), info
+    plan = explain(data, spec, quota, info, timings)
+    plan.summary["total_s"] = time.perf_counter() - t0
+    return plan
 
 
 def rule_of_thumb(data: PlanData, policy: str, total: float) -> np.ndarray:
@@ -270,7 +211,7 @@ def diagnose(data: PlanData, spec: PlanSpec, total: float, time_limit=None) -> l
     """
     m = build_plan_model(data, spec.limits, total, elastic=True)
     m.objective = pyo.Objective(expr=m.slack_cost)
-    _, ok, _ = _solve(m, time_limit)
+    _, ok, _, _ = _solve(m, time_limit)
     if not ok:
         return [
             {

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from optimizer import PlanInfeasibleError, plan
+from optimizer import Limits, PlanInfeasibleError, PlanSpec, plan, solve_plan
 
 QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
 LIMITS = dict(floor_quantile=0.1, cap_quantile=0.9, phasing_band=0.2, max_increase=0.3)
@@ -55,7 +55,7 @@ def matrix(p):
 
 
 SETTINGS = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -104,4 +104,80 @@ def test_the_order_of_the_input_rows_does_not_matter(inst, rnd):
     )
     np.testing.assert_allclose(
         other.loc[base.index].to_numpy(), base.to_numpy(), rtol=1e-9, atol=1e-9 * target
+    )
+
+
+@SETTINGS
+@given(instances(), st.randoms(use_true_random=False))
+def test_relabelling_the_reps_relabels_their_quotas(inst, rnd):
+    """New ids in another sort order: each rep keeps the same quotas (the plan is unique)."""
+    f, r, target = inst
+    base = matrix(solve(f, r, target))
+    ids = [f"z{k}" for k in range(len(r))]
+    rnd.shuffle(ids)
+    new = dict(zip(r["rep_id"], ids, strict=True))
+    other = matrix(solve(f.assign(rep_id=f["rep_id"].map(new)), r.assign(rep_id=ids), target))
+    np.testing.assert_allclose(
+        other.loc[base.index.map(new)].to_numpy(), base.to_numpy(), rtol=1e-7, atol=1e-9 * target
+    )
+
+
+@SETTINGS
+@given(instances(), st.floats(1.001, 1.2))
+def test_raising_the_target_never_lowers_a_quota(inst, factor):
+    f, r, target = inst
+    low = matrix(solve(f, r, target)).to_numpy()
+    high = matrix(solve(f, r, target * factor)).to_numpy()
+    assert (high >= low - 1e-7 * target).all()
+
+
+@st.composite
+def harder(draw):
+    """Instances with every limit the fast route takes: locks, growth floors, OTE, tight bands."""
+    f, r, target = draw(instances())
+    reps = list(r["rep_id"])
+    locks = {}
+    if draw(st.booleans()):
+        rep = draw(st.sampled_from(reps))
+        cell = f[(f["rep_id"] == rep) & (f["period"] == "2026Q2")]["q50"].iloc[0]
+        locks[(rep, "2026Q2")] = cell * draw(st.floats(0.5, 1.5))
+    if draw(st.booleans()):
+        rep = draw(st.sampled_from(reps))
+        locks[(rep, None)] = f[f["rep_id"] == rep]["q50"].sum() * draw(st.floats(0.7, 1.3))
+    ote = r["last_year_quota"] / draw(st.floats(4.5, 5.5))
+    limits = Limits(
+        floor_quantile=0.1,
+        cap_quantile=0.9,
+        phasing_band=draw(st.sampled_from([0.02, 0.05, 0.2])),
+        max_increase=0.3,
+        min_increase=draw(st.sampled_from([None, -0.1])),
+        ote_band=draw(st.sampled_from([None, (4.0, 6.5)])),
+        locks={k: v for k, v in locks.items() if len({key[0] for key in locks}) == len(locks)},
+    )
+    return f, r.assign(ote=ote), target, limits
+
+
+@settings(SETTINGS, max_examples=30)
+@given(harder(), st.sampled_from(["equal-stretch", "equal-probability"]))
+def test_the_fast_route_reaches_the_general_models_optimum(inst, policy):
+    """The network route and the Pyomo model solved by HiGHS: same level, same objective, same
+    plan (to 1e-6 relative), and impossible for both or for neither."""
+    f, r, target, limits = inst
+    spec = PlanSpec(f, r, target, policy, limits)
+    try:
+        fast = solve_plan(spec, route="network")
+    except PlanInfeasibleError:
+        with pytest.raises(PlanInfeasibleError):
+            solve_plan(spec, route="pyomo")
+        return
+    general = solve_plan(spec, route="pyomo")
+    assert fast.summary["route"].startswith("network")
+    assert general.summary["route"].startswith("pyomo")
+    level = "max_stretch" if policy == "equal-stretch" else "common_level"
+    for key in (level, "squared_deviation"):
+        assert fast.summary["objective"][key] == pytest.approx(
+            general.summary["objective"][key], rel=1e-6, abs=1e-9 * target
+        )
+    np.testing.assert_allclose(
+        matrix(fast).to_numpy(), matrix(general).to_numpy(), rtol=1e-5, atol=1e-6 * target
     )

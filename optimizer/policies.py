@@ -1,0 +1,184 @@
+"""The optimising policies, each in two stages: the common level, then the closest plan.
+
+``equal-stretch``: the lowest common stretch s (every quota <= s x P50), then, at that level,
+the plan closest to proportional: minimise sum(quota^2 / P50), which with the total fixed is the
+squared deviation from proportional weighted by 1 / P50, and spreads stretch as evenly as the
+limits allow.
+
+``equal-probability``: the lowest common quantile level alpha (so the highest common chance
+1 - alpha of attaining) at which the number fits, then the plan closest to each rep's
+alpha-quantile, sum((quota - Q(alpha))^2 / P50).
+
+Both second stages are strictly convex, so a plan is unique: relabelling the reps relabels
+their quotas, and equal reps get equal quotas.
+
+Two routes reach the same optimum. Without team/region targets and smoothness, the limits are a
+flow network (``optimizer.network``): the level by an exact feasibility test and bisection, the
+plan by water-filling, certified by its duality gap. Otherwise (or if the certificate fails)
+the general Pyomo model is solved by HiGHS: a linear program for the level, a quadratic
+program for the plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .inputs import PlanData
+from .model import bounds, build_plan_model, declare_closeness, level_cells, quota_values, set_upper
+from .network import closest, lowest_level, network_feasible, plan_network
+from .spec import PlanSpec
+
+
+def fast_route(spec: PlanSpec) -> bool:
+    """Whether the plan's limits form a flow network (no team/region targets, no smoothness)."""
+    return not spec.limits.group_targets and spec.limits.smoothness is None
+
+
+def weights(data: PlanData) -> np.ndarray:
+    """The second stage's weights: P50, and a tiny weight where P50 is 0 (such quotas stay at
+    their floor unless nothing else can take the number)."""
+    p50 = data.p50
+    pos = p50 > 0
+    return np.where(pos, p50, 1e-6 * (p50[pos].mean() if pos.any() else 1.0))
+
+
+class Infeasible(Exception):
+    """The policy cannot place the number within the limits (the caller diagnoses)."""
+
+
+class NotCertified(Exception):
+    """The second stage did not reach a certified optimum (the caller says so)."""
+
+
+def _clock(timings: dict, key: str, t0: float) -> None:
+    timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
+
+
+def equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None):
+    """Quotas (money) and the policy's figures; ``solve(model)`` runs HiGHS on a Pyomo model."""
+    route = route or ("network" if fast_route(spec) else "pyomo")
+    cells = level_cells(data, spec.limits)
+    floor, cap = bounds(data, spec.limits)
+    p50 = data.p50
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = float(np.max(np.where(cells, floor / p50, 0.0), initial=0.0))
+        hi = float(np.max(np.where(cells, cap / p50, 0.0), initial=0.0))
+
+    def upper_at(s: float) -> np.ndarray:
+        return np.where(cells, np.minimum(cap, s * p50), cap)
+
+    def level(tot: float) -> float | None:
+        if route == "network":
+            t0 = time.perf_counter()
+            feasible = network_feasible(data, spec.limits, tot)
+            s = lowest_level(lambda s: feasible(upper_at(s)), lo, hi)
+            _clock(timings, "level_s", t0)
+            return s
+        t0 = time.perf_counter()
+        m = build_plan_model(data, spec.limits, tot, stretch_base=p50)
+        m.objective = pyo.Objective(expr=m.max_stretch)
+        _clock(timings, "build_s", t0)
+        ok, _ = solve(m, "level_s")
+        return pyo.value(m.max_stretch) if ok else None
+
+    s_star = level(total)
+    if s_star is None:
+        raise Infeasible
+    upper = upper_at(s_star * (1 + 1e-9))
+    quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, solve, route)
+    up = level(total * 1.01)
+    info = {
+        "objective": {"max_stretch": s_star, "squared_deviation": second["objective"]},
+        "marginal": {
+            "max_stretch_at_plus_1pct": up if up is not None else float("nan"),
+            "max_stretch_per_1pct_more": (up - s_star) if up is not None else float("nan"),
+            "dual_company_total": second["company_dual"],
+        },
+        **second["status"],
+    }
+    return quota, info
+
+
+def equal_probability(
+    data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None
+):
+    """The lowest common quantile level alpha at which the number fits (bisection; feasibility
+    by the network test or by HiGHS), then the plan closest to each rep's alpha-quantile."""
+    route = route or ("network" if fast_route(spec) else "pyomo")
+    lim = spec.limits
+    cells = level_cells(data, lim)
+    floor, cap = bounds(data, lim)
+
+    def upper_at(alpha: float) -> np.ndarray:
+        return np.where(cells, np.maximum(np.minimum(cap, data.quantile(alpha)), floor), cap)
+
+    t0 = time.perf_counter()
+    if route == "network":
+        feasible = network_feasible(data, lim, total)
+    else:
+        m = build_plan_model(data, lim, total)
+        m.objective = pyo.Objective(expr=0.0)
+        _clock(timings, "build_s", t0)
+
+        def feasible(upper):
+            set_upper(m, upper)
+            return solve(m, "level_s")[0]
+
+    lo = 0.5 * lim.floor_quantile if lim.floor_quantile else 0.01
+    alpha = lowest_level(lambda a: feasible(upper_at(a)), lo, lim.cap_quantile, rtol=1e-9)
+    if route == "network":
+        _clock(timings, "level_s", t0)
+    if alpha is None:
+        raise Infeasible
+    reference = data.quantile(alpha)
+    upper = upper_at(alpha)
+    quota, second = _closest(data, spec, total, upper, reference, timings, solve, route)
+    info = {
+        "objective": {
+            "common_level": alpha,
+            "common_chance": 1 - alpha,
+            "squared_deviation": second["objective"],
+        },
+        "marginal": {"dual_company_total": second["company_dual"]},
+        **second["status"],
+    }
+    return quota, info
+
+
+def _closest(data, spec, total, upper, reference, timings, solve, route):
+    """The second stage: the plan within ``upper`` (money) closest to ``reference``."""
+    w = weights(data)
+    if route == "network":
+        t0 = time.perf_counter()
+        net, unit = plan_network(data, spec.limits, total)
+        c = closest(replace(net, upper=upper / unit), reference / unit, w / unit)
+        _clock(timings, "plan_s", t0)
+        if c.certified:
+            return c.quota * unit, {
+                "objective": c.objective * unit,
+                "company_dual": c.company_dual,
+                "status": {
+                    "solver_status": "optimal",
+                    "route": "network (exact level search, water-filling)",
+                    "certificate": {"duality_gap": c.gap, "max_residual": c.residual},
+                },
+            }
+        # Not certified (numerical trouble): the general model decides.
+    t0 = time.perf_counter()
+    m = build_plan_model(data, spec.limits, total)
+    set_upper(m, upper)
+    declare_closeness(m, reference, w)
+    _clock(timings, "build_s", t0)
+    ok, res = solve(m, "plan_s")
+    if not ok:  # pragma: no cover - the level search proved it feasible
+        raise NotCertified("the second stage did not reach an optimum at the level found")
+    dual = res.solution_loader.get_duals([m.company_total])[m.company_total]
+    return quota_values(m, data.p50.shape), {
+        "objective": pyo.value(m.closeness) * m.unit,
+        "company_dual": abs(float(dual)),
+        "status": {"solver_status": "optimal", "route": "pyomo + HiGHS (LP level, QP plan)"},
+    }
