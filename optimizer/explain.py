@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .inputs import PlanData
-from .model import bounds, seasonal_shares
+from .ranges import ANNUAL, annual_limits, bounds, phasing_ranges
 from .spec import Limits
 
 
@@ -56,45 +56,30 @@ def binding_limits(
     eps = tol * max(total / max(n * T, 1), 1.0)
     out = np.full((n, T), "none", dtype=object)
     floor, cap = bounds(data, limits)
-    if limits.phasing_band is not None:
-        col, season = quota.sum(axis=0), seasonal_shares(data) * total
-        tight = (np.abs(col - (1 + limits.phasing_band) * season) <= eps * n) | (
-            np.abs(col - (1 - limits.phasing_band) * season) <= eps * n
-        )
-        out[:, tight] = "phasing"
+    col_lo, col_hi = phasing_ranges(data, limits, total)
+    col = quota.sum(axis=0)
+    out[:, (np.abs(col - col_lo) <= eps * n) | (np.abs(col - col_hi) <= eps * n)] = "phasing"
     out[np.abs(quota - floor) <= eps] = "floor"
     out[(np.abs(quota - cap) <= eps) & (cap > floor + eps)] = "cap"
     out[cap <= eps] = "no-capacity"  # not yet hired, or on leave all quarter
     annual = quota.sum(axis=1)
-    if limits.ote_band is not None:
-        ote = data.ote
-        tight = np.isfinite(ote) & (
-            (np.abs(annual - limits.ote_band[1] * ote) <= eps * T)
-            | (np.abs(annual - limits.ote_band[0] * ote) <= eps * T)
-        )
-        out[tight, :] = "ote"
-    lyq = data.last_year_quota
-    if limits.min_increase is not None:
-        out[np.isfinite(lyq) & (np.abs(annual - lyq * (1 + limits.min_increase)) <= eps * T), :] = (
-            "growth-floor"
-        )
-    if limits.max_increase is not None:
-        out[np.isfinite(lyq) & (np.abs(annual - lyq * (1 + limits.max_increase)) <= eps * T), :] = (
-            "ratchet"
-        )
+    for name, bound in annual_limits(data, limits).items():  # later labels take precedence
+        out[np.isfinite(bound) & (np.abs(annual - bound) <= eps * T), :] = ANNUAL[name][1]
     for rep, period in limits.locks:
         i = np.flatnonzero(data.reps == str(rep))
         if period is None:
             out[i, :] = "lock"
         else:
             out[i, np.flatnonzero(data.periods == str(period))] = "lock"
+    out[:, data.closed] = "actual"
     return out
 
 
 def rep_binding(per_quarter: np.ndarray) -> np.ndarray:
-    """One limit per rep: the most frequent across its quarters ('none' and 'no-capacity' aside)."""
+    """One limit per rep: the most frequent across its quarters ('none', 'no-capacity' and
+    closed quarters' 'actual' aside)."""
     out = []
     for row in per_quarter:
-        tight = [b for b in row if b not in ("none", "no-capacity")]
+        tight = [b for b in row if b not in ("none", "no-capacity", "actual")]
         out.append(max(set(tight), key=tight.count) if tight else "none")
     return np.array(out, dtype=object)

@@ -22,6 +22,21 @@ class PlanData:
     region: np.ndarray
     last_year_quota: np.ndarray  # NaN where unknown
     ote: np.ndarray  # NaN where unknown
+    actual: np.ndarray | None = None  # (reps, periods): revenue in closed quarters, NaN if open
+
+    def __post_init__(self):
+        if self.actual is None:
+            object.__setattr__(self, "actual", np.full(self.quantiles.shape[:2], np.nan))
+
+    @property
+    def closed(self) -> np.ndarray:
+        """Per quarter: closed (its actuals are in) or still to plan."""
+        return np.isfinite(self.actual).any(axis=0)
+
+    @property
+    def actual_to_date(self) -> np.ndarray:
+        """Per rep: revenue in the closed quarters."""
+        return np.nansum(self.actual, axis=1)
 
     @property
     def p50(self) -> np.ndarray:
@@ -127,6 +142,7 @@ def prepare(spec: PlanSpec) -> PlanData:
     q = np.zeros((len(reps), len(periods), len(levels)))  # a quarter with no row: no capacity
     q[r, t, :] = values
     info = roster.set_index(roster["rep_id"].astype(str)).reindex(reps)
+    actual = align_actuals(spec.actuals, reps, periods) if spec.actuals is not None else None
     return PlanData(
         reps=reps,
         periods=periods,
@@ -138,4 +154,104 @@ def prepare(spec: PlanSpec) -> PlanData:
         if "last_year_quota" in info
         else np.full(len(reps), np.nan),
         ote=info["ote"].to_numpy(float) if "ote" in info else np.full(len(reps), np.nan),
+        actual=actual,
     )
+
+
+def align_actuals(actuals: pd.DataFrame, reps: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Closed quarters' revenue per rep (``rep_id, period, revenue``) as a (reps, periods) array,
+    NaN in open quarters. A closed quarter needs a row for every rep in the plan (0 if they sold
+    nothing), and at least one quarter must stay open."""
+    missing = [c for c in ("rep_id", "period", "revenue") if c not in actuals.columns]
+    if missing:
+        raise DataValidationError(
+            [
+                Problem(
+                    "actuals",
+                    tuple(missing),
+                    "required column is missing",
+                    "Give closed quarters' bookings as rep_id, period (2026Q1), revenue.",
+                )
+            ]
+        )
+    a = actuals.assign(rep_id=actuals["rep_id"].astype(str), period=actuals["period"].astype(str))
+    problems = []
+    revenue = pd.to_numeric(a["revenue"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(revenue) | (revenue < 0)
+    if bad.any():
+        problems.append(
+            Problem(
+                "actuals",
+                ("revenue",),
+                "negative, blank or non-numeric revenue",
+                "Actuals must be numbers >= 0 (0 for a rep who sold nothing).",
+                tuple(f"row {i}" for i in np.flatnonzero(bad)[:5]),
+                int(bad.sum()),
+            )
+        )
+    dup = a.duplicated(["rep_id", "period"])
+    if dup.any():
+        problems.append(
+            Problem(
+                "actuals",
+                ("rep_id", "period"),
+                "more than one row for a rep and quarter",
+                "Sum each rep's bookings per quarter into one row.",
+                (),
+                int(dup.sum()),
+            )
+        )
+    unknown_p = sorted(set(a["period"]) - set(periods))
+    if unknown_p:
+        problems.append(
+            Problem(
+                "actuals",
+                ("period",),
+                f"quarters not in the plan: {', '.join(unknown_p[:5])}",
+                f"Give actuals for the plan's quarters only ({', '.join(periods)}).",
+            )
+        )
+    unknown_r = sorted(set(a["rep_id"]) - set(reps))
+    if unknown_r:
+        problems.append(
+            Problem(
+                "actuals",
+                ("rep_id",),
+                f"reps not in the plan: {', '.join(unknown_r[:5])}"
+                + (" ..." if len(unknown_r) > 5 else ""),
+                "Drop them, or add them to the roster and forecast.",
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+    out = np.full((len(reps), len(periods)), np.nan)
+    r = pd.Index(reps).get_indexer(a["rep_id"])
+    t = pd.Index(periods).get_indexer(a["period"])
+    out[r, t] = revenue
+    closed = np.isfinite(out).any(axis=0)
+    holes = ~np.isfinite(out) & closed[None, :]
+    gaps = [(str(reps[i]), str(periods[k])) for i, k in zip(*np.nonzero(holes), strict=True)]
+    if gaps:
+        problems.append(
+            Problem(
+                "actuals",
+                ("rep_id", "period"),
+                f"closed quarters without a row for every rep: {', '.join(f'{r} {p}' for r, p in gaps[:5])}"
+                + (" ..." if len(gaps) > 5 else ""),
+                "Add a row with revenue 0 for each rep who sold nothing in a closed quarter.",
+                (),
+                len(gaps),
+            )
+        )
+    if closed.all():
+        problems.append(
+            Problem(
+                "actuals",
+                ("period",),
+                "every quarter of the plan is closed: nothing is left to re-plan",
+                "Give actuals for the closed quarters only.",
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+    return out

@@ -13,71 +13,12 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import PlanData
+from .ranges import annual_limits, annual_locks, bounds, level_cells, phasing_ranges
 from .spec import Limits, parse_amount
 
 #: Penalty per unit of slack on the company number and group targets in the elastic model,
 #: relative to the limits': we would rather say which limit to relax than quietly miss a target.
 TARGET_PENALTY = 10.0
-
-
-def bounds(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
-    """Per rep-quarter floor and cap. A lock is the planner's decision and overrides them:
-    a quarterly lock fixes the cell; an annual lock frees the rep's quarters up to the lock."""
-    cap = data.quantile(limits.cap_quantile)
-    floor = (
-        data.quantile(limits.floor_quantile)
-        if limits.floor_quantile is not None
-        else np.zeros_like(cap)
-    )
-    floor = np.minimum(floor, cap)
-    for i, value in annual_locks(data, limits).items():
-        floor[i], cap[i] = 0.0, value
-    for (rep, period), value in limits.locks.items():
-        if period is not None:
-            i, t = _rep(data, rep), _period(data, period)
-            cap[i, t] = floor[i, t] = value
-    return floor, cap
-
-
-def annual_locks(data: PlanData, limits: Limits) -> dict[int, float]:
-    """Row index -> locked annual quota."""
-    return {
-        _rep(data, rep): float(v) for (rep, period), v in limits.locks.items() if period is None
-    }
-
-
-def _rep(data: PlanData, rep) -> int:
-    hits = np.flatnonzero(data.reps == str(rep))
-    if not len(hits):
-        raise ValueError(f"lock for rep {rep!r}, who is not in the forecast")
-    return int(hits[0])
-
-
-def _period(data: PlanData, period) -> int:
-    hits = np.flatnonzero(data.periods == str(period))
-    if not len(hits):
-        raise ValueError(
-            f"lock for {period!r}, which is not a quarter of the plan ({', '.join(data.periods)})"
-        )
-    return int(hits[0])
-
-
-def level_cells(data: PlanData, limits: Limits) -> np.ndarray:
-    """The rep-quarters a policy's common level (stretch, quantile) applies to: those with a
-    P50 and not held by a lock (locked quotas may sit above the common level)."""
-    mask = data.p50 > 0
-    for i in annual_locks(data, limits):
-        mask[i] = False
-    for rep, period in limits.locks:
-        if period is not None:
-            mask[_rep(data, rep), _period(data, period)] = False
-    return mask
-
-
-def seasonal_shares(data: PlanData) -> np.ndarray:
-    """Each quarter's share of the year in the forecast (P50)."""
-    totals = data.p50.sum(axis=0)
-    return totals / totals.sum() if totals.sum() > 0 else np.full(len(totals), 1 / len(totals))
 
 
 def build_plan_model(
@@ -104,6 +45,7 @@ def build_plan_model(
         quantiles=data.quantiles / unit,
         last_year_quota=data.last_year_quota / unit,
         ote=data.ote / unit,
+        actual=data.actual / unit,
     )
     limits = replace(
         limits,
@@ -125,11 +67,8 @@ def build_plan_model(
     declare_company_total(m, total, elastic)
     if stretch_base is not None:
         declare_stretch(m, stretch_base, level_cells(data, limits))
-    if limits.phasing_band is not None:
-        declare_phasing(m, seasonal_shares(data) * total, limits.phasing_band, elastic)
-    declare_growth_guardrails(m, data.last_year_quota, limits, elastic)
-    if limits.ote_band is not None:
-        declare_ote_band(m, data.ote, limits.ote_band, elastic)
+    declare_phasing(m, *phasing_ranges(data, limits, total), elastic)
+    declare_annual_limits(m, annual_limits(data, limits), elastic)
     declare_group_targets(m, data, limits, elastic)
     declare_annual_locks(m, data, limits)
     if limits.smoothness is not None:
@@ -187,22 +126,18 @@ def declare_stretch(m, base: np.ndarray, cells: np.ndarray) -> None:
     )
 
 
-def declare_phasing(m, seasonal_total: np.ndarray, band: float, elastic: bool) -> None:
+def declare_phasing(m, low: np.ndarray, high: np.ndarray, elastic: bool) -> None:
+    """Each quarter's company total within [low, high] (rows only where a band applies)."""
+    m.phased = pyo.Set(initialize=[t for t in m.T if np.isfinite(low[t])])
     if elastic:
-        over = _slack(m, "phasing_excess", (m.T,))
-        under = _slack(m, "phasing_shortfall", (m.T,))
+        over = _slack(m, "phasing_excess", (m.phased,))
+        under = _slack(m, "phasing_shortfall", (m.phased,))
     col = lambda m, t: pyo.quicksum(m.quota[i, t] for i in m.R)  # noqa: E731
     m.phasing_high = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: (
-            col(m, t) <= (1 + band) * float(seasonal_total[t]) + (over[t] if elastic else 0)
-        ),
+        m.phased, rule=lambda m, t: col(m, t) <= float(high[t]) + (over[t] if elastic else 0)
     )
     m.phasing_low = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: (
-            col(m, t) >= (1 - band) * float(seasonal_total[t]) - (under[t] if elastic else 0)
-        ),
+        m.phased, rule=lambda m, t: col(m, t) >= float(low[t]) - (under[t] if elastic else 0)
     )
 
 
@@ -210,45 +145,30 @@ def _annual(m, i):
     return pyo.quicksum(m.quota[i, t] for t in m.T)
 
 
-def declare_growth_guardrails(m, last_year: np.ndarray, limits: Limits, elastic: bool) -> None:
-    known = [
-        i for i in m.R if np.isfinite(last_year[i]) and last_year[i] > 0 and i not in m.locked_reps
-    ]
-    m.ratchet_reps = pyo.Set(initialize=known)
-    if limits.max_increase is not None:
-        over = _slack(m, "ratchet_excess", (m.ratchet_reps,)) if elastic else None
-        m.ratchet_max = pyo.Constraint(
-            m.ratchet_reps,
-            rule=lambda m, i: (
-                _annual(m, i)
-                <= float(last_year[i]) * (1 + limits.max_increase) + (over[i] if elastic else 0)
-            ),
-        )
-    if limits.min_increase is not None:
-        under = _slack(m, "growth_shortfall", (m.ratchet_reps,)) if elastic else None
-        m.growth_min = pyo.Constraint(
-            m.ratchet_reps,
-            rule=lambda m, i: (
-                _annual(m, i)
-                >= float(last_year[i]) * (1 + limits.min_increase) - (under[i] if elastic else 0)
-            ),
-        )
+#: Annual limit -> (side, name of its slack in the elastic model).
+_ANNUAL_ROWS = {
+    "ratchet": ("high", "ratchet_excess"),
+    "growth_floor": ("low", "growth_shortfall"),
+    "ote_high": ("high", "ote_excess"),
+    "ote_low": ("low", "ote_shortfall"),
+}
 
 
-def declare_ote_band(m, ote: np.ndarray, band: tuple[float, float], elastic: bool) -> None:
-    m.ote_reps = pyo.Set(
-        initialize=[i for i in m.R if np.isfinite(ote[i]) and ote[i] > 0 and i not in m.locked_reps]
-    )
-    over = _slack(m, "ote_excess", (m.ote_reps,)) if elastic else None
-    under = _slack(m, "ote_shortfall", (m.ote_reps,)) if elastic else None
-    m.ote_high = pyo.Constraint(
-        m.ote_reps,
-        rule=lambda m, i: _annual(m, i) <= band[1] * float(ote[i]) + (over[i] if elastic else 0),
-    )
-    m.ote_low = pyo.Constraint(
-        m.ote_reps,
-        rule=lambda m, i: _annual(m, i) >= band[0] * float(ote[i]) - (under[i] if elastic else 0),
-    )
+def declare_annual_limits(m, limits: dict[str, np.ndarray], elastic: bool) -> None:
+    """Rows ``annual <= bound`` / ``>= bound`` for each annual limit where it applies."""
+    for name, (side, slack) in _ANNUAL_ROWS.items():
+        bound = limits[name]
+        reps = pyo.Set(initialize=[i for i in m.R if np.isfinite(bound[i])])
+        m.add_component(f"{name}_reps", reps)
+        s = _slack(m, slack, (reps,)) if elastic else None
+
+        def rule(m, i, bound=bound, side=side, s=s):
+            extra = s[i] if s is not None else 0
+            if side == "high":
+                return _annual(m, i) <= float(bound[i]) + extra
+            return _annual(m, i) >= float(bound[i]) - extra
+
+        m.add_component(name, pyo.Constraint(reps, rule=rule))
 
 
 def declare_group_targets(m, data: PlanData, limits: Limits, elastic: bool) -> None:

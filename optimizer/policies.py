@@ -28,8 +28,9 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import PlanData
-from .model import bounds, build_plan_model, declare_closeness, level_cells, quota_values, set_upper
+from .model import build_plan_model, declare_closeness, quota_values, set_upper
 from .network import closest, lowest_level, network_feasible, plan_network
+from .ranges import bounds, level_cells
 from .spec import PlanSpec
 
 
@@ -58,8 +59,11 @@ def _clock(timings: dict, key: str, t0: float) -> None:
     timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
 
 
-def equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None):
-    """Quotas (money) and the policy's figures; ``solve(model)`` runs HiGHS on a Pyomo model."""
+def equal_stretch(
+    data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None, min_level=None
+):
+    """Quotas (money) and the policy's figures; ``solve(model)`` runs HiGHS on a Pyomo model.
+    ``min_level``: the stretch level never goes below this (a re-plan keeps its plan's level)."""
     route = route or ("network" if fast_route(spec) else "pyomo")
     cells = level_cells(data, spec.limits)
     floor, cap = bounds(data, spec.limits)
@@ -88,9 +92,11 @@ def equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, s
     s_star = level(total)
     if s_star is None:
         raise Infeasible
+    s_star = max(s_star, min_level or 0.0)
     upper = upper_at(s_star * (1 + 1e-9))
     quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, solve, route)
     up = level(total * 1.01)
+    up = max(up, min_level or 0.0) if up is not None else None
     info = {
         "objective": {"max_stretch": s_star, "squared_deviation": second["objective"]},
         "marginal": {
@@ -104,10 +110,11 @@ def equal_stretch(data: PlanData, spec: PlanSpec, total: float, timings: dict, s
 
 
 def equal_probability(
-    data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None
+    data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None, min_level=None
 ):
     """The lowest common quantile level alpha at which the number fits (bisection; feasibility
-    by the network test or by HiGHS), then the plan closest to each rep's alpha-quantile."""
+    by the network test or by HiGHS), then the plan closest to each rep's alpha-quantile.
+    ``min_level``: alpha never goes below this (a re-plan keeps its plan's level)."""
     route = route or ("network" if fast_route(spec) else "pyomo")
     lim = spec.limits
     cells = level_cells(data, lim)
@@ -134,6 +141,7 @@ def equal_probability(
         _clock(timings, "level_s", t0)
     if alpha is None:
         raise Infeasible
+    alpha = max(alpha, min_level or 0.0)
     reference = data.quantile(alpha)
     upper = upper_at(alpha)
     quota, second = _closest(data, spec, total, upper, reference, timings, solve, route)

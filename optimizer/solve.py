@@ -13,8 +13,9 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 
 from .explain import attain_probability, binding_limits, rep_binding
 from .inputs import PlanData, prepare
-from .model import bounds, build_plan_model
+from .model import build_plan_model
 from .policies import Infeasible, NotCertified, equal_probability, equal_stretch, fast_route
+from .ranges import bounds
 from .spec import LP_POLICIES, PlanSpec
 
 
@@ -52,28 +53,35 @@ class Plan:
     summary: dict
 
 
+#: Tighter than HiGHS's defaults (1e-7; models are in units of the average quarter), so a level
+#: the general model accepts is feasible to the same precision as the fast route's.
+TIGHT = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
+
+
 def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool, float, float]:
     """HiGHS through Pyomo's in-memory interface (no files).
 
-    Returns the results, whether optimal, the wall time and HiGHS's own share of it (the rest is
-    Pyomo's translation of the model).
+    Solves at tight tolerances, and again at HiGHS's defaults if it reports a numerical error
+    there. Returns the results, whether optimal, the wall time and HiGHS's own share of it (the
+    rest is Pyomo's translation of the model).
     """
-    kwargs = {
-        "load_solutions": False,
-        "raise_exception_on_nonoptimal_result": False,
-        # Tighter than HiGHS's default 1e-7 (models are in units of the average quarter), so a
-        # level the general model accepts is feasible to the same precision as the fast route's.
-        "solver_options": {
-            "primal_feasibility_tolerance": 1e-9,
-            "dual_feasibility_tolerance": 1e-9,
-        },
-    }
-    if time_limit:
-        kwargs["time_limit"] = time_limit
-    t0 = time.perf_counter()
-    res = SolverFactory("highs").solve(m, **kwargs)
-    elapsed = time.perf_counter() - t0
-    tc = res.termination_condition
+    wall = highs = 0.0
+    for options in (TIGHT, {}):
+        kwargs = {
+            "load_solutions": False,
+            "raise_exception_on_nonoptimal_result": False,
+            "solver_options": options,
+        }
+        if time_limit:
+            kwargs["time_limit"] = time_limit
+        t0 = time.perf_counter()
+        res = SolverFactory("highs").solve(m, **kwargs)
+        elapsed = time.perf_counter() - t0
+        wall += elapsed
+        highs += min(float(getattr(res.timing_info, "highs_time", None) or elapsed), elapsed)
+        tc = res.termination_condition
+        if tc != TerminationCondition.error:
+            break
     if tc == TerminationCondition.maxTimeLimit:
         raise SolverLimitError(
             f"HiGHS hit the time limit ({time_limit} s) before an optimal plan; raise the limit or plan fewer reps at once"
@@ -81,25 +89,36 @@ def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool
     optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
     if optimal:
         res.solution_loader.load_vars()
-    highs = float(getattr(res.timing_info, "highs_time", None) or elapsed)
-    return res, optimal, elapsed, min(highs, elapsed)
+    return res, optimal, wall, highs
 
 
 def solve_plan(
-    spec: PlanSpec, *, time_limit: float | None = None, route: str | None = None
+    spec: PlanSpec,
+    *,
+    time_limit: float | None = None,
+    route: str | None = None,
+    min_level: float | None = None,
 ) -> Plan:
     """Build, solve and explain the plan a :class:`PlanSpec` asks for.
 
     ``route`` forces "network" (the fast route; only without team/region targets and
     smoothness) or "pyomo" (the general model solved by HiGHS); by default the fastest that
-    applies.
+    applies. ``min_level`` keeps the policy's common level (stretch, or quantile level) at or
+    above this: a re-plan passes its plan's level (see ``optimizer.replan``).
 
     Raises
     ------
     datasets.DataValidationError : the forecast or roster is unusable.
-    PlanInfeasibleError : the number cannot be met within the limits (with the diagnosis).
+    PlanInfeasibleError : the number cannot be met within the limits (with the diagnosis), or
+        no number gives the attainment the spec asks for.
     SolverLimitError : the solver ran out of time.
     """
+    if spec.attainment is not None:
+        from .attainment import plan_for_attainment
+
+        return plan_for_attainment(
+            spec, lambda s: solve_plan(s, time_limit=time_limit, route=route, min_level=min_level)
+        )
     if route not in (None, "network", "pyomo"):
         raise ValueError(f"route must be 'network' or 'pyomo', got {route!r}")
     if route == "network" and not fast_route(spec):
@@ -123,7 +142,7 @@ def solve_plan(
     policy = {"equal-stretch": equal_stretch, "equal-probability": equal_probability}
     if spec.policy in policy:
         try:
-            quota, info = policy[spec.policy](data, spec, total, timings, solve, route)
+            quota, info = policy[spec.policy](data, spec, total, timings, solve, route, min_level)
         except Infeasible:
             raise PlanInfeasibleError(diagnose(data, spec, total, time_limit)) from None
         except NotCertified as e:  # pragma: no cover - the level search proved it feasible
@@ -299,7 +318,9 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
     p50 = data.p50
     with np.errstate(divide="ignore", invalid="ignore"):
         stretch = np.where(p50 > 0, quota / p50, np.nan)
+    closed = data.closed
     p_q = attain_probability(quota, data.levels, data.quantiles)
+    p_q[:, closed] = 1.0  # a closed quarter's quota is what the rep sold
     binding = (
         binding_limits(quota, data, limits, total)
         if spec.policy in LP_POLICIES
@@ -317,7 +338,8 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
         }
     )
     annual = quota.sum(axis=1)
-    annual_q = data.quantiles.sum(axis=1)  # comonotone quarters: the annual quantiles add up
+    # Comonotone quarters: the annual quantiles add up; closed quarters add their actuals.
+    annual_q = data.quantiles[:, ~closed].sum(axis=1) + data.actual_to_date[:, None]
     p_a = attain_probability(annual, data.levels, annual_q)
     lyq = data.last_year_quota
     floor, cap = bounds(data, limits)
@@ -347,11 +369,17 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
         "total_quota": float(quota.sum()),
         "reps": n,
         "expected_share_attaining": float(p_a[planned].mean()) if planned.any() else float("nan"),
-        "max_stretch": float(np.nanmax(stretch)) if np.isfinite(stretch).any() else float("nan"),
+        "max_stretch": float(np.nanmax(stretch[:, ~closed]))
+        if np.isfinite(stretch[:, ~closed]).any()
+        else float("nan"),
         "reps_over_cap": int(np.any(quota > cap * (1 + 1e-6) + 1e-6, axis=1).sum()),
         **info,
         **timings,
     }
+    if closed.any():
+        summary["closed_quarters"] = [str(p) for p in data.periods[closed]]
+        summary["actual_to_date"] = float(data.actual_to_date.sum())
+        summary["remaining_quota"] = float(quota[:, ~closed].sum())
     return Plan(quotas, reps, summary)
 
 

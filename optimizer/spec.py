@@ -120,18 +120,40 @@ class Limits:
 
 @dataclass(frozen=True)
 class PlanSpec:
-    """A plan request: forecast table, roster, company number, policy and limits."""
+    """A plan request: forecast table, roster, company number, policy and limits; for a
+    mid-year re-plan also the closed quarters' actuals (``rep_id, period, revenue``)."""
 
     forecast: pd.DataFrame
     roster: pd.DataFrame
-    target: float
+    target: float | str | None
     policy: str = "equal-stretch"
     limits: Limits = field(default_factory=Limits)
+    actuals: pd.DataFrame | None = None
+    #: Instead of a target: the expected share of reps attaining their annual quota (0.65 for
+    #: "about 65% of reps should reach quota"); the plan finds the company number that gives it.
+    attainment: float | None = None
 
     def __post_init__(self):
         if self.policy not in POLICIES:
             raise ValueError(f"unknown policy {self.policy!r}: choose one of {', '.join(POLICIES)}")
-        object.__setattr__(self, "target", parse_amount(self.target))
+        if (self.target is None) == (self.attainment is None):
+            raise ValueError(
+                "give either the company number (target) or the share of reps who should "
+                "attain (attainment), not both or neither"
+            )
+        if self.attainment is not None:
+            if not 0 < self.attainment < 1:
+                raise ValueError(
+                    f"attainment is the share of reps who should reach quota, such as 0.65 "
+                    f"(65%), got {self.attainment}"
+                )
+            if self.policy not in LP_POLICIES:
+                raise ValueError(
+                    f"an attainment goal needs an optimising policy ({', '.join(LP_POLICIES)}), "
+                    f"not {self.policy!r}"
+                )
+        else:
+            object.__setattr__(self, "target", parse_amount(self.target))
 
     @property
     def total(self) -> float:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from optimizer import Limits, PlanInfeasibleError, PlanSpec, plan, solve_plan
+from optimizer import Limits, PlanInfeasibleError, PlanSpec, plan, replan, solve_plan
 
 QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
 LIMITS = dict(floor_quantile=0.1, cap_quantile=0.9, phasing_band=0.2, max_increase=0.3)
@@ -158,12 +158,27 @@ def harder(draw):
 
 
 @settings(SETTINGS, max_examples=30)
-@given(harder(), st.sampled_from(["equal-stretch", "equal-probability"]))
-def test_the_fast_route_reaches_the_general_models_optimum(inst, policy):
+@given(
+    harder(),
+    st.sampled_from(["equal-stretch", "equal-probability"]),
+    st.none() | st.floats(0.5, 1.5),
+)
+def test_the_fast_route_reaches_the_general_models_optimum(inst, policy, q1_actuals):
     """The network route and the Pyomo model solved by HiGHS: same level, same objective, same
-    plan (to 1e-6 relative), and impossible for both or for neither."""
+    plan (to 1e-6 relative), and impossible for both or for neither; also mid-year, with the
+    first quarter closed at its P50 x ``q1_actuals``."""
     f, r, target, limits = inst
-    spec = PlanSpec(f, r, target, policy, limits)
+    actuals = None
+    if q1_actuals is not None:
+        limits = Limits(
+            **{
+                **limits.__dict__,
+                "locks": {k: v for k, v in limits.locks.items() if k[1] != "2026Q1"},
+            }
+        )
+        first = f[f["period"] == "2026Q1"]
+        actuals = first.assign(revenue=first["q50"] * q1_actuals)[["rep_id", "period", "revenue"]]
+    spec = PlanSpec(f, r, target, policy, limits, actuals)
     try:
         fast = solve_plan(spec, route="network")
     except PlanInfeasibleError:
@@ -180,4 +195,30 @@ def test_the_fast_route_reaches_the_general_models_optimum(inst, policy):
         )
     np.testing.assert_allclose(
         matrix(fast).to_numpy(), matrix(general).to_numpy(), rtol=1e-5, atol=1e-6 * target
+    )
+
+
+@settings(SETTINGS, max_examples=25)
+@given(harder(), st.sampled_from(["equal-stretch", "equal-probability"]), st.integers(1, 3))
+def test_replanning_with_actuals_equal_to_the_quotas_changes_nothing(inst, policy, closed):
+    f, r, target, limits = inst
+    limits = Limits(
+        **{
+            **limits.__dict__,
+            "locks": {k: v for k, v in limits.locks.items() if k[1] not in QUARTERS[:closed]},
+        }
+    )
+    spec = PlanSpec(f, r, target, policy, limits)
+    try:
+        before = solve_plan(spec)
+    except PlanInfeasibleError:
+        assume(False)
+    q = before.quotas
+    actuals = q[q["period"].isin(QUARTERS[:closed])].rename(columns={"quota": "revenue"})
+    after = replan(spec, actuals[["rep_id", "period", "revenue"]], previous=before)
+    np.testing.assert_allclose(
+        matrix(after).to_numpy(), matrix(before).to_numpy(), rtol=1e-6, atol=1e-7 * target
+    )
+    assert after.summary["replan"]["level"] == pytest.approx(
+        after.summary["replan"]["previous_level"], rel=1e-9
     )

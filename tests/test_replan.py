@@ -1,0 +1,133 @@
+"""Mid-year re-planning on small instances worked by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_optimizer import QUARTERS, make_inputs, quotas
+
+from datasets import DataValidationError
+from optimizer import Limits, PlanInfeasibleError, PlanSpec, replan, solve_plan
+
+
+def actuals(values, quarters=("2026Q1",)):
+    """Rows rep_id, period, revenue from reps x closed quarters."""
+    return pd.DataFrame(
+        [
+            {"rep_id": f"r{i}", "period": q, "revenue": v}
+            for i, row in enumerate(np.atleast_2d(values))
+            for q, v in zip(quarters, row, strict=True)
+        ]
+    )
+
+
+FREE = Limits(floor_quantile=None, phasing_band=None, max_increase=None)
+
+
+def test_a_shortfall_is_spread_over_the_open_quarters_and_the_year_still_adds_up():
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    spec = PlanSpec(f, r, 800, "equal-stretch", FREE)  # 100 per cell, stretch 1.0
+    p = replan(spec, actuals([[40], [100]]))  # r0 sold 40 of a 100 quota
+    q = quotas(p)
+    np.testing.assert_allclose(q[:, 0], [40, 100])  # closed: what they sold
+    # 660 left over 6 open cells of P50 100: every open cell at stretch 1.1.
+    np.testing.assert_allclose(q[:, 1:], 110, rtol=1e-7)
+    assert q.sum() == pytest.approx(800)
+    assert p.summary["closed_quarters"] == ["2026Q1"]
+    assert p.summary["actual_to_date"] == pytest.approx(140)
+    assert p.summary["remaining_quota"] == pytest.approx(660)
+    assert p.summary["replan"]["level"] == pytest.approx(1.1)
+    reps = p.reps.set_index("rep_id")
+    assert reps.loc["r0", "change"] == pytest.approx(40 + 330 - 400)
+    assert reps.loc["r0", "actual_to_date"] == pytest.approx(40)
+    assert reps.loc["r1", "remaining_quota"] == pytest.approx(330)
+    assert (p.quotas.loc[p.quotas["period"] == "2026Q1", "binding"] == "actual").all()
+    assert (p.quotas.loc[p.quotas["period"] == "2026Q1", "p_attain"] == 1.0).all()
+
+
+def test_a_company_ahead_of_its_number_keeps_the_plans_level():
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    spec = PlanSpec(f, r, 800, "equal-stretch", FREE)
+    p = replan(spec, actuals([[160], [100]]))  # 60 ahead after Q1
+    q = quotas(p)
+    assert q.sum() == pytest.approx(800)
+    assert q[:, 1:].max() <= 100 * (1 + 1e-7)  # nobody's remaining quota goes up
+    np.testing.assert_allclose(q[:, 1:], 540 / 6, rtol=1e-7)  # the windfall eases everyone
+    assert p.summary["replan"]["level"] == pytest.approx(1.0)  # the plan's level, kept
+
+
+def test_reps_unlikely_to_reach_the_year_they_were_given_are_flagged_at_risk():
+    f, r = make_inputs([[100] * 4, [100] * 4, [100] * 4], spread=0.3)
+    lim = Limits(floor_quantile=0.1, phasing_band=None, max_increase=None)
+    spec = PlanSpec(f, r, 1200, "equal-stretch", lim)  # 400 a year each
+    p = replan(spec, actuals([[0], [100], [150]]))  # r0 sold nothing in Q1
+    reps = p.reps.set_index("rep_id")
+    # r0 needs 400 from three quarters of P50 100 and P90 130 (annual P90 390): far out.
+    assert reps.loc["r0", "p_attain_previous"] < 0.1
+    assert reps.loc["r1", "p_attain_previous"] == pytest.approx(0.5)  # on plan
+    assert reps.loc["r2", "p_attain_previous"] > 0.5  # ahead
+    assert reps["at_risk"].tolist() == [True, False, False]
+    assert p.summary["replan"]["reps_at_risk"] == 1
+    # The re-plan spreads the 50 short over the open quarters, never above the cap (P90 130).
+    assert quotas(p)[:, 1:].max() <= 130 * (1 + 1e-7)
+    assert quotas(p).sum() == pytest.approx(1200)
+
+
+def test_actuals_above_a_reps_annual_limit_do_not_make_the_replan_impossible():
+    # r0's anti-ratchet cap is 440 for the year; they sold 500 in Q1 alone.
+    f, r = make_inputs([[100] * 4, [100] * 4], last_year=[400, np.nan])
+    lim = Limits(floor_quantile=0.1, phasing_band=None, max_increase=0.1)
+    p = replan(PlanSpec(f, r, 1000, "equal-stretch", lim), actuals([[500], [100]]))
+    q = quotas(p)
+    assert q.sum() == pytest.approx(1000)
+    np.testing.assert_allclose(q[0, 1:], 50, rtol=1e-6)  # r0 at the floor (P10) for the rest
+    np.testing.assert_allclose(q[1, 1:], 250 / 3, rtol=1e-6)
+
+
+def test_a_shortfall_beyond_capacity_is_diagnosed():
+    f, r = make_inputs([[100] * 4, [100] * 4], spread=0.1)  # cap 110 per cell
+    spec = PlanSpec(f, r, 800, "equal-stretch", FREE)
+    with pytest.raises(PlanInfeasibleError, match="capacity"):
+        replan(spec, actuals([[0], [0]]))  # 800 left, 660 of capacity
+
+
+def test_both_routes_replan_alike():
+    f, r = make_inputs([[100, 120, 80, 100], [50, 60, 70, 80], [10, 200, 10, 10]])
+    lim = Limits(phasing_band=0.1, max_increase=None)
+    spec = PlanSpec(f, r, 800, "equal-probability", lim)
+    a = actuals([[90, 100], [40, 70], [5, 150]], QUARTERS[:2])
+    fast, general = replan(spec, a, route="network"), replan(spec, a, route="pyomo")
+    assert fast.summary["route"].startswith("network")
+    np.testing.assert_allclose(quotas(fast), quotas(general), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (actuals([[40]]), "closed quarters without a row for every rep: r1 2026Q1"),
+        (actuals([[40], [-1]]), "negative"),
+        (actuals([[40], [10]]).assign(period="2025Q4"), "quarters not in the plan"),
+        (actuals([[40], [10], [5]]), "reps not in the plan: r2"),
+        (pd.concat([actuals([[40], [10]])] * 2), "more than one row"),
+        (actuals([[1] * 4, [1] * 4], QUARTERS), "nothing is left to re-plan"),
+        (actuals([[40], [10]]).drop(columns="revenue"), "missing"),
+    ],
+)
+def test_bad_actuals_are_named(bad, message):
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    with pytest.raises(DataValidationError, match=message):
+        replan(PlanSpec(f, r, 800, "equal-stretch", FREE), bad)
+
+
+def test_rule_of_thumb_policies_cannot_be_replanned():
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    with pytest.raises(ValueError, match="equal-stretch or equal-probability"):
+        replan(PlanSpec(f, r, 800, "equal-split", FREE), actuals([[40], [10]]))
+
+
+def test_a_lock_on_a_closed_quarter_is_refused():
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    lim = Limits(floor_quantile=None, max_increase=None, locks={("r0", "2026Q1"): 50.0})
+    spec = PlanSpec(f, r, 800, "equal-stretch", lim)
+    previous = solve_plan(spec)
+    with pytest.raises(ValueError, match="closed quarter"):
+        replan(spec, actuals([[40], [10]]), previous=previous)
