@@ -17,12 +17,14 @@ from datasets.tables import Table, normalise_header, read_table
 from models import MODELS, QuantileForecaster
 from models.backtest import backtest
 from optimizer import (
+    AT_RISK_BELOW,
     POLICIES,
     Limits,
     PlanInfeasibleError,
     PlanSpec,
     SolverLimitError,
     parse_amount,
+    replan,
     solve_plan,
 )
 from optimizer.solve import money
@@ -497,166 +499,166 @@ def _groups(level: str, values: tuple[str, ...]) -> dict:
     return out
 
 
-@main.command(
-    "plan",
-    short_help="Set quarterly quotas that add up to the number within the limits.",
-    epilog="""\b
-Examples:
-  quotaplan plan --history history.csv --roster roster.csv --target 12.5M --out plan.csv
-  quotaplan plan --forecast forecast.csv --roster roster.csv --target 12.5M --policy equal-probability
-  quotaplan plan --history h.csv --roster r.csv --target 80M --over-assignment 5% --lock R00001=2.5M --team-target EMEA-1=30M
-""",
-)
-@click.option(
-    "--history",
-    "history_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="History CSV/Parquet (forecast first).",
-)
-@click.option(
-    "--forecast",
-    "forecast_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A forecast table you already have, instead of --history.",
-)
-@click.option(
-    "--roster",
-    "roster_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Roster CSV/Parquet.",
-)
-@click.option("--target", required=True, help="The company number: 12.5M, 800k or 12500000.")
-@click.option("--policy", type=click.Choice(POLICIES), default="equal-stretch", show_default=True)
-@click.option(
-    "--year", type=int, help="Plan year (with --history); default: the year after the history."
-)
-@click.option(
-    "--over-assignment",
-    default="0",
-    show_default=True,
-    help="Quotas add up to the number plus this (5% or 0.05).",
-)
-@click.option(
-    "--cap-quantile",
-    type=float,
-    default=0.9,
-    show_default=True,
-    help="Overload cap: no quota above this forecast quantile.",
-)
-@click.option(
-    "--floor-quantile",
-    default="0.1",
-    show_default=True,
-    help="No quota below this forecast quantile ('none': no floor).",
-)
-@click.option(
-    "--phasing-band",
-    default="10%",
-    show_default=True,
-    help="Each quarter within this of its seasonal share ('none': free).",
-)
-@click.option(
-    "--max-increase",
-    default="25%",
-    show_default=True,
-    help="Anti-ratchet: annual quota at most last year's plus this ('none': off).",
-)
-@click.option(
-    "--min-increase",
-    default="none",
-    show_default=True,
-    help="Annual quota at least last year's plus this (e.g. 0%).",
-)
-@click.option(
-    "--ote-band",
-    default=None,
-    help="Quota-to-OTE multiples LOW,HIGH to enforce, e.g. 4,6 (always reported).",
-)
-@click.option(
-    "--smoothness",
-    default="none",
-    show_default=True,
-    help="Max quarter-to-quarter change as a share of the average quarter.",
-)
-@click.option(
-    "--lock",
-    "locks",
-    multiple=True,
-    help="Hold a quota: REP=AMOUNT (annual) or REP:2026Q2=AMOUNT. Repeatable.",
-)
-@click.option(
-    "--team-target",
-    multiple=True,
-    help="TEAM=AMOUNT: the team's quotas add up to this. Repeatable.",
-)
-@click.option("--region-target", multiple=True, help="REGION=AMOUNT. Repeatable.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the plan here (.csv or .parquet) and its summary beside it (.summary.json).",
-)
-@click.option("--time-limit", type=float, default=None, help="Seconds the solver may take.")
-@click.option("--seed", type=int, default=0, show_default=True)
-def plan_command(
-    history_path,
-    forecast_path,
-    roster_path,
-    target,
-    policy,
-    year,
-    over_assignment,
-    cap_quantile,
-    floor_quantile,
-    phasing_band,
-    max_increase,
-    min_increase,
-    ote_band,
-    smoothness,
-    locks,
-    team_target,
-    region_target,
-    out,
-    time_limit,
-    seed,
-):
-    """Set quarterly quotas that add up to the company number without overloading anyone.
+def plan_options(command):
+    """The options ``plan`` and ``replan`` share: inputs, the number, the policy and limits."""
+    options = [
+        click.option(
+            "--history",
+            "history_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="History CSV/Parquet (forecast first).",
+        ),
+        click.option(
+            "--forecast",
+            "forecast_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A forecast table you already have, instead of --history.",
+        ),
+        click.option(
+            "--roster",
+            "roster_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            required=True,
+            help="Roster CSV/Parquet.",
+        ),
+        click.option("--target", help="The company number: 12.5M, 800k or 12500000."),
+        click.option(
+            "--attainment",
+            help="Instead of --target: the share of reps who should reach quota (65% or 0.65); "
+            "the plan finds the company number that gives it.",
+        ),
+        click.option(
+            "--policy", type=click.Choice(POLICIES), default="equal-stretch", show_default=True
+        ),
+        click.option(
+            "--year",
+            type=int,
+            help="Plan year (with --history); default: the year after the history.",
+        ),
+        click.option(
+            "--over-assignment",
+            default="0",
+            show_default=True,
+            help="Quotas add up to the number plus this (5% or 0.05).",
+        ),
+        click.option(
+            "--cap-quantile",
+            type=float,
+            default=0.9,
+            show_default=True,
+            help="Overload cap: no quota above this forecast quantile.",
+        ),
+        click.option(
+            "--floor-quantile",
+            default="0.1",
+            show_default=True,
+            help="No quota below this forecast quantile ('none': no floor).",
+        ),
+        click.option(
+            "--phasing-band",
+            default="10%",
+            show_default=True,
+            help="Each quarter within this of its seasonal share ('none': free).",
+        ),
+        click.option(
+            "--max-increase",
+            default="25%",
+            show_default=True,
+            help="Anti-ratchet: annual quota at most last year's plus this ('none': off).",
+        ),
+        click.option(
+            "--min-increase",
+            default="none",
+            show_default=True,
+            help="Annual quota at least last year's plus this (e.g. 0%).",
+        ),
+        click.option(
+            "--ote-band",
+            default=None,
+            help="Quota-to-OTE multiples LOW,HIGH to enforce, e.g. 4,6 (always reported).",
+        ),
+        click.option(
+            "--smoothness",
+            default="none",
+            show_default=True,
+            help="Max quarter-to-quarter change as a share of the average quarter.",
+        ),
+        click.option(
+            "--lock",
+            "locks",
+            multiple=True,
+            help="Hold a quota: REP=AMOUNT (annual) or REP:2026Q2=AMOUNT. Repeatable.",
+        ),
+        click.option(
+            "--team-target",
+            multiple=True,
+            help="TEAM=AMOUNT: the team's quotas add up to this. Repeatable.",
+        ),
+        click.option("--region-target", multiple=True, help="REGION=AMOUNT. Repeatable."),
+        click.option(
+            "--out",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the plan here (.csv or .parquet) and its summary beside it (.summary.json).",
+        ),
+        click.option("--time-limit", type=float, default=None, help="Seconds the solver may take."),
+        click.option("--seed", type=int, default=0, show_default=True),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    Forecasts each rep from --history (or reads --forecast), then solves the policy's linear
-    program under the limits with HiGHS. Prints the summary and every rep's quota with its
-    stretch (quota / P50), chance of attaining it, and the limit that bound it. An impossible
-    number is explained: which limit, by how much, and what to change.
-    """
-    if (history_path is None) == (forecast_path is None):
+
+def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
+    """The plan specification from the shared options (reads the files, forecasts if asked)."""
+    if (o["history_path"] is None) == (o["forecast_path"] is None):
         raise click.UsageError("give either --history (to forecast first) or --forecast")
+    if (o["target"] is None) == (o["attainment"] is None):
+        raise click.UsageError(
+            "give either --target (the company number) or --attainment (the share of reps "
+            "who should reach quota)"
+        )
+    if o["history_path"] is not None:
+        company = load_company(o["history_path"], o["roster_path"])
+        year = o["year"] if o["year"] is not None else int(company.history["period"].max()[:4]) + 1
+        forecast_table = QuantileForecaster(random_state=o["seed"]).fit(company).predict(year)
+        roster = company.roster
+    else:
+        forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
+        roster = load_roster(o["roster_path"])[0]
+    band = None
+    if o["ote_band"]:
+        lo, _, hi = o["ote_band"].partition(",")
+        band = (float(lo), float(hi))
+    limits = Limits(
+        over_assignment=_share(o["over_assignment"]) or 0.0,
+        cap_quantile=o["cap_quantile"],
+        floor_quantile=_share(o["floor_quantile"]),
+        phasing_band=_share(o["phasing_band"]),
+        max_increase=_share(o["max_increase"]),
+        min_increase=_share(o["min_increase"]),
+        ote_band=band,
+        smoothness=_share(o["smoothness"]),
+        locks=_locks(o["locks"]),
+        group_targets={
+            **_groups("team", o["team_target"]),
+            **_groups("region", o["region_target"]),
+        },
+    )
+    return PlanSpec(
+        forecast_table,
+        roster,
+        o["target"],
+        o["policy"],
+        limits,
+        actuals,
+        attainment=_share(o["attainment"]),
+    )
+
+
+def _run_plan(o: dict, solve) -> None:
+    """Build the spec, run ``solve(spec)``, report errors the CLI way, write and print."""
     try:
-        if history_path is not None:
-            company = load_company(history_path, roster_path)
-            plan_year = year if year is not None else int(company.history["period"].max()[:4]) + 1
-            forecast_table = QuantileForecaster(random_state=seed).fit(company).predict(plan_year)
-            roster = company.roster
-        else:
-            forecast_table = read_table(forecast_path, forecast_path.name).frame
-            roster = load_roster(roster_path)[0]
-        band = None
-        if ote_band:
-            lo, _, hi = ote_band.partition(",")
-            band = (float(lo), float(hi))
-        limits = Limits(
-            over_assignment=_share(over_assignment) or 0.0,
-            cap_quantile=cap_quantile,
-            floor_quantile=_share(floor_quantile),
-            phasing_band=_share(phasing_band),
-            max_increase=_share(max_increase),
-            min_increase=_share(min_increase),
-            ote_band=band,
-            smoothness=_share(smoothness),
-            locks=_locks(locks),
-            group_targets={**_groups("team", team_target), **_groups("region", region_target)},
-        )
-        result = solve_plan(
-            PlanSpec(forecast_table, roster, target, policy, limits), time_limit=time_limit
-        )
+        result = solve(o)
     except DataValidationError as exc:
         _fail(exc)
     except PlanInfeasibleError as exc:
@@ -664,12 +666,79 @@ def plan_command(
         sys.exit(3)
     except (ValueError, SolverLimitError) as exc:
         raise click.ClickException(str(exc)) from exc
+    out = o["out"]
     if out:
         write_table(plan_table(result), out, float_format="%.4f")
         out.with_suffix(".summary.json").write_text(
             json.dumps(result.summary, indent=2, default=str)
         )
     click.echo(format_plan(result, out))
+
+
+@main.command(
+    "plan",
+    short_help="Set quarterly quotas that add up to the number within the limits.",
+    epilog="""\b
+Examples:
+  quotaplan plan --history history.csv --roster roster.csv --target 12.5M --out plan.csv
+  quotaplan plan --forecast forecast.csv --roster roster.csv --target 12.5M --policy equal-probability
+  quotaplan plan --forecast forecast.csv --roster roster.csv --attainment 65%
+  quotaplan plan --history h.csv --roster r.csv --target 80M --over-assignment 5% --lock R00001=2.5M --team-target EMEA-1=30M
+""",
+)
+@plan_options
+def plan_command(**o):
+    """Set quarterly quotas that add up to the company number without overloading anyone.
+
+    Forecasts each rep from --history (or reads --forecast), then finds the policy's plan under
+    the limits. Prints the summary and every rep's quota with its stretch (quota / P50), chance
+    of attaining it, and the limit that bound it. With --attainment instead of --target, finds
+    the company number at which that share of reps is expected to reach quota. An impossible
+    number is explained: which limit, by how much, and what to change (exit status 3).
+    """
+    _run_plan(o, lambda o: solve_plan(_plan_spec(o), time_limit=o["time_limit"]))
+
+
+@main.command(
+    "replan",
+    short_help="Mid-year: re-allocate the open quarters given actuals; flag reps at risk.",
+    epilog="""\b
+Examples:
+  quotaplan replan --forecast forecast.csv --roster roster.csv --target 12.5M --actuals q1.csv
+  quotaplan replan --history h.csv --roster r.csv --target 80M --actuals h1.csv --at-risk-below 25% --out replan.csv
+""",
+)
+@plan_options
+@click.option(
+    "--actuals",
+    "actuals_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Closed quarters' bookings: rep_id, period, revenue (every rep, 0 if none).",
+)
+@click.option(
+    "--at-risk-below",
+    default=f"{AT_RISK_BELOW:.0%}",
+    show_default=True,
+    help="Flag reps whose chance of reaching the annual quota they were given is under this.",
+)
+def replan_command(actuals_path, at_risk_below, **o):
+    """Re-plan the rest of the year from the closed quarters' actuals.
+
+    Give the same inputs as the plan being revised, plus --actuals. Closed quarters take what
+    each rep sold; the open quarters are set again, with the same policy and limits, so that the
+    actuals plus the remaining quotas still add up to the company number. The plan's stretch
+    level is kept unless the shortfall needs more. Reps unlikely to reach the annual quota they
+    were given are flagged at risk.
+    """
+
+    def solve(o):
+        actuals = read_table(actuals_path, actuals_path.name).frame
+        spec = _plan_spec(o)
+        threshold = _share(at_risk_below)
+        return replan(spec, actuals, at_risk_below=threshold, time_limit=o["time_limit"])
+
+    _run_plan(o, solve)
 
 
 def plan_table(result) -> pd.DataFrame:
@@ -701,6 +770,33 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
         lines.append(
             f"Every rep's chance of attaining a quarter's quota: about {s['objective']['common_chance']:.0%} where no limit binds"
         )
+    if "attainment_goal" in s:
+        lines.append(
+            f"Company number found for {s['attainment_goal']:.0%} of reps attaining: "
+            f"{money(s['company_target'])} ({s['plans_solved']} plans solved)"
+        )
+    r = result.reps.set_index("rep_id")
+    if "replan" in s:
+        rp = s["replan"]
+        kept = (
+            "kept at the plan's"
+            if rp["level"] <= rp["previous_level"] * (1 + 1e-9)
+            else f"raised from the plan's {rp['previous_level']:.3f} to"
+        )
+        lines += [
+            "",
+            f"Re-plan: closed {', '.join(s['closed_quarters'])}; actuals to date "
+            f"{money(s['actual_to_date'])}, remaining quotas {money(s['remaining_quota'])}; "
+            f"common level {kept} {rp['level']:.3f}",
+            f"Reps at risk (under a {rp['at_risk_below']:.0%} chance of reaching the annual "
+            f"quota they were given): {rp['reps_at_risk']}",
+        ]
+        risk = r[r["at_risk"]].sort_values("p_attain_previous").head(20)
+        for rep, row in risk.iterrows():
+            lines.append(
+                f"  {rep} ({row['team']}): {money(row['actual_to_date'])} sold of "
+                f"{money(row['previous_annual_quota'])}, {row['p_attain_previous']:.0%} chance"
+            )
     by_q = result.quotas.groupby("period")["quota"].sum()
     lines += [
         "",
@@ -708,7 +804,6 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
         + ", ".join(f"{p} {money(v)} ({v / by_q.sum():.0%})" for p, v in by_q.items()),
     ]
     wide = result.quotas.pivot(index="rep_id", columns="period", values="quota")
-    r = result.reps.set_index("rep_id")
     table = pd.DataFrame({"team": r["team"]})
     for p in wide.columns:
         table[p] = wide[p].map(money)
@@ -716,6 +811,9 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     table["stretch"] = r["stretch"].map(lambda x: f"{x:.2f}" if pd.notna(x) else "-")
     table["P(attain)"] = r["p_attain"].map("{:.0%}".format)
     table["bound by"] = r["binding"]
+    if "replan" in s:
+        table["was"] = r["previous_annual_quota"].map(money)
+        table["at risk"] = r["at_risk"].map({True: "yes", False: ""})
     if r["violations"].astype(bool).any():
         table["breaks"] = r["violations"]
     table = table.loc[r["annual_quota"].sort_values(ascending=False).index]

@@ -10,6 +10,7 @@ then Brent's method.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -32,7 +33,7 @@ def plan_for_attainment(spec: PlanSpec, solve: Callable[[PlanSpec], Plan]) -> Pl
     no number within the limits gives that share (saying which shares are reachable), or when
     no number fits the limits at all.
     """
-    goal = spec.attainment
+    goal, t0 = spec.attainment, time.perf_counter()
     plans: dict[float, Plan | None] = {}
 
     def at(target: float) -> Plan | None:
@@ -68,7 +69,7 @@ def plan_for_attainment(spec: PlanSpec, solve: Callable[[PlanSpec], Plan]) -> Pl
         solve(replace(spec, target=start, attainment=None))  # raises with the diagnosis
     g = gap(feasible)
     if abs(g) <= SHARE_TOL:
-        return _done(at(feasible), goal, len(plans))
+        return _done(at(feasible), goal, len(plans), t0)
     # Bracket the root between two feasible numbers, moving towards it.
     near, far = feasible, (highest if g > 0 else lowest)
     while at(far) is None or np.sign(gap(far)) == np.sign(g) != 0:
@@ -90,12 +91,13 @@ def plan_for_attainment(spec: PlanSpec, solve: Callable[[PlanSpec], Plan]) -> Pl
     else:
         lo, hi = sorted((near, far))
         best = brentq(gap, lo, hi, xtol=1e-7 * hi, rtol=1e-10, maxiter=100)
-    return _done(at(best), goal, len(plans))
+    return _done(at(best), goal, len(plans), t0)
 
 
-def _done(plan: Plan, goal: float, solved: int) -> Plan:
+def _done(plan: Plan, goal: float, solved: int, t0: float) -> Plan:
     plan.summary["attainment_goal"] = goal
     plan.summary["plans_solved"] = solved
+    plan.summary["total_s"] = time.perf_counter() - t0  # the whole search
     return plan
 
 

@@ -296,3 +296,69 @@ def test_output_folders_are_created(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.exists()
+
+
+@pytest.fixture(scope="module")
+def sample_forecast(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fc") / "forecast.csv"
+    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--out", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_plan_for_a_share_of_reps_attaining(sample_forecast, tmp_path):
+    out = tmp_path / "p.csv"
+    result = run(
+        "plan",
+        "--forecast",
+        sample_forecast,
+        "--roster",
+        ROSTER_CSV,
+        "--attainment",
+        "65%",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.with_suffix(".summary.json").read_text())
+    assert summary["expected_share_attaining"] == pytest.approx(0.65, abs=1e-3)
+    assert "Company number found for 65% of reps attaining" in result.output
+    both = run(
+        "plan",
+        "--forecast",
+        sample_forecast,
+        "--roster",
+        ROSTER_CSV,
+        "--attainment",
+        "65%",
+        "--target",
+        "80M",
+    )
+    assert both.exit_code == 2 and "either --target" in both.output
+    far = run("plan", "--forecast", sample_forecast, "--roster", ROSTER_CSV, "--attainment", "99%")
+    assert far.exit_code == 3 and "out of reach" in far.output
+
+
+def test_replan_from_first_quarter_actuals(sample_forecast, tmp_path):
+    f = pd.read_csv(sample_forecast)
+    q1 = f[f["period"] == "2026Q1"]
+    # Q1 came in at P50, except one rep who sold nothing.
+    actuals = q1.assign(revenue=q1["q50"].where(q1["rep_id"] != "R00001", 0.0))
+    actuals[["rep_id", "period", "revenue"]].to_csv(tmp_path / "a.csv", index=False)
+    out = tmp_path / "replan.csv"
+    args = ["--forecast", sample_forecast, "--roster", ROSTER_CSV, "--target", "80M"]
+    result = run(
+        "replan", *args, "--actuals", tmp_path / "a.csv", "--at-risk-below", "40%", "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    p = pd.read_csv(out)
+    assert p["quota"].sum() == pytest.approx(80e6, rel=1e-6)
+    closed = p[p["period"] == "2026Q1"].set_index("rep_id")
+    assert closed.loc["R00001", "quota"] == 0 and (closed["binding"] == "actual").all()
+    assert "Re-plan: closed 2026Q1" in result.output
+    at_risk = result.output.split("Reps at risk")[1].split("Quarterly phasing")[0]
+    assert "under a 40% chance" in at_risk and "R00001 (EMEA-1): 0 sold of " in at_risk
+    missing = actuals[actuals["rep_id"] != "R00002"][["rep_id", "period", "revenue"]]
+    missing.to_csv(tmp_path / "b.csv", index=False)
+    bad = run("replan", *args, "--actuals", tmp_path / "b.csv")
+    assert bad.exit_code == 1 and "Add a row with revenue 0" in bad.output
