@@ -90,28 +90,60 @@ def shortfall(net: Network) -> float:
     return worst
 
 
+def excess(net: Network) -> float:
+    """The shortfall beyond the feasibility tolerance: <= 0 exactly when feasible."""
+    return shortfall(net) - TOL * max(net.total, 1.0)
+
+
 def feasible(net: Network) -> bool:
-    return shortfall(net) <= TOL * max(net.total, 1.0)
+    return excess(net) <= 0
 
 
-def lowest_level(feasible_at, lo: float, hi: float, rtol: float = 1e-11):
-    """The lowest level in [lo, hi] at which ``feasible_at(level)`` holds (feasibility only
-    grows with the level), by bisection; None if not even ``hi`` is feasible."""
-    if not feasible_at(hi):
+def lowest_level(excess_at, lo: float, hi: float, rtol: float = 1e-11):
+    """The lowest level in [lo, hi] at which ``excess_at(level) <= 0`` (feasible; feasibility
+    only grows with the level); None if not even ``hi`` is feasible.
+
+    The network's excess is piecewise linear in the level, and convex for the stretch level, so
+    the secant through the last two infeasible levels lands on or short of the answer: it is
+    exact once both lie on the last piece. Each step is safeguarded by bisection of the bracket
+    (a predicate returning only 0/1 falls back to plain bisection).
+    """
+    if excess_at(hi) > 0:
         return None
-    if feasible_at(lo):
+    e_lo = excess_at(lo)
+    if e_lo <= 0:
         return lo
+    left = [(lo, e_lo)]  # infeasible levels, increasing
     while hi - lo > rtol * max(abs(hi), 1e-12):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if feasible_at(mid) else (mid, hi)
+        x = 0.5 * (lo + hi)
+        secant = False
+        if len(left) >= 2:
+            (x0, e0), (x1, e1) = left[-2], left[-1]
+            if e1 < e0:
+                guess = x1 + e1 * (x1 - x0) / (e0 - e1)
+                if lo < guess < hi:
+                    x, secant = guess, True
+        e = excess_at(x)
+        if e > 0:
+            lo = x
+            left.append((x, e))
+            continue
+        hi = x
+        if secant:  # likely exact: check just below
+            probe = hi - 0.5 * rtol * max(abs(hi), 1e-12)
+            if probe > lo:
+                e = excess_at(probe)
+                if e > 0:
+                    return hi
+                hi = probe
     return hi
 
 
-def network_feasible(data, limits, total: float):
-    """``upper (money, reps x quarters) -> bool``: is the plan feasible with these cell upper
-    bounds in place of the caps?"""
+def network_excess(data, limits, total: float):
+    """``upper (money, reps x quarters) -> float``: the plan's excess (<= 0: feasible) with
+    these cell upper bounds in place of the caps."""
     net, unit = plan_network(data, limits, total)
-    return lambda upper: feasible(replace(net, upper=upper / unit))
+    return lambda upper: excess(replace(net, upper=upper / unit))
 
 
 def _fill(price, r, w, lower, upper, lo, hi):

@@ -29,7 +29,7 @@ import pyomo.environ as pyo
 
 from .inputs import PlanData
 from .model import build_plan_model, declare_closeness, quota_values, set_upper
-from .network import closest, lowest_level, network_feasible, plan_network
+from .network import closest, lowest_level, network_excess, plan_network
 from .ranges import bounds, level_cells
 from .spec import PlanSpec
 
@@ -75,11 +75,11 @@ def equal_stretch(
     def upper_at(s: float) -> np.ndarray:
         return np.where(cells, np.minimum(cap, s * p50), cap)
 
-    def level(tot: float) -> float | None:
+    def level(tot: float, start: float = lo, rtol: float = 1e-11) -> float | None:
         if route == "network":
             t0 = time.perf_counter()
-            feasible = network_feasible(data, spec.limits, tot)
-            s = lowest_level(lambda s: feasible(upper_at(s)), lo, hi)
+            excess = network_excess(data, spec.limits, tot)
+            s = lowest_level(lambda s: excess(upper_at(s)), start, hi, rtol)
             _clock(timings, "level_s", t0)
             return s
         t0 = time.perf_counter()
@@ -95,7 +95,9 @@ def equal_stretch(
     s_star = max(s_star, min_level or 0.0)
     upper = upper_at(s_star * (1 + 1e-9))
     quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, solve, route)
-    up = level(total * 1.01)
+    # A larger number never lowers the level, so the search starts at s*; a marginal cost
+    # needs no more than 7 digits.
+    up = level(total * 1.01, start=min(s_star, hi), rtol=1e-7)
     up = max(up, min_level or 0.0) if up is not None else None
     info = {
         "objective": {"max_stretch": s_star, "squared_deviation": second["objective"]},
@@ -125,18 +127,18 @@ def equal_probability(
 
     t0 = time.perf_counter()
     if route == "network":
-        feasible = network_feasible(data, lim, total)
+        excess = network_excess(data, lim, total)
     else:
         m = build_plan_model(data, lim, total)
         m.objective = pyo.Objective(expr=0.0)
         _clock(timings, "build_s", t0)
 
-        def feasible(upper):
+        def excess(upper):  # HiGHS says only yes or no: bisection
             set_upper(m, upper)
-            return solve(m, "level_s")[0]
+            return 0.0 if solve(m, "level_s")[0] else 1.0
 
     lo = 0.5 * lim.floor_quantile if lim.floor_quantile else 0.01
-    alpha = lowest_level(lambda a: feasible(upper_at(a)), lo, lim.cap_quantile, rtol=1e-9)
+    alpha = lowest_level(lambda a: excess(upper_at(a)), lo, lim.cap_quantile, rtol=1e-9)
     if route == "network":
         _clock(timings, "level_s", t0)
     if alpha is None:
