@@ -40,6 +40,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.bench_synthetic
 	$(BIN)/python -m benchmarks.bench_forecast
 	$(BIN)/python -m benchmarks.forecast_quality
+	$(BIN)/python -m benchmarks.bench_optimizer
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -61,7 +61,10 @@ def replan(
         previous = solve_plan(spec, time_limit=time_limit, route=route)
     key = "max_stretch" if spec.policy == "equal-stretch" else "common_level"
     level = previous.summary["objective"][key]
-    spec = replace(spec, actuals=actuals)
+    # An attainment goal was met by the plan's number: the re-plan keeps that number.
+    spec = replace(
+        spec, target=previous.summary["company_target"], attainment=None, actuals=actuals
+    )
     new = solve_plan(spec, time_limit=time_limit, route=route, min_level=level)
     data = prepare(spec)
     # Comonotone quarters: the open quarters' quantiles add up, on top of the actuals.

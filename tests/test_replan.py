@@ -131,3 +131,14 @@ def test_a_lock_on_a_closed_quarter_is_refused():
     previous = solve_plan(spec)
     with pytest.raises(ValueError, match="closed quarter"):
         replan(spec, actuals([[40], [10]]), previous=previous)
+
+
+def test_a_plan_set_by_an_attainment_goal_is_replanned_at_its_number():
+    f, r = make_inputs([[100] * 4, [120] * 4, [80] * 4], spread=0.3)
+    spec = PlanSpec(f, r, None, "equal-stretch", FREE, attainment=0.6)
+    before = solve_plan(spec)
+    first = before.quotas[before.quotas["period"] == "2026Q1"]
+    on_quota = first.rename(columns={"quota": "revenue"})[["rep_id", "period", "revenue"]]
+    after = replan(spec, on_quota, previous=before)
+    assert after.summary["company_target"] == pytest.approx(before.summary["company_target"])
+    np.testing.assert_allclose(quotas(after), quotas(before), rtol=1e-6)
