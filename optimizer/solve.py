@@ -56,17 +56,24 @@ class Plan:
 #: Tighter than HiGHS's defaults (1e-7; models are in units of the average quarter), so a level
 #: the general model accepts is feasible to the same precision as the fast route's.
 TIGHT = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
+#: HiGHS's defaults, set explicitly (a persistent solver keeps the options of its last solve).
+DEFAULT = {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7}
 
 
-def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool, float, float]:
-    """HiGHS through Pyomo's in-memory interface (no files).
+def _solve(
+    m: pyo.ConcreteModel, time_limit: float | None, solver=None
+) -> tuple[object, bool, float, float]:
+    """HiGHS through Pyomo's in-memory interface (no files). Pass the same ``solver`` for
+    repeated solves of one model: the interface is persistent and then only sends the changes
+    (a bisection that moves bounds is not re-translated each step).
 
     Solves at tight tolerances, and again at HiGHS's defaults if it reports a numerical error
     there. Returns the results, whether optimal, the wall time and HiGHS's own share of it (the
     rest is Pyomo's translation of the model).
     """
     wall = highs = 0.0
-    for options in (TIGHT, {}):
+    solver = solver or SolverFactory("highs")
+    for options in (TIGHT, DEFAULT):
         kwargs = {
             "load_solutions": False,
             "raise_exception_on_nonoptimal_result": False,
@@ -75,7 +82,7 @@ def _solve(m: pyo.ConcreteModel, time_limit: float | None) -> tuple[object, bool
         if time_limit:
             kwargs["time_limit"] = time_limit
         t0 = time.perf_counter()
-        res = SolverFactory("highs").solve(m, **kwargs)
+        res = solver.solve(m, **kwargs)
         elapsed = time.perf_counter() - t0
         wall += elapsed
         highs += min(float(getattr(res.timing_info, "highs_time", None) or elapsed), elapsed)
@@ -128,8 +135,11 @@ def solve_plan(
     total = spec.total
     timings = {"prepare_s": time.perf_counter() - t0}
 
+    solvers: dict[int, tuple] = {}  # one persistent HiGHS per model (keeps the model alive)
+
     def solve(m, key):
-        res, ok, wall, highs = _solve(m, time_limit)
+        _, solver = solvers.setdefault(id(m), (m, SolverFactory("highs")))
+        res, ok, wall, highs = _solve(m, time_limit, solver)
         timings[key] = timings.get(key, 0.0) + highs
         timings["translation_s"] = timings.get("translation_s", 0.0) + wall - highs
         return ok, res
