@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from datasets import DataValidationError, Problem
+from datasets.history import validate_history
+from datasets.tables import Table
 
 from .spec import PlanSpec
 
@@ -159,48 +161,22 @@ def prepare(spec: PlanSpec) -> PlanData:
 
 
 def align_actuals(actuals: pd.DataFrame, reps: np.ndarray, periods: np.ndarray) -> np.ndarray:
-    """Closed quarters' revenue per rep (``rep_id, period, revenue``) as a (reps, periods) array,
-    NaN in open quarters. A closed quarter needs a row for every rep in the plan (0 if they sold
-    nothing), and at least one quarter must stay open."""
-    missing = [c for c in ("rep_id", "period", "revenue") if c not in actuals.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                Problem(
-                    "actuals",
-                    tuple(missing),
-                    "required column is missing",
-                    "Give closed quarters' bookings as rep_id, period (2026Q1), revenue.",
-                )
-            ]
+    """Closed quarters' revenue per rep (``rep_id, period, revenue``, the history format, so
+    months roll up into quarters) as a (reps, periods) array, NaN in open quarters. A closed
+    quarter needs a row for every rep in the plan (0 if they sold nothing), and at least one
+    quarter must stay open."""
+    a, notes = validate_history(Table("actuals", actuals, from_file=False))
+    revenue = a["revenue"].to_numpy(float)
+    problems = [
+        Problem(
+            "actuals",
+            ("period",),
+            f"a closed quarter must be complete: {note}",
+            "Give actuals for closed quarters only (all three months).",
         )
-    a = actuals.assign(rep_id=actuals["rep_id"].astype(str), period=actuals["period"].astype(str))
-    problems = []
-    revenue = pd.to_numeric(a["revenue"], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(revenue) | (revenue < 0)
-    if bad.any():
-        problems.append(
-            Problem(
-                "actuals",
-                ("revenue",),
-                "negative, blank or non-numeric revenue",
-                "Actuals must be numbers >= 0 (0 for a rep who sold nothing).",
-                tuple(f"row {i}" for i in np.flatnonzero(bad)[:5]),
-                int(bad.sum()),
-            )
-        )
-    dup = a.duplicated(["rep_id", "period"])
-    if dup.any():
-        problems.append(
-            Problem(
-                "actuals",
-                ("rep_id", "period"),
-                "more than one row for a rep and quarter",
-                "Sum each rep's bookings per quarter into one row.",
-                (),
-                int(dup.sum()),
-            )
-        )
+        for note in notes
+        if note.startswith("quarter ")
+    ]
     unknown_p = sorted(set(a["period"]) - set(periods))
     if unknown_p:
         problems.append(

@@ -95,10 +95,6 @@ def excess(net: Network) -> float:
     return shortfall(net) - TOL * max(net.total, 1.0)
 
 
-def feasible(net: Network) -> bool:
-    return excess(net) <= 0
-
-
 def lowest_level(excess_at, lo: float, hi: float, rtol: float = 1e-11):
     """The lowest level in [lo, hi] at which ``excess_at(level) <= 0`` (feasible; feasibility
     only grows with the level); None if not even ``hi`` is feasible.

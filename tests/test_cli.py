@@ -308,34 +308,15 @@ def sample_forecast(tmp_path_factory):
 
 def test_plan_for_a_share_of_reps_attaining(sample_forecast, tmp_path):
     out = tmp_path / "p.csv"
-    result = run(
-        "plan",
-        "--forecast",
-        sample_forecast,
-        "--roster",
-        ROSTER_CSV,
-        "--attainment",
-        "65%",
-        "--out",
-        out,
-    )
+    args = ["plan", "--forecast", sample_forecast, "--roster", ROSTER_CSV]
+    result = run(*args, "--attainment", "65%", "--out", out)
     assert result.exit_code == 0, result.output
     summary = json.loads(out.with_suffix(".summary.json").read_text())
     assert summary["expected_share_attaining"] == pytest.approx(0.65, abs=1e-3)
     assert "Company number found for 65% of reps attaining" in result.output
-    both = run(
-        "plan",
-        "--forecast",
-        sample_forecast,
-        "--roster",
-        ROSTER_CSV,
-        "--attainment",
-        "65%",
-        "--target",
-        "80M",
-    )
+    both = run(*args, "--attainment", "65%", "--target", "80M")
     assert both.exit_code == 2 and "either --target" in both.output
-    far = run("plan", "--forecast", sample_forecast, "--roster", ROSTER_CSV, "--attainment", "99%")
+    far = run(*args, "--attainment", "99%")
     assert far.exit_code == 3 and "out of reach" in far.output
 
 

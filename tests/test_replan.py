@@ -142,3 +142,18 @@ def test_a_plan_set_by_an_attainment_goal_is_replanned_at_its_number():
     after = replan(spec, on_quota, previous=before)
     assert after.summary["company_target"] == pytest.approx(before.summary["company_target"])
     np.testing.assert_allclose(quotas(after), quotas(before), rtol=1e-6)
+
+
+def test_monthly_actuals_roll_up_and_a_partial_quarter_is_refused():
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    spec = PlanSpec(f, r, 800, "equal-stretch", FREE)
+    months = pd.DataFrame(
+        {
+            "rep_id": ["r0"] * 3 + ["r1"] * 3,
+            "period": ["2026-01", "2026-02", "2026-03"] * 2,
+            "revenue": [10, 10, 20, 30, 30, 40],
+        }
+    )
+    np.testing.assert_allclose(quotas(replan(spec, months))[:, 0], [40, 100])
+    with pytest.raises(DataValidationError, match="a closed quarter must be complete"):
+        replan(spec, months[months["period"] != "2026-03"])
