@@ -13,7 +13,14 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import PlanData
-from .ranges import annual_limits, annual_locks, bounds, level_cells, phasing_ranges
+from .ranges import (
+    annual_limits,
+    annual_locks,
+    bounds,
+    group_targets,
+    level_cells,
+    phasing_ranges,
+)
 from .spec import Limits, parse_amount
 
 #: Penalty per unit of slack on the company number and group targets in the elastic model,
@@ -172,28 +179,20 @@ def declare_annual_limits(m, limits: dict[str, np.ndarray], elastic: bool) -> No
 
 
 def declare_group_targets(m, data: PlanData, limits: Limits, elastic: bool) -> None:
-    groups = list(limits.group_targets)
-    m.groups = pyo.Set(initialize=range(len(groups)))
-    members = []
-    for level, name in groups:
-        col = data.team if level == "team" else data.region
-        rows = np.flatnonzero(col == name)
-        if not len(rows):
-            raise ValueError(f"{level} target for {name!r}, which has no reps in the forecast")
-        members.append(rows)
-    target = [float(limits.group_targets[g]) * (1 + limits.group_over_assignment) for g in groups]
+    targets = group_targets(data, limits)
+    m.groups = pyo.Set(initialize=range(len(targets)))
     if elastic:
         short = _slack(m, "group_shortfall", (m.groups,), TARGET_PENALTY)
         excess = _slack(m, "group_excess", (m.groups,), TARGET_PENALTY)
     m.group_target = pyo.Constraint(
         m.groups,
         rule=lambda m, g: (
-            pyo.quicksum(m.quota[int(i), t] for i in members[g] for t in m.T)
+            pyo.quicksum(m.quota[int(i), t] for i in targets[g][1] for t in m.T)
             + ((short[g] - excess[g]) if elastic else 0)
-            == target[g]
+            == float(targets[g][2])
         ),
     )
-    m.group_names = groups
+    m.group_names = [name for name, _, _ in targets]
 
 
 def declare_annual_locks(m, data: PlanData, limits: Limits) -> None:

@@ -12,8 +12,8 @@ alpha-quantile, sum((quota - Q(alpha))^2 / P50).
 Both second stages are strictly convex, so a plan is unique: relabelling the reps relabels
 their quotas, and equal reps get equal quotas.
 
-Two routes reach the same optimum. Without team/region targets and smoothness, the limits are a
-flow network (``optimizer.network``): the level by an exact feasibility test and bisection, the
+Two routes reach the same optimum. Without smoothness, and with team/region targets that nest,
+the limits are a flow network (``optimizer.network``): the level by an exact feasibility test and bisection, the
 plan by water-filling, certified by its duality gap. Otherwise (or if the certificate fails)
 the general Pyomo model is solved by HiGHS: a linear program for the level, a quadratic
 program for the plan.
@@ -31,12 +31,15 @@ from .inputs import PlanData
 from .model import build_plan_model, declare_closeness, quota_values, set_upper
 from .network import closest, lowest_level, network_excess, plan_network
 from .ranges import bounds, level_cells
-from .spec import PlanSpec
+from .spec import Limits, PlanSpec
 
 
-def fast_route(spec: PlanSpec) -> bool:
-    """Whether the plan's limits form a flow network (no team/region targets, no smoothness)."""
-    return not spec.limits.group_targets and spec.limits.smoothness is None
+def fast_route(data: PlanData, limits: Limits) -> bool:
+    """Whether the plan's limits form a flow network: no smoothness, and team/region targets (if
+    any) nest, every two groups disjoint or one inside the other."""
+    if limits.smoothness is not None:
+        return False
+    return not limits.group_targets or plan_network(data, limits, 1.0) is not None
 
 
 def weights(data: PlanData) -> np.ndarray:
@@ -64,7 +67,7 @@ def equal_stretch(
 ):
     """Quotas (money) and the policy's figures; ``solve(model)`` runs HiGHS on a Pyomo model.
     ``min_level``: the stretch level never goes below this (a re-plan keeps its plan's level)."""
-    route = route or ("network" if fast_route(spec) else "pyomo")
+    route = route or ("network" if fast_route(data, spec.limits) else "pyomo")
     cells = level_cells(data, spec.limits)
     floor, cap = bounds(data, spec.limits)
     p50 = data.p50
@@ -117,7 +120,7 @@ def equal_probability(
     """The lowest common quantile level alpha at which the number fits (bisection; feasibility
     by the network test or by HiGHS), then the plan closest to each rep's alpha-quantile.
     ``min_level``: alpha never goes below this (a re-plan keeps its plan's level)."""
-    route = route or ("network" if fast_route(spec) else "pyomo")
+    route = route or ("network" if fast_route(data, spec.limits) else "pyomo")
     lim = spec.limits
     cells = level_cells(data, lim)
     floor, cap = bounds(data, lim)

@@ -12,9 +12,10 @@ alone never make a re-plan impossible).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .inputs import PlanData
-from .spec import Limits
+from .spec import Limits, parse_amount
 
 
 def bounds(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
@@ -156,3 +157,22 @@ def annual_range(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray
     for i, value in annual_locks(data, limits).items():
         lo[i] = hi[i] = value
     return lo, hi
+
+
+def group_targets(
+    data: PlanData, limits: Limits
+) -> list[tuple[tuple[str, str], np.ndarray, float]]:
+    """Each team/region target: ((level, name), member row indices, the members' quotas' sum:
+    target x (1 + group over-assignment))."""
+    rows = {
+        "team": pd.Series(data.team).groupby(data.team).indices,
+        "region": pd.Series(data.region).groupby(data.region).indices,
+    }
+    out = []
+    for (level, name), value in limits.group_targets.items():
+        members = rows[level].get(name)
+        if members is None:
+            raise ValueError(f"{level} target for {name!r}, which has no reps in the forecast")
+        total = parse_amount(value) * (1 + limits.group_over_assignment)
+        out.append(((level, name), np.asarray(members), total))
+    return out

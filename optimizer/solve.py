@@ -52,6 +52,17 @@ class Plan:
     reps: pd.DataFrame
     summary: dict
 
+    def table(self) -> pd.DataFrame:
+        """The plan as one table: a row per rep and quarter, with the rep's annual figures."""
+        reps = self.reps.rename(
+            columns={
+                "stretch": "annual_stretch",
+                "p_attain": "annual_p_attain",
+                "binding": "rep_binding",
+            }
+        )
+        return self.quotas.merge(reps, on="rep_id", how="left")
+
 
 #: Tighter than HiGHS's defaults (1e-7; models are in units of the average quarter), so a level
 #: the general model accepts is feasible to the same precision as the fast route's.
@@ -108,8 +119,8 @@ def solve_plan(
 ) -> Plan:
     """Build, solve and explain the plan a :class:`PlanSpec` asks for.
 
-    ``route`` forces "network" (the fast route; only without team/region targets and
-    smoothness) or "pyomo" (the general model solved by HiGHS); by default the fastest that
+    ``route`` forces "network" (the fast route; only without smoothness, and with team/region
+    targets that nest) or "pyomo" (the general model solved by HiGHS); by default the fastest that
     applies. ``min_level`` keeps the policy's common level (stretch, or quantile level) at or
     above this: a re-plan passes its plan's level (see ``optimizer.replan``).
 
@@ -128,10 +139,13 @@ def solve_plan(
         )
     if route not in (None, "network", "pyomo"):
         raise ValueError(f"route must be 'network' or 'pyomo', got {route!r}")
-    if route == "network" and not fast_route(spec):
-        raise ValueError("the network route cannot take team/region targets or smoothness")
     t0 = time.perf_counter()
     data = prepare(spec)
+    if route == "network" and not fast_route(data, spec.limits):
+        raise ValueError(
+            "the network route cannot take smoothness or team/region targets that overlap "
+            "without nesting"
+        )
     total = spec.total
     timings = {"prepare_s": time.perf_counter() - t0}
 

@@ -139,6 +139,28 @@ def test_team_targets_and_ote_band():
         plan(f, r, target=1200, group_targets={("team", "B"): 400}, ote_band=(4, 6), **FREE)
 
 
+def test_team_targets_that_overlap_without_nesting_take_the_general_model():
+    f, r = make_inputs([[100] * 4] * 4, team=["A", "A", "B", "B"])
+    r["region"] = ["X", "Y", "X", "Y"]  # team A straddles both regions
+    limits = Limits(**FREE, group_targets={("team", "A"): 900, ("region", "X"): 700})
+    spec = PlanSpec(f, r, 1600, "equal-stretch", limits)
+    p = solve_plan(spec)
+    assert p.summary["route"].startswith("pyomo")
+    annual = p.reps.set_index("rep_id")["annual_quota"]
+    assert annual["r0"] + annual["r1"] == pytest.approx(900)
+    assert annual["r0"] + annual["r2"] == pytest.approx(700)
+    assert annual["r2"] == pytest.approx(250)  # the rest at the lowest common stretch, 450
+    with pytest.raises(ValueError, match="overlap without nesting"):
+        solve_plan(spec, route="network")
+    nested = Limits(**FREE, group_targets={("team", "A"): 500, ("region", "X"): 1060})
+    r["region"] = ["X", "X", "X", "Y"]
+    assert (
+        solve_plan(PlanSpec(f, r, 1600, "equal-stretch", nested))
+        .summary["route"]
+        .startswith("network")
+    )
+
+
 def test_smoothness_limits_quarter_to_quarter_change():
     f, r = make_inputs([[50, 100, 150, 300], [100, 100, 100, 100]], spread=0.9)
     p = plan(f, r, target=700, smoothness=0.2, **FREE)

@@ -132,8 +132,9 @@ def test_raising_the_target_never_lowers_a_quota(inst, factor):
 
 
 @st.composite
-def harder(draw):
-    """Instances with every limit the fast route takes: locks, growth floors, OTE, tight bands."""
+def harder(draw, groups=None):
+    """Instances with every limit the fast route takes: locks, growth floors, OTE, tight bands,
+    team and region targets (always with ``groups=True``)."""
     f, r, target = draw(instances())
     reps = list(r["rep_id"])
     locks = {}
@@ -145,6 +146,20 @@ def harder(draw):
         rep = draw(st.sampled_from(reps))
         locks[(rep, None)] = f[f["rep_id"] == rep]["q50"].sum() * draw(st.floats(0.7, 1.3))
     ote = r["last_year_quota"] / draw(st.floats(4.5, 5.5))
+    targets = {}
+    if groups or (
+        groups is None and draw(st.booleans())
+    ):  # teams a, b in region X, team c in region Y; targets on some
+        teams = np.array(
+            draw(st.lists(st.sampled_from("abc"), min_size=len(reps), max_size=len(reps)))
+        )
+        r = r.assign(team=teams, region=np.where(teams == "c", "Y", "X"))
+        p50 = f.groupby("rep_id")["q50"].sum().reindex(reps).to_numpy()
+        for key in draw(st.sets(st.sampled_from([("team", "a"), ("team", "c"), ("region", "X")]))):
+            inside = r[key[0]].to_numpy() == key[1]
+            if 0 < inside.sum() < len(reps):  # a group of everyone would be the company total
+                share = p50[inside].sum() / p50.sum()
+                targets[key] = share * target * draw(st.floats(0.97, 1.03))
     limits = Limits(
         floor_quantile=0.1,
         cap_quantile=0.9,
@@ -153,6 +168,8 @@ def harder(draw):
         min_increase=draw(st.sampled_from([None, -0.1])),
         ote_band=draw(st.sampled_from([None, (4.0, 6.5)])),
         locks={k: v for k, v in locks.items() if len({key[0] for key in locks}) == len(locks)},
+        group_targets=targets,
+        group_over_assignment=draw(st.sampled_from([0.0, 0.05])),
     )
     return f, r.assign(ote=ote), target, limits
 
@@ -167,6 +184,20 @@ def test_the_fast_route_reaches_the_general_models_optimum(inst, policy, q1_actu
     """The network route and the Pyomo model solved by HiGHS: same level, same objective, same
     plan (to 1e-6 relative), and impossible for both or for neither; also mid-year, with the
     first quarter closed at its P50 x ``q1_actuals``."""
+    assert_same_optimum(inst, policy, q1_actuals)
+
+
+@settings(SETTINGS, max_examples=25)
+@given(
+    harder(groups=True),
+    st.sampled_from(["equal-stretch", "equal-probability"]),
+    st.none() | st.floats(0.8, 1.2),
+)
+def test_the_fast_route_takes_nested_team_and_region_targets(inst, policy, q1_actuals):
+    assert_same_optimum(inst, policy, q1_actuals)
+
+
+def assert_same_optimum(inst, policy, q1_actuals):
     f, r, target, limits = inst
     actuals = None
     if q1_actuals is not None:
