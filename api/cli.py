@@ -14,7 +14,7 @@ from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
 from datasets.tables import Table, normalise_header, read_table
-from models import MODELS, QuantileForecaster
+from models import MODELS, forecast_year
 from models.backtest import backtest
 from optimizer import (
     AT_RISK_BELOW,
@@ -619,8 +619,7 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
         )
     if o["history_path"] is not None:
         company = load_company(o["history_path"], o["roster_path"])
-        year = o["year"] if o["year"] is not None else int(company.history["period"].max()[:4]) + 1
-        forecast_table = QuantileForecaster(random_state=o["seed"]).fit(company).predict(year)
+        forecast_table = forecast_year(company, o["year"], seed=o["seed"])
         roster = company.roster
     else:
         forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
@@ -668,7 +667,7 @@ def _run_plan(o: dict, solve) -> None:
         raise click.ClickException(str(exc)) from exc
     out = o["out"]
     if out:
-        write_table(plan_table(result), out, float_format="%.4f")
+        write_table(result.table(), out, float_format="%.4f")
         out.with_suffix(".summary.json").write_text(
             json.dumps(result.summary, indent=2, default=str)
         )
@@ -739,18 +738,6 @@ def replan_command(actuals_path, at_risk_below, **o):
         return replan(spec, actuals, at_risk_below=threshold, time_limit=o["time_limit"])
 
     _run_plan(o, solve)
-
-
-def plan_table(result) -> pd.DataFrame:
-    """The plan as one table: a row per rep and quarter, with the rep's annual figures."""
-    reps = result.reps.rename(
-        columns={
-            "stretch": "annual_stretch",
-            "p_attain": "annual_p_attain",
-            "binding": "rep_binding",
-        }
-    )
-    return result.quotas.merge(reps, on="rep_id", how="left")
 
 
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
@@ -826,6 +813,81 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     if out:
         lines.append(f"wrote {out} and {out.with_suffix('.summary.json')}")
     return "\n".join(lines)
+
+
+@main.command(
+    "serve",
+    short_help="Run the HTTP API on a production server (waitress).",
+    epilog="""\b
+Examples:
+  quotaplan serve                                  # http://127.0.0.1:8000, SQLite quotaplan.db
+  QUOTAPLAN_DATABASE_URL=postgresql+psycopg://u:p@db/quotaplan quotaplan serve --port 9000
+  QUOTAPLAN_TOKENS_FILE=tokens.txt quotaplan serve --host 0.0.0.0
+""",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--database",
+    default=None,
+    help="SQLite file (default quotaplan.db); or QUOTAPLAN_DATABASE_URL.",
+)
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Tokens file (lines '<role> <name> sha256:<hex>'); or QUOTAPLAN_TOKENS_FILE.",
+)
+def serve_command(host, port, threads, database, tokens_file):
+    """Serve the HTTP API (see the README's API reference and /openapi.json).
+
+    Without tokens the API is open, so it only listens on localhost; with tokens, viewers read
+    and planners write. Limits: QUOTAPLAN_MAX_REQUEST_BYTES, QUOTAPLAN_MAX_REPS,
+    QUOTAPLAN_SOLVER_TIME_LIMIT.
+    """
+    from .app import create_app
+    from .serve import make_server
+
+    config = {}
+    if database:
+        config["DATABASE"] = database
+    if tokens_file:
+        config["TOKENS_FILE"] = str(tokens_file)
+    try:
+        app = create_app(config)
+        server = make_server(app, host, port, threads)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    auth = f"{len(app.config['TOKENS'])} token(s)" if app.config["TOKENS"] else "no tokens (open)"
+    click.echo(
+        f"quotaplan API on http://{host}:{server.effective_port} ({auth}; database "
+        f"{app.config['DATABASE_URL']}); Ctrl-C stops",
+        err=True,
+    )
+    server.run()
+
+
+@main.group(short_help="Make bearer tokens for the HTTP API.")
+def token() -> None:
+    """Bearer tokens: viewers read, planners write. Only hashes are kept on the server."""
+
+
+@token.command("new")
+@click.option("--role", type=click.Choice(["viewer", "planner"]), required=True)
+@click.option("--name", required=True, help="Who holds the token (one word).")
+def token_new(role, name):
+    """Print a new token (give it to its holder; it is not stored) and the line for the tokens
+    file."""
+    from .auth import new_token
+
+    try:
+        secret, line = new_token(role, name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(f"token (give to {name}, shown once): {secret}")
+    click.echo(f"line for the tokens file: {line}")
 
 
 if __name__ == "__main__":

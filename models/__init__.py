@@ -6,7 +6,7 @@
 
 from .base import DEFAULT_QUANTILES, BaseForecaster, level_column
 from .baselines import BASELINES, LastYearPlusGrowth, SeasonalNaive, TrailingMean
-from .quantile import QuantileForecaster
+from .quantile import QuantileForecaster, forecast_year
 
 MODELS = {"quantile-gbm": QuantileForecaster, **BASELINES}
 
@@ -19,5 +19,6 @@ __all__ = [
     "QuantileForecaster",
     "SeasonalNaive",
     "TrailingMean",
+    "forecast_year",
     "level_column",
 ]

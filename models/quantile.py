@@ -286,3 +286,12 @@ def _finite(X: pd.DataFrame) -> np.ndarray:
     out = X.to_numpy(float)
     out[np.isinf(out)] = np.nan
     return out
+
+
+def forecast_year(company, year: int | None = None, *, quantiles=DEFAULT_QUANTILES, seed: int = 0):
+    """The quantile forecast of every active rep's quarters in ``year`` (default: the year after
+    the history), from a fitted :class:`QuantileForecaster` on ``company``."""
+    if year is None:
+        year = int(company.history["period"].max()[:4]) + 1
+    model = QuantileForecaster(tuple(sorted(quantiles)), random_state=seed)
+    return model.fit(company).predict(year)

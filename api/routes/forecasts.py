@@ -1,0 +1,77 @@
+"""Forecasts: each rep's quarters with quantiles, from history and roster."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request, url_for
+
+from datasets import load_company
+from models import DEFAULT_QUANTILES, forecast_year
+
+from .. import schemas
+from ..auth import requires
+from ..openapi import operation
+from ..problems import ApiProblem
+from .common import frame, json_body, records, store, uploaded_table
+from .limits import check_reps
+
+bp = Blueprint("forecasts", __name__, url_prefix="/v1/forecasts")
+
+MULTIPART = {
+    "type": "object",
+    "required": ["history", "roster"],
+    "properties": {
+        "history": {"type": "string", "format": "binary", "description": "history CSV"},
+        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
+        "year": {"type": "integer"},
+    },
+}
+
+
+def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILES, seed: int = 0):
+    """Validate the tables, fit the quantile forecaster and predict the plan year."""
+    company = load_company(history, roster)
+    return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+
+
+@bp.post("")
+@requires("planner")
+@operation(
+    "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
+    body=schemas.ForecastRequest,
+    multipart=MULTIPART,
+    response=schemas.ForecastOut,
+    status=201,
+    errors=("400", "401", "403", "413", "422"),
+)
+def create():
+    """JSON rows, or the history and roster as CSV files (multipart). The forecast is stored;
+    plan from it with ``forecast_id``."""
+    if request.mimetype == "multipart/form-data":
+        history, roster = uploaded_table("history"), uploaded_table("roster")
+        year = request.form.get("year", type=int)
+        req = {"year": year, "source": "upload"}
+        args = dict(year=year)
+    else:
+        body = json_body(schemas.ForecastRequest)
+        history, roster = frame(body.history), frame(body.roster)
+        req = body.model_dump(mode="json")
+        args = dict(year=body.year, quantiles=body.quantiles, seed=body.seed)
+    check_reps(roster)
+    table, company = forecast_table(history, roster, **args)
+    rec = store().add_forecast(
+        created_by=g.user, request=req, rows=records(table), notes=list(company.notes)
+    )
+    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
+    return out.model_dump(mode="json"), 201, {"Location": url_for(".get", forecast_id=rec.id)}
+
+
+@bp.get("/<int(max=2147483647):forecast_id>")
+@requires("viewer")
+@operation("A stored forecast.", response=schemas.ForecastOut, errors=("401", "403", "404"))
+def get(forecast_id: int):
+    rec = store().forecast(forecast_id)
+    if rec is None:
+        raise ApiProblem(404, "Not found", f"no forecast {forecast_id}")
+    return schemas.ForecastOut(
+        id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes
+    ).model_dump(mode="json")

@@ -1,0 +1,270 @@
+"""Plans: create (JSON or CSV uploads), read (JSON or CSV), list by scenario, compare, re-plan.
+
+Every plan is stored as the next version of its scenario with the request that made it, in the
+shape of :class:`api.schemas.PlanRequest` (uploaded tables as rows), so a plan can be rebuilt
+and re-planned from what is stored alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from flask import Blueprint, Response, g, request, url_for
+from pydantic import ValidationError
+
+from datasets.roster import load_roster
+from optimizer import Plan, PlanSpec, replan, solve_plan
+
+from .. import schemas
+from ..auth import requires
+from ..openapi import operation
+from ..problems import ApiProblem
+from ..storage import PlanRecord
+from .common import frame, json_body, plain, records, safe_csv, store, uploaded_table
+from .forecasts import forecast_table
+from .limits import check_reps, time_limit
+
+bp = Blueprint("plans", __name__, url_prefix="/v1")
+
+MULTIPART = {
+    "type": "object",
+    "required": ["settings", "roster"],
+    "properties": {
+        "settings": {
+            "type": "string",
+            "description": "PlanSettings as JSON: scenario, target or attainment, policy, limits",
+        },
+        "roster": {"type": "string", "format": "binary"},
+        "history": {"type": "string", "format": "binary"},
+        "forecast": {"type": "string", "format": "binary"},
+    },
+}
+
+
+def _brief(rec: PlanRecord) -> schemas.PlanBrief:
+    s = rec.summary
+    return schemas.PlanBrief(
+        id=rec.id,
+        scenario=rec.scenario_name,
+        version=rec.version,
+        kind=rec.kind,
+        parent_id=rec.parent_id,
+        created_at=rec.created_at,
+        created_by=rec.created_by,
+        policy=s.get("policy", ""),
+        company_target=s.get("company_target") or 0.0,
+        total_quota=s.get("total_quota") or 0.0,
+        expected_share_attaining=s.get("expected_share_attaining"),
+    )
+
+
+def _out(rec: PlanRecord) -> dict:
+    brief = _brief(rec).model_dump()
+    out = schemas.PlanOut(**brief, summary=rec.summary, reps=rec.reps, quotas=rec.quotas)
+    return out.model_dump(mode="json")
+
+
+def _spec(req: schemas.PlanRequest, tables: dict | None = None) -> PlanSpec:
+    """The optimizer's specification from a request; ``tables`` (DataFrames read from uploads)
+    stand in for the request's rows."""
+    tables = tables or {}
+    roster = tables.get("roster")
+    roster = roster if roster is not None else frame(req.roster)
+    check_reps(roster)
+    history = tables.get("history")
+    if history is None and req.history is not None:
+        history = frame(req.history)
+    if history is not None:
+        forecast, company = forecast_table(history, roster, req.year)
+        roster = company.roster
+    else:
+        forecast = tables.get("forecast")
+        if forecast is None and req.forecast is not None:
+            forecast = frame(req.forecast)
+        if forecast is None:
+            stored = store().forecast(req.forecast_id)
+            if stored is None:
+                raise ApiProblem(
+                    422,
+                    "Unknown forecast",
+                    f"forecast_id: there is no forecast {req.forecast_id}; create one with "
+                    "POST /v1/forecasts, or send the forecast rows",
+                )
+            forecast = pd.DataFrame(stored.rows)
+        roster = load_roster(roster)[0]
+    return PlanSpec(
+        forecast,
+        roster,
+        req.target,
+        req.policy,
+        req.limits.to_limits(),
+        attainment=req.attainment,
+    )
+
+
+def _from_upload() -> tuple[schemas.PlanRequest, dict]:
+    """A multipart plan request: ``settings`` (JSON) and the tables as files."""
+    raw = request.form.get("settings")
+    if raw is None:
+        raise ApiProblem(
+            422, "Missing settings", "send the plan's settings as JSON in the form field 'settings'"
+        )
+    try:
+        settings = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ApiProblem(400, "Malformed JSON", f"settings: not valid JSON ({exc})") from None
+    tables = {"roster": uploaded_table("roster")}
+    for name in ("history", "forecast"):
+        t = uploaded_table(name, required=False)
+        if t is not None:
+            tables[name] = t
+    if not isinstance(settings, dict):
+        raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
+    rows = {name: records(t.frame) for name, t in tables.items()}
+    try:
+        req = schemas.PlanRequest.model_validate({**settings, **rows})
+    except ValidationError:
+        schemas.PlanSettings.model_validate(settings)  # name the settings' own problem first
+        raise
+    # Tables as read (the data layer's errors then name the file's lines); the forecast as data.
+    return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
+
+
+@bp.post("/plans")
+@requires("planner")
+@operation(
+    "Plan quarterly quotas and store them as the scenario's next version.",
+    body=schemas.PlanRequest,
+    multipart=MULTIPART,
+    response=schemas.PlanOut,
+    status=201,
+    errors=("400", "401", "403", "409", "413", "422", "503"),
+)
+def create_plan():
+    """JSON with the tables as rows, or multipart with the tables as CSV files and the
+    settings as JSON. An impossible number is a 422 with the optimizer's diagnosis."""
+    if request.mimetype == "multipart/form-data":
+        req, tables = _from_upload()
+    else:
+        req, tables = json_body(schemas.PlanRequest), {}
+    result = solve_plan(_spec(req, tables), time_limit=time_limit())
+    rec = _save(req.scenario, result, req.model_dump(mode="json"), "plan", req.base_version)
+    return _out(rec), 201, {"Location": url_for(".get_plan", plan_id=rec.id)}
+
+
+def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=None):
+    return store().add_plan(
+        scenario,
+        kind=kind,
+        created_by=g.user,
+        request=request_json,
+        summary=plain(result.summary),
+        quotas=records(result.quotas),
+        reps=records(result.reps),
+        parent_id=parent_id,
+        base_version=base_version,
+    )
+
+
+def _record(plan_id: int) -> PlanRecord:
+    rec = store().plan(plan_id)
+    if rec is None:
+        raise ApiProblem(404, "Not found", f"no plan {plan_id}; list a scenario's plans first")
+    return rec
+
+
+@bp.get("/plans/<int(max=2147483647):plan_id>")
+@requires("viewer")
+@operation(
+    "A stored plan: JSON, or CSV with 'Accept: text/csv' (one row per rep and quarter).",
+    response=schemas.PlanOut,
+    errors=("401", "403", "404"),
+    csv=True,
+)
+def get_plan(plan_id: int):
+    """CSV cells that a spreadsheet would run as a formula are quoted."""
+    rec = _record(plan_id)
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    if best == "text/csv":
+        plan = Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
+        name = f"plan-{rec.id}-v{rec.version}.csv"
+        return Response(
+            safe_csv(plan.table()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return _out(rec)
+
+
+@bp.get("/scenarios/<name>/plans")
+@requires("viewer")
+@operation(
+    "A scenario's plans, oldest first.", response=schemas.PlanList, errors=("401", "403", "404")
+)
+def list_plans(name: str):
+    recs = store().plans(name)
+    if recs is None:
+        raise ApiProblem(404, "Not found", f"no scenario {name!r}; GET /v1/scenarios lists them")
+    return schemas.PlanList(scenario=name, plans=[_brief(r) for r in recs]).model_dump(mode="json")
+
+
+@bp.get("/plans/<int(max=2147483647):plan_id>/compare/<int(max=2147483647):other_id>")
+@requires("viewer")
+@operation(
+    "Per-rep differences in annual quota between two plans (b minus a).",
+    response=schemas.Comparison,
+    errors=("401", "403", "404"),
+)
+def compare(plan_id: int, other_id: int):
+    """Reps in only one plan have null on the other side."""
+    a, b = _record(plan_id), _record(other_id)
+    qa = pd.DataFrame(a.reps).set_index("rep_id")["annual_quota"].rename("annual_a")
+    qb = pd.DataFrame(b.reps).set_index("rep_id")["annual_quota"].rename("annual_b")
+    both = pd.concat([qa, qb], axis=1).sort_index()
+    both["difference"] = both["annual_b"] - both["annual_a"]
+    both["relative"] = both["difference"] / both["annual_a"].where(both["annual_a"] > 0)
+    reps = [
+        schemas.RepDifference(rep_id=str(rep), **plain(row.to_dict()))
+        for rep, row in both.astype(object).where(both.notna(), None).iterrows()
+    ]
+    out = schemas.Comparison(
+        a=_brief(a),
+        b=_brief(b),
+        total_difference=float(both["annual_b"].sum() - both["annual_a"].sum()),
+        reps=reps,
+    )
+    return out.model_dump(mode="json")
+
+
+@bp.post("/plans/<int(max=2147483647):plan_id>/replan")
+@requires("planner")
+@operation(
+    "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
+    body=schemas.ReplanRequest,
+    response=schemas.PlanOut,
+    status=201,
+    errors=("400", "401", "403", "404", "409", "413", "422", "503"),
+)
+def replan_plan(plan_id: int):
+    """The re-plan is stored as the scenario's next version (kind 'replan', parent the plan
+    revised), with the same inputs, policy and limits."""
+    body = json_body(schemas.ReplanRequest)
+    rec = _record(plan_id)
+    base = schemas.PlanRequest.model_validate(
+        {k: v for k, v in rec.request.items() if k != "replan"}
+    )
+    previous = Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
+    result = replan(
+        _spec(base),
+        frame(body.actuals),
+        previous=previous,
+        at_risk_below=body.at_risk_below,
+        time_limit=time_limit(),
+    )
+    stored = {
+        **base.model_dump(mode="json"),
+        "replan": {"of": rec.id, **body.model_dump(mode="json")},
+    }
+    new = _save(rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id)
+    return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}

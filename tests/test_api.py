@@ -1,0 +1,266 @@
+"""The HTTP API through Flask's test client, against a real SQLite file."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from api.app import create_app
+from api.auth import digest, read_tokens
+
+QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+
+
+def tables(n: int = 6, names=None):
+    """A forecast (P10/P50/P90) and roster of ``n`` reps in two teams, as JSON rows."""
+    rng = np.random.default_rng(0)
+    reps = names or [f"R{i:03d}" for i in range(n)]
+    p50 = rng.uniform(80, 120, (len(reps), 4)) * 1000
+    forecast = [
+        {"rep_id": r, "period": q, "q10": v * 0.6, "q50": v, "q90": v * 1.5}
+        for r, row in zip(reps, p50, strict=True)
+        for q, v in zip(QUARTERS, row, strict=True)
+    ]
+    roster = [
+        {"rep_id": r, "team": "A" if i % 2 else "B", "region": "EU", "active": True}
+        for i, r in enumerate(reps)
+    ]
+    return forecast, roster, float(p50.sum())
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"DATABASE": str(tmp_path / "quotaplan.db")})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def plan_body(**over):
+    forecast, roster, total = tables()
+    return {"scenario": "FY26", "target": total, "forecast": forecast, "roster": roster, **over}
+
+
+def problem(resp, status):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/problem+json"
+    body = resp.get_json(force=True)
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+def test_health(client):
+    resp = client.get("/v1/health")
+    assert resp.status_code == 200
+    assert resp.get_json()["database"] == "ok"
+
+
+def test_plans_are_versioned_listed_and_read_back(client):
+    first = client.post("/v1/plans", json=plan_body())
+    assert first.status_code == 201, first.get_data(as_text=True)
+    one = first.get_json()
+    assert one["version"] == 1 and one["kind"] == "plan"
+    assert first.headers["Location"].endswith(f"/v1/plans/{one['id']}")
+    assert one["total_quota"] == pytest.approx(plan_body()["target"], rel=1e-6)
+    assert len(one["quotas"]) == 24 and len(one["reps"]) == 6
+    second = client.post(
+        "/v1/plans", json=plan_body(target=plan_body()["target"] * 0.97)
+    ).get_json()
+    assert second["version"] == 2
+    listed = client.get("/v1/scenarios/FY26/plans").get_json()
+    assert [p["version"] for p in listed["plans"]] == [1, 2]
+    again = client.get(f"/v1/plans/{one['id']}").get_json()
+    assert again["quotas"] == one["quotas"]  # never overwritten by version 2
+    scenarios = client.get("/v1/scenarios").get_json()["scenarios"]
+    assert scenarios[0]["name"] == "FY26" and scenarios[0]["plans"] == 2
+
+
+def test_plan_as_csv_is_safe_for_spreadsheets(client):
+    forecast, roster, total = tables(names=["=HYPERLINK(1)", "+SUM(A1)", "R3", "@cmd"])
+    body = {"scenario": "csv", "target": total, "forecast": forecast, "roster": roster}
+    plan_id = client.post("/v1/plans", json=body).get_json()["id"]
+    resp = client.get(f"/v1/plans/{plan_id}", headers={"Accept": "text/csv"})
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    table = pd.read_csv(io.StringIO(resp.get_data(as_text=True)))
+    assert set(table["rep_id"]) == {"'=HYPERLINK(1)", "'+SUM(A1)", "R3", "'@cmd"}
+    assert table["quota"].sum() == pytest.approx(total, rel=1e-6)
+
+
+def test_an_impossible_number_is_a_422_with_the_diagnosis_and_nothing_is_stored(client):
+    assert client.post("/v1/plans", json=plan_body()).status_code == 201
+    body = problem(client.post("/v1/plans", json=plan_body(target="50M")), 422)
+    assert "exceeds realistic capacity" in body["detail"]
+    assert body["diagnosis"][0]["limit"] == "cap"
+    assert len(client.get("/v1/scenarios/FY26/plans").get_json()["plans"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("send", "status", "words"),
+    [
+        (dict(data="{not json", content_type="application/json"), 400, "not valid JSON"),
+        (dict(data="scenario=x", content_type="text/plain"), 400, "Content-Type"),
+        (dict(json={"scenario": "x"}), 422, "roster"),
+        (dict(json=plan_body(target="twelve")), 422, "target"),
+        (dict(json=plan_body(policy="ask-the-cfo")), 422, "policy"),
+        (dict(json=plan_body(target=None)), 422, "either target"),
+        (dict(json={**plan_body(), "history": []}), 422, "exactly one of"),
+        (dict(json=plan_body(limits={"cap_quantile": 1.5})), 422, "limits.cap_quantile"),
+        (
+            dict(
+                data=json.dumps(plan_body()).replace('"q50": 1', '"q50": NaN, "x": 1', 1),
+                content_type="application/json",
+            ),
+            422,
+            "q50",
+        ),
+        (dict(json=plan_body(limits={"locks": [{"rep_id": "NOBODY", "quota": 5}]})), 422, "NOBODY"),
+    ],
+)
+def test_bad_requests_get_a_problem_naming_the_field(client, send, status, words):
+    body = problem(client.post("/v1/plans", **send), status)
+    assert words in body["detail"]
+
+
+def test_invalid_rows_are_reported_by_the_data_layer(client):
+    forecast, roster, total = tables()
+    roster.append(dict(roster[0]))  # a duplicate rep
+    body = problem(
+        client.post(
+            "/v1/plans",
+            json={"scenario": "x", "target": total, "forecast": forecast, "roster": roster},
+        ),
+        422,
+    )
+    assert "R000" in body["detail"] and body["problems"]
+
+
+def test_unknown_things_are_404_problems(client):
+    problem(client.get("/v1/plans/999"), 404)
+    problem(client.get("/v1/scenarios/nope/plans"), 404)
+    problem(client.get("/v1/nothing-here"), 404)
+    problem(client.delete("/v1/plans/1"), 405)
+
+
+def test_request_and_roster_limits(tmp_path):
+    small = create_app({"DATABASE": str(tmp_path / "a.db"), "MAX_REQUEST_BYTES": 2000})
+    body = problem(small.test_client().post("/v1/plans", json=plan_body()), 413)
+    assert "QUOTAPLAN_MAX_REQUEST_BYTES" in body["detail"]
+    few = create_app({"DATABASE": str(tmp_path / "b.db"), "MAX_REPS": 5})
+    body = problem(few.test_client().post("/v1/plans", json=plan_body()), 413)
+    assert "6 reps" in body["detail"] and "QUOTAPLAN_MAX_REPS" in body["detail"]
+
+
+def test_base_version_conflict_is_409(client):
+    client.post("/v1/plans", json=plan_body())
+    assert client.post("/v1/plans", json=plan_body(base_version=1)).status_code == 201
+    body = problem(client.post("/v1/plans", json=plan_body(base_version=1)), 409)
+    assert body["latest_version"] == 2
+
+
+def test_compare_two_plans(client):
+    a = client.post("/v1/plans", json=plan_body()).get_json()
+    b = client.post("/v1/plans", json=plan_body(target=plan_body()["target"] * 1.05)).get_json()
+    cmp = client.get(f"/v1/plans/{a['id']}/compare/{b['id']}").get_json()
+    assert cmp["total_difference"] == pytest.approx(b["total_quota"] - a["total_quota"], rel=1e-6)
+    by_rep = {r["rep_id"]: r for r in cmp["reps"]}
+    assert len(by_rep) == 6
+    ra = {r["rep_id"]: r["annual_quota"] for r in a["reps"]}
+    assert by_rep["R000"]["annual_a"] == pytest.approx(ra["R000"])
+    assert all(r["difference"] >= -1e-6 for r in cmp["reps"])  # a bigger number lowers no one
+
+
+def test_replan_stores_a_new_version(client):
+    a = client.post("/v1/plans", json=plan_body()).get_json()
+    q1 = [
+        {"rep_id": q["rep_id"], "period": q["period"], "revenue": q["quota"] * 0.8}
+        for q in a["quotas"]
+        if q["period"] == "2026Q1"
+    ]
+    resp = client.post(f"/v1/plans/{a['id']}/replan", json={"actuals": q1, "at_risk_below": 0.4})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    r = resp.get_json()
+    assert (r["kind"], r["parent_id"], r["version"]) == ("replan", a["id"], 2)
+    assert r["total_quota"] == pytest.approx(a["total_quota"], rel=1e-6)
+    assert "at_risk" in r["reps"][0]
+    problem(client.post(f"/v1/plans/{a['id']}/replan", json={"actuals": []}), 422)
+
+
+def test_plan_from_uploaded_csv_files(client, tmp_path):
+    forecast, roster, total = tables()
+    files = {
+        "forecast": (io.BytesIO(pd.DataFrame(forecast).to_csv(index=False).encode()), "f.csv"),
+        "roster": (io.BytesIO(pd.DataFrame(roster).to_csv(index=False).encode()), "r.csv"),
+        "settings": json.dumps({"scenario": "upload", "target": f"{total / 1e6:.6f}M"}),
+    }
+    resp = client.post("/v1/plans", data=files, content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    stored = resp.get_json()
+    # The stored request holds the uploaded rows, so the plan can be re-planned from it.
+    q1 = [
+        {"rep_id": q["rep_id"], "period": q["period"], "revenue": q["quota"]}
+        for q in stored["quotas"]
+        if q["period"] == "2026Q1"
+    ]
+    assert client.post(f"/v1/plans/{stored['id']}/replan", json={"actuals": q1}).status_code == 201
+    bad = {"roster": (io.BytesIO(b"rep_id,team\nR1,A\n"), "r.csv"), "settings": "{oops"}
+    problem(client.post("/v1/plans", data=bad, content_type="multipart/form-data"), 400)
+
+
+def test_tokens_roles_and_hashes(tmp_path):
+    (tmp_path / "tokens.txt").write_text(
+        f"viewer vera sha256:{digest('v-secret')}\nplanner pat sha256:{digest('p-secret')}\n"
+    )
+    tokens = read_tokens(tmp_path / "tokens.txt")
+    assert "v-secret" not in (tmp_path / "tokens.txt").read_text()
+    client = create_app(
+        {"DATABASE": str(tmp_path / "q.db"), "TOKENS_FILE": str(tmp_path / "tokens.txt")}
+    ).test_client()
+    assert len(tokens) == 2
+    problem(client.post("/v1/plans", json=plan_body()), 401)
+    problem(
+        client.post("/v1/plans", json=plan_body(), headers={"Authorization": "Bearer nope"}), 401
+    )
+    body = problem(
+        client.post("/v1/plans", json=plan_body(), headers={"Authorization": "Bearer v-secret"}),
+        403,
+    )
+    assert "planner" in body["detail"]
+    ok = client.post("/v1/plans", json=plan_body(), headers={"Authorization": "Bearer p-secret"})
+    assert ok.status_code == 201 and ok.get_json()["created_by"] == "pat"
+    got = client.get("/v1/plans/1", headers={"Authorization": "Bearer v-secret"})
+    assert got.status_code == 200
+    assert client.get("/v1/health").status_code == 200  # health needs no token
+
+
+def test_openapi_document_lists_every_endpoint(client):
+    doc = client.get("/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {
+        "/v1/plans",
+        "/v1/plans/{plan_id}",
+        "/v1/plans/{plan_id}/replan",
+        "/v1/plans/{plan_id}/compare/{other_id}",
+        "/v1/scenarios/{name}/plans",
+        "/v1/forecasts",
+        "/v1/health",
+    } <= set(doc["paths"])
+    post = doc["paths"]["/v1/plans"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "PlanRequest"
+    )
+    assert "PlanRequest" in doc["components"]["schemas"]
+
+
+def test_the_api_reference_is_up_to_date():
+    from pathlib import Path
+
+    from api.reference import render
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+    assert path.read_text() == render(), "regenerate: python -m api.reference > docs/api.md"
