@@ -264,3 +264,54 @@ def test_the_api_reference_is_up_to_date():
 
     path = Path(__file__).resolve().parent.parent / "docs" / "api.md"
     assert path.read_text() == render(), "regenerate: python -m api.reference > docs/api.md"
+
+
+def test_forecast_from_the_sample_then_plan_from_its_id(client):
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    files = {
+        "history": (io.BytesIO(HISTORY_CSV.read_bytes()), "history.csv"),
+        "roster": (io.BytesIO(ROSTER_CSV.read_bytes()), "roster.csv"),
+    }
+    resp = client.post("/v1/forecasts", data=files, content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    fc = resp.get_json()
+    assert {"rep_id", "period", "q10", "q50", "q90"} <= set(fc["rows"][0])
+    assert client.get(f"/v1/forecasts/{fc['id']}").get_json()["rows"] == fc["rows"]
+    roster = pd.read_csv(ROSTER_CSV)
+    body = {
+        "scenario": "from-forecast",
+        "target": "80M",
+        "forecast_id": fc["id"],
+        "roster": json.loads(roster.to_json(orient="records")),
+    }
+    plan = client.post("/v1/plans", json=body)
+    assert plan.status_code == 201, plan.get_data(as_text=True)
+    assert plan.get_json()["total_quota"] == pytest.approx(80e6, rel=1e-6)
+    body = problem(client.post("/v1/plans", json={**body, "forecast_id": 999}), 422)
+    assert "no forecast 999" in body["detail"]
+
+
+def test_a_solver_time_limit_is_a_503(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "q.db"), "SOLVER_TIME_LIMIT": 1e-9})
+    # Smoothness takes the general model, where HiGHS's time limit applies.
+    resp = app.test_client().post("/v1/plans", json=plan_body(limits={"smoothness": 0.5}))
+    body = problem(resp, 503)
+    assert "time limit" in body["detail"] and resp.headers["Retry-After"]
+
+
+def test_a_stored_plan_is_reproduced_from_its_inputs(client):
+    forecast, roster, total = tables()
+    files = {
+        "forecast": (io.BytesIO(pd.DataFrame(forecast).to_csv(index=False).encode()), "f.csv"),
+        "roster": (io.BytesIO(pd.DataFrame(roster).to_csv(index=False).encode()), "r.csv"),
+        "settings": json.dumps({"scenario": "repro", "target": total * 0.98}),
+    }
+    first = client.post("/v1/plans", data=files, content_type="multipart/form-data").get_json()
+    inputs = client.get(f"/v1/plans/{first['id']}/inputs").get_json()
+    assert inputs["scenario"] == "repro" and len(inputs["forecast"]) == 24
+    again = client.post("/v1/plans", json=inputs).get_json()
+    assert again["version"] == 2
+    a = pd.DataFrame(first["quotas"]).set_index(["rep_id", "period"])["quota"]
+    b = pd.DataFrame(again["quotas"]).set_index(["rep_id", "period"])["quota"]
+    pd.testing.assert_series_equal(a, b, rtol=1e-9)

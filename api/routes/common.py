@@ -17,7 +17,11 @@ from werkzeug.utils import secure_filename
 from datasets.tables import read_table
 
 from ..problems import ApiProblem
+from ..schemas import MAX_ID
 from ..storage import Store
+
+#: The URL converter for database ids: larger numbers are no id (404), not a database error.
+ID = f"int(max={MAX_ID})"
 
 
 def store() -> Store:

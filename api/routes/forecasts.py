@@ -11,7 +11,7 @@ from .. import schemas
 from ..auth import requires
 from ..openapi import operation
 from ..problems import ApiProblem
-from .common import frame, json_body, records, store, uploaded_table
+from .common import ID, frame, json_body, records, store, uploaded_table
 from .limits import check_reps
 
 bp = Blueprint("forecasts", __name__, url_prefix="/v1/forecasts")
@@ -65,7 +65,7 @@ def create():
     return out.model_dump(mode="json"), 201, {"Location": url_for(".get", forecast_id=rec.id)}
 
 
-@bp.get("/<int(max=2147483647):forecast_id>")
+@bp.get(f"/<{ID}:forecast_id>")
 @requires("viewer")
 @operation("A stored forecast.", response=schemas.ForecastOut, errors=("401", "403", "404"))
 def get(forecast_id: int):

@@ -21,7 +21,7 @@ from ..auth import requires
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
-from .common import frame, json_body, plain, records, safe_csv, store, uploaded_table
+from .common import ID, frame, json_body, plain, records, safe_csv, store, uploaded_table
 from .forecasts import forecast_table
 from .limits import check_reps, time_limit
 
@@ -174,7 +174,12 @@ def _record(plan_id: int) -> PlanRecord:
     return rec
 
 
-@bp.get("/plans/<int(max=2147483647):plan_id>")
+def _plan(rec: PlanRecord) -> Plan:
+    """A stored plan as the optimizer's :class:`Plan`."""
+    return Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
+
+
+@bp.get(f"/plans/<{ID}:plan_id>")
 @requires("viewer")
 @operation(
     "A stored plan: JSON, or CSV with 'Accept: text/csv' (one row per rep and quarter).",
@@ -187,14 +192,27 @@ def get_plan(plan_id: int):
     rec = _record(plan_id)
     best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
     if best == "text/csv":
-        plan = Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
         name = f"plan-{rec.id}-v{rec.version}.csv"
         return Response(
-            safe_csv(plan.table()),
+            safe_csv(_plan(rec).table()),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     return _out(rec)
+
+
+@bp.get(f"/plans/<{ID}:plan_id>/inputs")
+@requires("viewer")
+@operation(
+    "What made a plan: its request as stored (tables, target, policy, limits); POST it to "
+    "/v1/plans to reproduce the plan.",
+    response=schemas.PlanRequest,
+    errors=("401", "403", "404"),
+)
+def plan_inputs(plan_id: int):
+    """Uploaded CSV tables come back as rows. A re-plan's inputs are those of the plan it
+    revised, with the actuals under ``replan``."""
+    return _record(plan_id).request
 
 
 @bp.get("/scenarios/<name>/plans")
@@ -209,7 +227,7 @@ def list_plans(name: str):
     return schemas.PlanList(scenario=name, plans=[_brief(r) for r in recs]).model_dump(mode="json")
 
 
-@bp.get("/plans/<int(max=2147483647):plan_id>/compare/<int(max=2147483647):other_id>")
+@bp.get(f"/plans/<{ID}:plan_id>/compare/<{ID}:other_id>")
 @requires("viewer")
 @operation(
     "Per-rep differences in annual quota between two plans (b minus a).",
@@ -237,7 +255,7 @@ def compare(plan_id: int, other_id: int):
     return out.model_dump(mode="json")
 
 
-@bp.post("/plans/<int(max=2147483647):plan_id>/replan")
+@bp.post(f"/plans/<{ID}:plan_id>/replan")
 @requires("planner")
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
@@ -254,11 +272,10 @@ def replan_plan(plan_id: int):
     base = schemas.PlanRequest.model_validate(
         {k: v for k, v in rec.request.items() if k != "replan"}
     )
-    previous = Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
     result = replan(
         _spec(base),
         frame(body.actuals),
-        previous=previous,
+        previous=_plan(rec),
         at_risk_below=body.at_risk_below,
         time_limit=time_limit(),
     )
