@@ -53,6 +53,17 @@ def backtest_roster(company: Company, train: pd.DataFrame, year_end: pd.Timestam
     return known.astype({"rep_id": "str"}).sort_values("rep_id").reset_index(drop=True)
 
 
+def split_at_year(company: Company, year: int) -> tuple[Company, pd.DataFrame]:
+    """The company as it was known before ``year`` (history before it, roster as it could have
+    been known), and what was booked in ``year`` (``rep_id, period, revenue``)."""
+    h = company.history
+    q = quarter_index(h["period"].to_numpy())
+    train = h[q < year * 4].reset_index(drop=True)
+    actual = h[q // 4 == year].reset_index(drop=True)
+    roster = backtest_roster(company, train, quarter_end(f"{year}Q4", company.fiscal_year_start))
+    return Company(train, roster, (), company.fiscal_year_start), actual
+
+
 def backtest(
     company: Company, models: dict[str, BaseForecaster], years=None, progress=None
 ) -> BacktestResult:
@@ -79,12 +90,7 @@ def backtest(
         )
     rows = []
     for year in years:
-        train = h[q < year * 4].reset_index(drop=True)
-        actual = h[q // 4 == year]
-        roster = backtest_roster(
-            company, train, quarter_end(f"{year}Q4", company.fiscal_year_start)
-        )
-        past = Company(train, roster, (), company.fiscal_year_start)
+        past, actual = split_at_year(company, year)
         for name, model in models.items():
             if progress:
                 progress(f"{year}: fitting {name}")

@@ -1,0 +1,102 @@
+"""Replay history: set year Y's quotas with each policy from what was known before Y, and score
+them against what the reps really sold in Y (``benchmarks.policy_metrics``).
+
+Every policy gets the same company number (by default what the company really sold in Y, times
+``ambition``) and the same forecast, fitted on the years before Y only: the actual Y enters
+nowhere but the scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from datasets import Company
+from models import QuantileForecaster
+from models.backtest import split_at_year
+from optimizer import POLICIES, Limits, PlanInfeasibleError, PlanSpec, solve_plan
+from optimizer.inputs import prepare
+from optimizer.ranges import bounds
+
+from .policy_metrics import score
+
+
+@dataclass(frozen=True)
+class PolicyBacktest:
+    """``metrics``: one row per policy; ``quotas``: every policy's plan (``policy, rep_id,
+    period, quota``) next to what was sold (``revenue``)."""
+
+    metrics: pd.DataFrame
+    quotas: pd.DataFrame
+
+
+def backtest_policies(
+    company: Company,
+    year: int,
+    *,
+    policies=POLICIES,
+    ambition: float = 1.0,
+    target: float | None = None,
+    limits: Limits | None = None,
+    forecaster=None,
+) -> PolicyBacktest:
+    """Metrics per policy for plan year ``year``, and the quotas they set.
+
+    Parameters
+    ----------
+    company : the whole history (the test year included) and roster.
+    ambition : the company number as a multiple of what was really sold in ``year`` (ignored
+        when ``target`` is given).
+    limits : the optimizer's limits (defaults as the CLI's).
+    forecaster : an unfitted forecaster (default ``QuantileForecaster()``), fitted on the years
+        before ``year``.
+    """
+    past, actual = split_at_year(company, year)
+    if actual.empty:
+        raise ValueError(f"no actuals in {year} to score against")
+    model = clone(forecaster) if forecaster is not None else QuantileForecaster()
+    forecast = model.fit(past).predict(year)
+    planned = forecast["rep_id"].unique()
+    actual = actual[actual["rep_id"].isin(planned)]
+    number = target if target is not None else ambition * float(actual["revenue"].sum())
+    limits = limits or Limits()
+    roster = past.roster[past.roster["rep_id"].isin(planned)]
+    caps = _caps(PlanSpec(forecast, roster, number, "equal-stretch", limits))
+    lyq = roster.set_index("rep_id")["last_year_quota"] if "last_year_quota" in roster else None
+    rows, plans = [], []
+    for policy in policies:
+        row = {"year": year, "policy": policy, "target": number}
+        try:
+            plan = solve_plan(PlanSpec(forecast, roster, number, policy, limits))
+        except PlanInfeasibleError as exc:
+            rows.append({**row, "status": "infeasible", "detail": str(exc).splitlines()[1]})
+            continue
+        m = score(
+            plan.quotas,
+            actual,
+            caps=caps,
+            last_year_quota=lyq,
+            max_increase=limits.max_increase,
+        )
+        rows.append({**row, "status": "ok", **m})
+        plans.append(plan.quotas[["rep_id", "period", "quota"]].assign(policy=policy))
+    quotas = pd.concat(plans, ignore_index=True) if plans else pd.DataFrame()
+    if len(quotas):
+        quotas = quotas.merge(actual, on=["rep_id", "period"], how="left").fillna({"revenue": 0.0})
+    return PolicyBacktest(pd.DataFrame(rows), quotas)
+
+
+def _caps(spec: PlanSpec) -> pd.DataFrame:
+    """Each rep-quarter's realistic cap, as the optimizer computes it (``rep_id, period, cap``)."""
+    data = prepare(spec)
+    _, cap = bounds(data, spec.limits)
+    return pd.DataFrame(
+        {
+            "rep_id": np.repeat(data.reps, len(data.periods)),
+            "period": np.tile(data.periods, len(data.reps)),
+            "cap": cap.ravel(),
+        }
+    )
