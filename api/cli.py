@@ -14,7 +14,7 @@ from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
 from datasets.tables import Table, normalise_header, read_table
-from models import MODELS, forecast_year
+from models import MODELS, QuantileForecaster, forecast_year
 from models.backtest import backtest
 from optimizer import (
     AT_RISK_BELOW,
@@ -888,6 +888,73 @@ def token_new(role, name):
         raise click.BadParameter(str(exc)) from exc
     click.echo(f"token (give to {name}, shown once): {secret}")
     click.echo(f"line for the tokens file: {line}")
+
+
+@main.command(
+    "bench",
+    short_help="Backtest quota policies over many synthetic companies (Dask).",
+    epilog="""\b
+Examples:
+  quotaplan bench --companies 200 --out results/
+  quotaplan bench --companies 20 --fast --policies equal-stretch,last-year-plus-growth --out r/
+  quotaplan bench --companies 1000 --scheduler tcp://scheduler:8786 --out results/
+""",
+)
+@click.option("--companies", type=click.IntRange(1), default=200, show_default=True)
+@click.option(
+    "--policies",
+    default=",".join(POLICIES),
+    show_default=True,
+    help="Comma-separated policies to compare.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Draws the companies.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="A Dask scheduler (tcp://host:8786); default: a local cluster.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Local cluster's worker processes.",
+)
+@click.option(
+    "--fast", is_flag=True, help="A lighter forecaster fit (3 origins, 60 trees): for a quick look."
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def bench_command(companies, policies, seed, scheduler, workers, fast, out):
+    """Which way of setting quotas works? For each synthetic company (size, growth, volatility,
+    hiring and ambition drawn per company), set the last year's quotas with each policy from the
+    years before it, and score them against what the reps then sold.
+
+    Writes metrics.csv (a row per company and policy), reps.csv (annual quota and sales per
+    rep), report.md (means with 95% intervals, the winner per metric) and PNG plots to --out.
+    """
+    from benchmarks.policy_report import write_report
+    from benchmarks.policy_sweep import scenarios, sweep
+
+    chosen = tuple(p.strip() for p in policies.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in POLICIES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown policy {unknown[0]!r}; choose from {', '.join(POLICIES)}"
+        )
+    forecaster = QuantileForecaster(n_origins=3, max_iter=60) if fast else None
+    result = sweep(
+        scenarios(companies, seed),
+        policies=chosen,
+        scheduler=scheduler,
+        workers=workers,
+        forecaster=forecaster,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    result["metrics"].to_csv(out / "metrics.csv", index=False)
+    result["reps"].to_csv(out / "reps.csv", index=False)
+    command = " ".join(["quotaplan", *sys.argv[1:]]) if sys.argv else "quotaplan bench"
+    report = write_report(result["metrics"], result["reps"], out, command)
+    click.echo(report.read_text())
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def backtest_policies(
         before ``year``.
     """
     past, actual = split_at_year(company, year)
+    past = on_the_team(past)
     if actual.empty:
         raise ValueError(f"no actuals in {year} to score against")
     model = clone(forecaster) if forecaster is not None else QuantileForecaster()
@@ -87,6 +88,19 @@ def backtest_policies(
     if len(quotas):
         quotas = quotas.merge(actual, on=["rep_id", "period"], how="left").fillna({"revenue": 0.0})
     return PolicyBacktest(pd.DataFrame(rows), quotas)
+
+
+def on_the_team(past: Company) -> Company:
+    """The roster as a planner sees it at the start of the plan year: reps who booked in the
+    last quarter of the history, and hires with no history yet, are on the team; reps whose
+    bookings stopped before it have left and get no quota (the forecaster skips inactive reps).
+    Reps who will leave during the year are not known yet, and keep their quota."""
+    h = past.history
+    recent = h.loc[h["period"] == h["period"].max(), "rep_id"]
+    roster = past.roster.assign(
+        active=past.roster["rep_id"].isin(recent) | ~past.roster["rep_id"].isin(h["rep_id"])
+    )
+    return Company(h, roster, past.notes, past.fiscal_year_start)
 
 
 def _caps(spec: PlanSpec) -> pd.DataFrame:

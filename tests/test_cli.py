@@ -343,3 +343,18 @@ def test_replan_from_first_quarter_actuals(sample_forecast, tmp_path):
     missing.to_csv(tmp_path / "b.csv", index=False)
     bad = run("replan", *args, "--actuals", tmp_path / "b.csv")
     assert bad.exit_code == 1 and "Add a row with revenue 0" in bad.output
+
+
+def test_bench_writes_the_table_report_and_plots(tmp_path):
+    out = tmp_path / "bench"
+    result = run(
+        "bench", "--companies", 1, "--fast", "--policies", "equal-stretch,equal-split",
+        "--workers", 1, "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["policy"]) == {"equal-stretch", "equal-split"}
+    assert "| reps over their cap |" in (out / "report.md").read_text()
+    assert (out / "attainment.png").exists() and (out / "reps.csv").exists()
+    bad = run("bench", "--policies", "gut-feel", "--out", out)
+    assert bad.exit_code != 0 and "unknown policy 'gut-feel'" in bad.output
