@@ -135,7 +135,7 @@ def main() -> None:
         r["vs_one_client"] = r["throughput_rps"] / base_rps
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "api_throughput.json").write_text(json.dumps(rows, indent=2))
-    sent = (args.repeats * len(args.clients) + 0) * args.requests + 4
+    sent = args.repeats * len(args.clients) * args.requests + 4  # + the warm-up
     lines = [
         "# HTTP API: throughput and latency",
         "",

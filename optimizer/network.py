@@ -74,11 +74,10 @@ class Groups:
             k = len(children)
             return sparse.csr_matrix((np.ones(k), (parents, np.arange(k))), shape=(G + 1, k))
 
-        levels = [
-            (g, up(g, parent[g]))
-            for d in range(int(depth.max(initial=-1)), -1, -1)
-            for g in [np.flatnonzero(depth == d)]
-        ]
+        levels = []
+        for d in range(int(depth.max(initial=-1)), -1, -1):  # deepest first
+            g = np.flatnonzero(depth == d)
+            levels.append((g, up(g, parent[g])))
         return cls(member, np.asarray(totals, float), up(np.arange(n), label), levels)
 
 
@@ -429,17 +428,26 @@ def _newton_step(x, q, col, group, t: Network, w, member, g_total, damping: floa
     )
 
 
+def plan_groups(data, limits, unit: float = 1.0) -> Groups | None:
+    """The plan's team/region targets (in ``unit``) as a :class:`Groups` tree (empty without
+    targets); None if they overlap without nesting (then the plan is not a flow network)."""
+    from .ranges import group_targets
+
+    targets = group_targets(data, limits)
+    members = [rows for _, rows, _ in targets]
+    return Groups.nest(len(data.reps), members, [v / unit for *_, v in targets])
+
+
 def plan_network(data, limits, total: float) -> tuple[Network, float] | None:
     """The limits of a plan (without smoothness) as a :class:`Network`, in units of the average
     quota cell; returns the network and the unit, or None if the team/region targets overlap
-    without nesting (then the plan is not a flow network)."""
-    from .ranges import annual_range, bounds, group_targets, phasing_ranges
+    without nesting."""
+    from .ranges import annual_range, bounds, phasing_ranges
 
     n, T = data.p50.shape
     unit = total / (n * T)
-    targets = group_targets(data, limits)
-    groups = Groups.nest(n, [rows for _, rows, _ in targets], [v / unit for *_, v in targets])
-    if targets and groups is None:
+    groups = plan_groups(data, limits, unit)
+    if groups is None:
         return None
     floor, cap = bounds(data, limits)
     lo, hi = annual_range(data, limits)

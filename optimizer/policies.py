@@ -29,7 +29,7 @@ import pyomo.environ as pyo
 
 from .inputs import PlanData
 from .model import build_plan_model, declare_closeness, quota_values, set_upper
-from .network import closest, lowest_level, network_excess, plan_network
+from .network import closest, lowest_level, network_excess, plan_groups, plan_network
 from .ranges import bounds, level_cells
 from .spec import Limits, PlanSpec
 
@@ -37,9 +37,7 @@ from .spec import Limits, PlanSpec
 def fast_route(data: PlanData, limits: Limits) -> bool:
     """Whether the plan's limits form a flow network: no smoothness, and team/region targets (if
     any) nest, every two groups disjoint or one inside the other."""
-    if limits.smoothness is not None:
-        return False
-    return not limits.group_targets or plan_network(data, limits, 1.0) is not None
+    return limits.smoothness is None and plan_groups(data, limits) is not None
 
 
 def weights(data: PlanData) -> np.ndarray:
