@@ -89,13 +89,27 @@ def seasonal_shares(data: PlanData) -> np.ndarray:
 
 def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.ndarray, np.ndarray]:
     """Each quarter's company total: (low, high), within the band around its seasonal share of
-    the year; NaN where no band applies (no band, or a closed quarter)."""
+    the year; NaN where no band applies (no band, or a closed quarter).
+
+    In a re-plan the open quarters must carry what the actuals leave of the number; where that
+    is more (or less) than their bands add up to, the bands give way in proportion, just enough
+    to hold it: a company ahead of plan is not told its plan is impossible, and actuals exactly
+    on plan leave the bands as they were.
+    """
     T = len(data.periods)
     if limits.phasing_band is None:
         return np.full(T, np.nan), np.full(T, np.nan)
     season = seasonal_shares(data) * total
     lo, hi = (1 - limits.phasing_band) * season, (1 + limits.phasing_band) * season
-    lo[data.closed] = hi[data.closed] = np.nan
+    closed = data.closed
+    if closed.any():
+        left = total - float(np.nansum(data.actual[:, closed]))
+        open_lo, open_hi = lo[~closed].sum(), hi[~closed].sum()
+        if 0 < left < open_lo:
+            lo[~closed] *= left / open_lo
+        if left > open_hi > 0:
+            hi[~closed] *= left / open_hi
+    lo[closed] = hi[closed] = np.nan
     return lo, hi
 
 

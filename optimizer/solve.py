@@ -167,18 +167,9 @@ def solve_plan(
     if spec.policy in policy:
         run = policy[spec.policy]
         try:
-            try:
-                quota, info = run(data, spec, total, timings, solve, route, min_level)
-            except Infeasible:
-                diagnosis = diagnose(data, spec, total, time_limit)
-                if route is not None or any(d["limit"] != "unknown" for d in diagnosis):
-                    raise PlanInfeasibleError(diagnosis) from None
-                # Infeasible for the network's exact test, yet the elastic model needs no
-                # relaxation: off by rounding (a re-plan on actuals that met a group target to
-                # 1e-9). HiGHS's tolerances decide.
-                quota, info = run(data, spec, total, timings, solve, "pyomo", min_level)
+            quota, info = run(data, spec, total, timings, solve, route, min_level)
         except Infeasible:
-            raise PlanInfeasibleError(diagnosis) from None
+            raise PlanInfeasibleError(diagnose(data, spec, total, time_limit)) from None
         except NotCertified as e:  # pragma: no cover - the level search proved it feasible
             raise SolverLimitError(str(e)) from None
     else:

@@ -83,6 +83,20 @@ def test_actuals_above_a_reps_annual_limit_do_not_make_the_replan_impossible():
     np.testing.assert_allclose(q[1, 1:], 250 / 3, rtol=1e-6)
 
 
+def test_the_phasing_band_gives_way_to_what_the_actuals_leave():
+    # Band +/-2% around 200 a quarter; the company sold 300 in Q1, so the three open quarters
+    # carry 500, less than their lower edges (3 x 196): the edges give way in proportion.
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    lim = Limits(floor_quantile=None, phasing_band=0.02, max_increase=None)
+    p = replan(PlanSpec(f, r, 800, "equal-stretch", lim), actuals([[150], [150]]))
+    q = quotas(p)
+    assert q.sum() == pytest.approx(800)
+    np.testing.assert_allclose(q[:, 1:].sum(axis=0), 500 / 3, rtol=1e-7)
+    # Actuals exactly on plan leave the band where it was: still +/-2% around 200.
+    on_plan = replan(PlanSpec(f, r, 800, "equal-stretch", lim), actuals([[98], [98]]))
+    np.testing.assert_allclose(quotas(on_plan)[:, 1:].sum(axis=0), 604 / 3, rtol=1e-7)
+
+
 def test_a_shortfall_beyond_capacity_is_diagnosed():
     f, r = make_inputs([[100] * 4, [100] * 4], spread=0.1)  # cap 110 per cell
     spec = PlanSpec(f, r, 800, "equal-stretch", FREE)
