@@ -890,6 +890,18 @@ def token_new(role, name):
     click.echo(f"line for the tokens file: {line}")
 
 
+def _command_line(ctx: click.Context) -> str:
+    """The command as typed, in canonical form: the options that differ from their defaults."""
+    parts = ["quotaplan", ctx.info_name]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value == param.default or value is None or value is False:
+            continue
+        flag = param.opts[0]
+        parts.append(flag if value is True else f"{flag} {value}")
+    return " ".join(parts)
+
+
 @main.command(
     "bench",
     short_help="Backtest quota policies over many synthetic companies (Dask).",
@@ -923,17 +935,30 @@ Examples:
 @click.option(
     "--fast", is_flag=True, help="A lighter forecaster fit (3 origins, 60 trees): for a quick look."
 )
+@click.option(
+    "--real-data",
+    default="auto",
+    show_default=True,
+    help="Directory of the real datasets (AdventureWorks) to run the same backtest on, their "
+    "real quotas scored alongside; 'auto': $QUOTAPLAN_SHARED_DATA or ../shared/data if "
+    "present; 'none': skip.",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-def bench_command(companies, policies, seed, scheduler, workers, fast, out):
+def bench_command(companies, policies, seed, scheduler, workers, fast, real_data, out):
     """Which way of setting quotas works? For each synthetic company (size, growth, volatility,
     hiring and ambition drawn per company), set the last year's quotas with each policy from the
-    years before it, and score them against what the reps then sold.
+    years before it, and score them against what the reps then sold. Then the same on every
+    real company found, with the quotas it really set scored alongside.
 
-    Writes metrics.csv (a row per company and policy), reps.csv (annual quota and sales per
-    rep), report.md (means with 95% intervals, the winner per metric) and PNG plots to --out.
+    Writes metrics.csv / .parquet (a row per company and policy), reps.parquet (annual quota
+    and sales per rep), real_metrics.csv (the real companies), report.md (means with 95%
+    intervals, the winner per metric, the real companies) and PNG plots to --out.
     """
+    command = _command_line(click.get_current_context())
     from benchmarks.policy_report import write_report
     from benchmarks.policy_sweep import scenarios, sweep
+    from benchmarks.real_backtest import run_real
+    from datasets.adventureworks import shared_data_dir
 
     chosen = tuple(p.strip() for p in policies.split(",") if p.strip())
     unknown = [p for p in chosen if p not in POLICIES]
@@ -941,6 +966,11 @@ def bench_command(companies, policies, seed, scheduler, workers, fast, out):
         raise click.BadParameter(
             f"unknown policy {unknown[0]!r}; choose from {', '.join(POLICIES)}"
         )
+    root = None if real_data == "none" else Path(real_data) if real_data != "auto" else None
+    if root is not None and not root.is_dir():
+        raise click.BadParameter(f"{real_data} is not a directory", param_hint="--real-data")
+    if real_data == "auto" and shared_data_dir().is_dir():
+        root = shared_data_dir()
     forecaster = QuantileForecaster(n_origins=3, max_iter=60) if fast else None
     result = sweep(
         scenarios(companies, seed),
@@ -951,9 +981,19 @@ def bench_command(companies, policies, seed, scheduler, workers, fast, out):
     )
     out.mkdir(parents=True, exist_ok=True)
     result["metrics"].to_csv(out / "metrics.csv", index=False)
-    result["reps"].to_csv(out / "reps.csv", index=False)
-    command = " ".join(["quotaplan", *sys.argv[1:]]) if sys.argv else "quotaplan bench"
-    report = write_report(result["metrics"], result["reps"], out, command)
+    result["metrics"].to_parquet(out / "metrics.parquet", index=False)
+    result["reps"].to_parquet(out / "reps.parquet", index=False)
+    real = None
+    if root is not None and root.is_dir():
+        click.echo(f"real companies in {root} ...", err=True)
+        real = run_real(
+            root,
+            policies=chosen,
+            forecaster=forecaster,
+            progress=lambda what: click.echo(f"  {what}", err=True),
+        )
+        real.metrics.to_csv(out / "real_metrics.csv", index=False)
+    report = write_report(result["metrics"], result["reps"], out, command, real=real)
     click.echo(report.read_text())
 
 

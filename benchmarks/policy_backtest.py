@@ -27,10 +27,12 @@ from .policy_metrics import score
 @dataclass(frozen=True)
 class PolicyBacktest:
     """``metrics``: one row per policy; ``quotas``: every policy's plan (``policy, rep_id,
-    period, quota``) next to what was sold (``revenue``)."""
+    period, quota``) next to what was sold (``revenue``); ``caps``: each planned rep-quarter's
+    realistic cap (``rep_id, period, cap``)."""
 
     metrics: pd.DataFrame
     quotas: pd.DataFrame
+    caps: pd.DataFrame
 
 
 def backtest_policies(
@@ -42,6 +44,7 @@ def backtest_policies(
     target: float | None = None,
     limits: Limits | None = None,
     forecaster=None,
+    reference: pd.DataFrame | None = None,
 ) -> PolicyBacktest:
     """Metrics per policy for plan year ``year``, and the quotas they set.
 
@@ -53,6 +56,10 @@ def backtest_policies(
     limits : the optimizer's limits (defaults as the CLI's).
     forecaster : an unfitted forecaster (default ``QuantileForecaster()``), fitted on the years
         before ``year``.
+    reference : quotas someone really set for ``year`` (``rep_id, period, quota``), scored
+        alongside as the policy ``REFERENCE``: then only the reps it gives a quota in every
+        quarter of the year are planned, and the company number is its total (unless
+        ``target`` is given), so every policy splits the same number among the same reps.
     """
     past, actual = split_at_year(company, year)
     past = on_the_team(past)
@@ -60,6 +67,14 @@ def backtest_policies(
         raise ValueError(f"no actuals in {year} to score against")
     model = clone(forecaster) if forecaster is not None else QuantileForecaster()
     forecast = model.fit(past).predict(year)
+    if reference is not None:
+        reference = full_year(reference, forecast["period"].unique())
+        forecast = forecast[forecast["rep_id"].isin(reference["rep_id"])]
+        reference = reference[reference["rep_id"].isin(forecast["rep_id"])]
+        if reference.empty:
+            raise ValueError(f"no rep has both a forecast and a quota in every quarter of {year}")
+        if target is None:
+            target = float(reference["quota"].sum())
     planned = forecast["rep_id"].unique()
     actual = actual[actual["rep_id"].isin(planned)]
     number = target if target is not None else ambition * float(actual["revenue"].sum())
@@ -68,26 +83,35 @@ def backtest_policies(
     caps = _caps(PlanSpec(forecast, roster, number, "equal-stretch", limits))
     lyq = roster.set_index("rep_id")["last_year_quota"] if "last_year_quota" in roster else None
     rows, plans = [], []
-    for policy in policies:
+    for policy in (*policies, *([REFERENCE] if reference is not None else [])):
         row = {"year": year, "policy": policy, "target": number}
-        try:
-            plan = solve_plan(PlanSpec(forecast, roster, number, policy, limits))
-        except PlanInfeasibleError as exc:
-            rows.append({**row, "status": "infeasible", "detail": str(exc).splitlines()[1]})
-            continue
-        m = score(
-            plan.quotas,
-            actual,
-            caps=caps,
-            last_year_quota=lyq,
-            max_increase=limits.max_increase,
-        )
+        if policy == REFERENCE:
+            q = reference[["rep_id", "period", "quota"]]
+        else:
+            try:
+                q = solve_plan(PlanSpec(forecast, roster, number, policy, limits)).quotas
+            except PlanInfeasibleError as exc:
+                rows.append({**row, "status": "infeasible", "detail": str(exc).splitlines()[1]})
+                continue
+        m = score(q, actual, caps=caps, last_year_quota=lyq, max_increase=limits.max_increase)
         rows.append({**row, "status": "ok", **m})
-        plans.append(plan.quotas[["rep_id", "period", "quota"]].assign(policy=policy))
+        plans.append(q[["rep_id", "period", "quota"]].assign(policy=policy))
     quotas = pd.concat(plans, ignore_index=True) if plans else pd.DataFrame()
     if len(quotas):
         quotas = quotas.merge(actual, on=["rep_id", "period"], how="left").fillna({"revenue": 0.0})
-    return PolicyBacktest(pd.DataFrame(rows), quotas)
+    return PolicyBacktest(pd.DataFrame(rows), quotas, caps)
+
+
+#: The policy name under which quotas a company really set are scored.
+REFERENCE = "company's real quotas"
+
+
+def full_year(quotas: pd.DataFrame, periods) -> pd.DataFrame:
+    """The quotas of the reps who have one in every quarter of ``periods`` (those quarters
+    only)."""
+    q = quotas[quotas["period"].isin(periods)]
+    counts = q.groupby("rep_id")["period"].nunique()
+    return q[q["rep_id"].isin(counts.index[counts == len(set(periods))])].reset_index(drop=True)
 
 
 def on_the_team(past: Company) -> Company:

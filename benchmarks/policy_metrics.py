@@ -61,8 +61,8 @@ def score(
         "wape": float((q["quota"] - q["revenue"]).abs().sum() / q["revenue"].sum()),
         "attainment_std": float(att.std(ddof=0)),
         "attainment_gini": gini(att.dropna().clip(lower=0)),
-        "reps_over_cap": 0,
-        "ratchet_violations": 0,
+        "reps_over_cap": float("nan"),  # not measured without caps
+        "ratchet_violations": float("nan"),  # nor without last year's quotas
     }
     for period, g in hit_q.groupby("period"):
         out[f"share_attaining_{period}"] = float(g["hit"].mean())

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .policy_sweep import CEILING
+
 #: Metric -> (label, better when higher?).
 METRICS = {
     "share_attaining_annual": ("reps attaining annual quota", True),
@@ -50,8 +52,64 @@ def spread_cut(metrics: pd.DataFrame, policy: str, baseline: str = "last-year-pl
     return float(cut.mean()), float(half)
 
 
-def write_report(metrics: pd.DataFrame, reps: pd.DataFrame, out: Path, command: str) -> Path:
-    """``report.md`` and the plots in ``out``; returns the report's path."""
+#: The columns of the real companies' tables: metric -> heading.
+REAL_COLUMNS = {
+    "reps": "reps",
+    "share_attaining_annual": "attaining annual",
+    "share_attaining_quarter": "rep-quarters attaining",
+    "company_attainment": "company attainment",
+    "wape": "WAPE",
+    "attainment_std": "std of attainment",
+    "attainment_gini": "Gini",
+    "reps_over_cap": "over cap",
+    "ratchet_violations": "ratchet violations",
+}
+
+
+def real_section(real) -> list[str]:
+    """Markdown for :class:`benchmarks.real_backtest.RealRun`: a table per company and year,
+    the company's real quotas as the last row, and what could not be run."""
+    lines = [
+        "## Real companies: our policies against the quotas the company set",
+        "",
+        "Each year's number is the total of the real quotas of the reps who had one in every "
+        "quarter; every policy splits that number among those reps, from a forecast fitted on "
+        "the quarters before the year (last year's quota: the real one).",
+    ]
+    m = real.metrics
+    for (dataset, year), g in m.groupby(["dataset", "year"], sort=False) if len(m) else []:
+        lines += [
+            "",
+            f"### {dataset}, {year} (number {g['target'].iloc[0] / 1e6:.2f}M)",
+            "",
+            "| policy | " + " | ".join(REAL_COLUMNS.values()) + " |",
+            "| --- |" + " ---: |" * len(REAL_COLUMNS),
+        ]
+        for r in g.itertuples():
+            if r.status != "ok":
+                lines.append(f"| {r.policy} | impossible: {r.detail.strip(' -')} |")
+                continue
+            cells = [_fmt(getattr(r, c)) for c in REAL_COLUMNS]
+            lines.append(f"| {r.policy} | " + " | ".join(cells) + " |")
+    if len(real.skipped):
+        lines.append("")
+    for r in real.skipped.itertuples():
+        when = f" {int(r.year)}" if pd.notna(r.year) else ""
+        lines.append(f"- Not run: {r.dataset}{when}: {r.reason}.")
+    return lines
+
+
+def _fmt(v) -> str:
+    if pd.isna(v):
+        return "n/a"
+    return f"{v:.0f}" if float(v).is_integer() and abs(v) >= 1 else f"{v:.3f}"
+
+
+def write_report(
+    metrics: pd.DataFrame, reps: pd.DataFrame, out: Path, command: str, real=None
+) -> Path:
+    """``report.md`` and the plots in ``out`` (with a section on the real companies if ``real``,
+    a :class:`benchmarks.real_backtest.RealRun`, is given); returns the report's path."""
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(metrics)
     plots = _plots(metrics, reps, out)
@@ -76,17 +134,25 @@ def write_report(metrics: pd.DataFrame, reps: pd.DataFrame, out: Path, command: 
         cells = []
         for p in summary["policy"].unique():
             v = s.loc[p]
-            cell = f"{v['mean']:.3f} +/- {v['ci95']:.3f}"
+            cell = f"{v['mean']:.3f} +/- {v['ci95']:.3f}" if v["n"] else "n/a"
             cells.append(f"**{cell}**" if p == best else cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "Bold: the best mean on that metric.", ""]
+    ceiling, ceiling_half = spread_cut(metrics, CEILING)
     for p in ("equal-stretch", "equal-probability"):
         cut, half = spread_cut(metrics, p)
         if np.isfinite(cut):
             lines.append(
                 f"- {p} cuts the std of attainment across reps by {cut:.1%} +/- {half:.1%} "
-                "against last-year-plus-growth on the same companies (the bar: at least 30%)."
+                "against last-year-plus-growth on the same companies (the bar: at least 30%)"
+                + (f"; {cut / ceiling:.0%} of the ceiling's cut." if np.isfinite(ceiling) else ".")
             )
+    if np.isfinite(ceiling):
+        lines.append(
+            f"- The ceiling (quotas in proportion to each rep's true expected sales, known only "
+            f"to the generator) cuts it by {ceiling:.1%} +/- {ceiling_half:.1%}: what a perfect "
+            "forecast could do; the rest of the spread is the luck of the year."
+        )
     over = summary[summary["metric"] == "reps_over_cap"].set_index("policy")["mean"]
     for p in ("equal-stretch", "equal-probability"):
         if p in over:
@@ -98,6 +164,8 @@ def write_report(metrics: pd.DataFrame, reps: pd.DataFrame, out: Path, command: 
             + "; ".join(f"company {r.company} {r.policy}" for r in infeasible.itertuples())
         )
     lines += ["", *[f"![{t}]({p.name})" for t, p in plots]]
+    if real is not None:
+        lines += ["", *real_section(real)]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path

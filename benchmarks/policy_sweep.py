@@ -18,6 +18,7 @@ from datasets import make_company
 from optimizer import POLICIES
 
 from .policy_backtest import backtest_policies
+from .policy_metrics import score
 
 #: The sweep's ranges: each company draws one value of each.
 SIZES = (30, 60, 120)
@@ -73,13 +74,41 @@ def run_scenario(sc: Scenario, policies=POLICIES, forecaster=None) -> dict[str, 
     result = backtest_policies(
         synth.company, year, policies=policies, ambition=sc.ambition, forecaster=forecaster
     )
+    metrics, quotas = result.metrics, result.quotas
+    if len(quotas):
+        ceiling = ceiling_quotas(synth, quotas, float(metrics["target"].iloc[0]))
+        actual = quotas.drop_duplicates(["rep_id", "period"])[["rep_id", "period", "revenue"]]
+        row = {"year": year, "policy": CEILING, "target": metrics["target"].iloc[0]}
+        m = score(ceiling, actual, caps=result.caps)
+        metrics = pd.concat(
+            [metrics, pd.DataFrame([{**row, "status": "ok", **m}])], ignore_index=True
+        )
+        quotas = pd.concat(
+            [quotas, ceiling.merge(actual, on=["rep_id", "period"])], ignore_index=True
+        )
     tags = asdict(sc)
     reps = (
-        result.quotas.groupby(["policy", "rep_id"], as_index=False)[["quota", "revenue"]].sum()
-        if len(result.quotas)
+        quotas.groupby(["policy", "rep_id"], as_index=False)[["quota", "revenue"]].sum()
+        if len(quotas)
         else pd.DataFrame(columns=["policy", "rep_id", "quota", "revenue"])
     )
-    return {"metrics": result.metrics.assign(**tags), "reps": reps.assign(**tags)}
+    return {"metrics": metrics.assign(**tags), "reps": reps.assign(**tags)}
+
+
+#: The ceiling no forecast can beat on average: quotas in proportion to each rep's true
+#: expected sales in the plan year (known only to the generator: leaves, ramp and growth
+#: included), scaled to the same number. Scored so the report can say how much of the possible
+#: cut in spread each policy captures; it is not a policy anyone could run.
+CEILING = "ceiling (true expected sales)"
+
+
+def ceiling_quotas(synth, quotas: pd.DataFrame, number: float) -> pd.DataFrame:
+    """:data:`CEILING`'s quotas for the rep-quarters the policies planned."""
+    cells = quotas.drop_duplicates(["rep_id", "period"])[["rep_id", "period"]]
+    truth = synth.truth.assign(rep_id=synth.truth["rep_id"].astype(str))
+    e = cells.merge(truth[["rep_id", "period", "expected_revenue"]], how="left")
+    e = e["expected_revenue"].fillna(0.0).to_numpy()
+    return cells.assign(quota=number * e / e.sum(), policy=CEILING)
 
 
 def sweep(

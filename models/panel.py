@@ -112,6 +112,8 @@ def find_outliers(
     offsets = [o for o in range(-window, window + 1) if o != 0]
     stack = np.full((n, T, len(offsets)), np.nan)
     for j, off in enumerate(offsets):
+        if abs(off) >= T:  # no neighbour that far in a short history
+            continue
         if off < 0:
             stack[:, -off:, j] = d[:, : T + off]
         else:

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 
@@ -348,13 +349,45 @@ def test_replan_from_first_quarter_actuals(sample_forecast, tmp_path):
 def test_bench_writes_the_table_report_and_plots(tmp_path):
     out = tmp_path / "bench"
     result = run(
-        "bench", "--companies", 1, "--fast", "--policies", "equal-stretch,equal-split",
-        "--workers", 1, "--out", out,
+        "bench", "--companies", 1, "--fast", "--policies",
+        "equal-stretch,equal-split,last-year-plus-growth", "--workers", 1, "--real-data", "none",
+        "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     metrics = pd.read_csv(out / "metrics.csv")
-    assert set(metrics["policy"]) == {"equal-stretch", "equal-split"}
-    assert "| reps over their cap |" in (out / "report.md").read_text()
-    assert (out / "attainment.png").exists() and (out / "reps.csv").exists()
+    ceiling = "ceiling (true expected sales)"
+    assert set(metrics["policy"]) == {
+        "equal-stretch",
+        "equal-split",
+        "last-year-plus-growth",
+        ceiling,
+    }
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "metrics.parquet"), metrics)
+    reps = pd.read_parquet(out / "reps.parquet")
+    assert reps.groupby("policy")["quota"].sum().to_numpy() == pytest.approx(
+        metrics["target"].iloc[0], rel=1e-6
+    )
+    report = (out / "report.md").read_text()
+    assert "| reps over their cap |" in report and "The ceiling" in report
+    assert "Command: `quotaplan bench --companies 1 --policies equal-stretch," in report
+    assert "Real companies" not in report and (out / "attainment.png").exists()
     bad = run("bench", "--policies", "gut-feel", "--out", out)
     assert bad.exit_code != 0 and "unknown policy 'gut-feel'" in bad.output
+    bad = run("bench", "--real-data", tmp_path / "nowhere", "--out", out)
+    assert bad.exit_code != 0 and "is not a directory" in bad.output
+
+
+def test_bench_runs_the_real_companies_it_finds(tmp_path, shared_data):
+    # Only the release without sales: it is listed as not run, with the reason.
+    root = tmp_path / "data"
+    shutil.copytree(shared_data / "adventureworks_dw", root / "adventureworks_dw")
+    out = tmp_path / "bench"
+    result = run(
+        "bench", "--companies", 1, "--fast", "--policies", "equal-stretch", "--workers", 1,
+        "--real-data", root, "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    assert "## Real companies" in report
+    assert "- Not run: adventureworks_dw: this release holds no sales history." in report
+    assert "- Not run: adventureworks_oltp: " in report

@@ -180,3 +180,15 @@ def test_bad_arguments():
         model.predict(2021)
     with pytest.raises(ValueError, match="quarter labels"):
         model.predict(["next year"])
+
+
+@pytest.mark.parametrize("quarters", [1, 2, 3, 5])
+def test_outliers_in_a_history_shorter_than_the_window(quarters):
+    from models.panel import find_outliers
+
+    d = np.full((2, quarters), 10.0)
+    d[0, -1] = 100.0  # far above its neighbours, when it has enough of them
+    mask, ref = find_outliers(d, threshold=3.0, window=4, min_neighbours=3)
+    assert mask.shape == ref.shape == (2, quarters)
+    assert mask[0, -1] == (quarters - 1 >= 3)
+    assert not mask[1].any()
