@@ -12,6 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: A rep whose annual quota is under this share of the median rep's is not on quota (a hire
+#: starting in the plan year's last weeks): left out of the per-rep attainment metrics, where a
+#: quota of a few dollars would read as an attainment in the thousands.
+ON_QUOTA_SHARE = 0.01
+
 #: A quarter is pulled forward when its share of the year's quota is this much (relative)
 #: above its share of what was actually sold, in any quarter but the last.
 PULL_FORWARD_TOLERANCE = 0.10
@@ -44,20 +49,27 @@ def score(
         is over their cap when any quarter's quota exceeds it.
     last_year_quota : per rep (index rep_id); with ``max_increase``, a rep whose annual quota
         rose by more than that is a ratchet violation.
+
+    The shares attaining and the spread of attainment count the reps on quota only (see
+    :data:`ON_QUOTA_SHARE`; how many were not is ``reps_not_on_quota``); company attainment,
+    WAPE, caps and ratchets count everyone.
     """
     q = quotas[["rep_id", "period", "quota"]].merge(
         actuals[["rep_id", "period", "revenue"]], on=["rep_id", "period"], how="left"
     )
     q["revenue"] = q["revenue"].fillna(0.0)
-    annual = q.groupby("rep_id")[["quota", "revenue"]].sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        att = (annual["revenue"] / annual["quota"]).where(annual["quota"] > 0)
-    hit_q = q[q["quota"] > 0].assign(hit=lambda d: d["revenue"] >= d["quota"])
+    everyone = q.groupby("rep_id")[["quota", "revenue"]].sum()
+    on_quota = everyone["quota"] >= ON_QUOTA_SHARE * everyone["quota"].median()
+    annual = everyone[on_quota & (everyone["quota"] > 0)]
+    att = annual["revenue"] / annual["quota"]
+    hit_q = q[q["rep_id"].isin(annual.index) & (q["quota"] > 0)]
+    hit_q = hit_q.assign(hit=hit_q["revenue"] >= hit_q["quota"])
     out = {
-        "reps": int(len(annual)),
+        "reps": int(len(everyone)),
+        "reps_not_on_quota": int(len(everyone) - len(annual)),
         "share_attaining_annual": float((annual["revenue"] >= annual["quota"]).mean()),
         "share_attaining_quarter": float(hit_q["hit"].mean()) if len(hit_q) else float("nan"),
-        "company_attainment": float(annual["revenue"].sum() / annual["quota"].sum()),
+        "company_attainment": float(everyone["revenue"].sum() / everyone["quota"].sum()),
         "wape": float((q["quota"] - q["revenue"]).abs().sum() / q["revenue"].sum()),
         "attainment_std": float(att.std(ddof=0)),
         "attainment_gini": gini(att.dropna().clip(lower=0)),
@@ -71,10 +83,10 @@ def score(
         over = c["quota"] > c["cap"] * (1 + 1e-9)
         out["reps_over_cap"] = int(c.loc[over, "rep_id"].nunique())
     if last_year_quota is not None and max_increase is not None:
-        ly = last_year_quota.reindex(annual.index)
+        ly = last_year_quota.reindex(everyone.index)
         known = ly.notna() & (ly > 0)
         out["ratchet_violations"] = int(
-            (annual["quota"][known] > ly[known] * (1 + max_increase) * (1 + 1e-9)).sum()
+            (everyone["quota"][known] > ly[known] * (1 + max_increase) * (1 + 1e-9)).sum()
         )
     by_q = q.groupby("period")[["quota", "revenue"]].sum().sort_index()
     share_q = by_q["quota"] / by_q["quota"].sum()

@@ -89,7 +89,7 @@ def real_section(real) -> list[str]:
             if r.status != "ok":
                 lines.append(f"| {r.policy} | impossible: {r.detail.strip(' -')} |")
                 continue
-            cells = [_fmt(getattr(r, c)) for c in REAL_COLUMNS]
+            cells = [_fmt(getattr(r, c), c in COUNTS) for c in REAL_COLUMNS]
             lines.append(f"| {r.policy} | " + " | ".join(cells) + " |")
     if len(real.skipped):
         lines.append("")
@@ -99,10 +99,14 @@ def real_section(real) -> list[str]:
     return lines
 
 
-def _fmt(v) -> str:
+#: The metrics that count reps.
+COUNTS = {"reps", "reps_over_cap", "ratchet_violations"}
+
+
+def _fmt(v, count: bool) -> str:
     if pd.isna(v):
         return "n/a"
-    return f"{v:.0f}" if float(v).is_integer() and abs(v) >= 1 else f"{v:.3f}"
+    return f"{v:.0f}" if count else f"{v:.3f}"
 
 
 def write_report(

@@ -60,3 +60,15 @@ def test_front_loaded_quotas_are_pulled_forward():
     actuals = table({"a": [25, 25, 25, 25]}, "revenue")
     m = score(quotas, actuals)
     assert m["quarters_pulled_forward"] == 2  # Q1 0.4 and Q2 0.3 > 0.25 x 1.1; Q3 0.2 is not
+
+
+def test_a_rep_with_a_token_quota_is_not_on_quota():
+    # c starts in the year's last weeks: a quota of 0.04 (under 1% of the median 80) and 9 sold.
+    quotas = table({"a": [10, 10, 10, 10], "b": [20, 20, 20, 20], "c": [0, 0, 0, 0.04]}, "quota")
+    actuals = table({"a": [10, 10, 10, 10], "b": [10, 10, 10, 10], "c": [0, 0, 0, 9]}, "revenue")
+    m = score(quotas, actuals)
+    assert m["reps"] == 3 and m["reps_not_on_quota"] == 1
+    assert m["attainment_std"] == pytest.approx(0.25)  # a 1.0, b 0.5; not c's 225
+    assert m["share_attaining_annual"] == 0.5
+    assert m["share_attaining_2025Q4"] == 0.5
+    assert m["company_attainment"] == pytest.approx(89 / 120.04)  # everyone
