@@ -1,0 +1,526 @@
+"""In-year tracking: how each rep and team stands against the plan, and quota relief.
+
+``track(spec, quotas, actuals, as_of=...)`` takes the plan's specification (its forecast
+quantiles), its quarterly quotas and the bookings so far (monthly or dated rows), and reports per
+rep and per team:
+
+- **pacing**: the quota due by ``as_of``, phased inside each quarter by the within-quarter shape
+  (months in the proportions learned from monthly history by :func:`month_shape`, or the common
+  15/25/60 hockey stick; days within a month evenly), never flat;
+- **projection**: the forecast of what remains, scaled by the rep's pace against their own
+  forecast so far, trusted in proportion to the share of the year gone (credibility weighting),
+  plus what has been booked;
+- the chance of reaching the annual and the current quarter's quota under that projection;
+- **flags**, each with its reason in words: at risk, out of reach, missed quarters in a row,
+  pull-forward, overload. A rep on or ahead of their phased quota is never flagged at risk, out
+  of reach or overloaded: the plan expected exactly what they did.
+
+``relief(spec, actuals, as_of=...)`` proposes new quotas for the rest of the year with the
+optimizer's mid-year re-plan (closed quarters become the actuals) and says where capacity cannot
+keep the company number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from datasets.errors import DataValidationError, Problem
+from datasets.periods import parse_periods, quarter_freq
+
+from .explain import attain_probability
+from .inputs import PlanData, prepare
+from .replan import AT_RISK_BELOW, replan
+from .solve import Plan, PlanInfeasibleError, money
+from .spec import PlanSpec
+
+#: Months 1-3 of a quarter when no monthly history says otherwise: deals close late in the
+#: quarter (the "hockey stick"; DOMAIN.md).
+DEFAULT_MONTH_SHAPE = (0.15, 0.25, 0.60)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a flag is raised.
+
+    at_risk_below : chance of reaching the annual quota under which a rep behind pace is at risk.
+    missed_quarters : consecutive closed quarters under quota that raise the flag.
+    pull_forward_above : a closed quarter this far above its quota (0.25: 125%) ...
+    shortfall_after : ... followed by a quarter projected this far under its quota (0.10: 90%).
+    """
+
+    at_risk_below: float = AT_RISK_BELOW
+    missed_quarters: int = 2
+    pull_forward_above: float = 0.25
+    shortfall_after: float = 0.10
+
+    def __post_init__(self):
+        if not 0 < self.at_risk_below < 1:
+            raise ValueError(f"at_risk_below is a chance between 0 and 1, got {self.at_risk_below}")
+        if self.missed_quarters < 1:
+            raise ValueError(f"missed_quarters must be at least 1, got {self.missed_quarters}")
+        if self.pull_forward_above <= 0 or not 0 < self.shortfall_after < 1:
+            raise ValueError("pull_forward_above must be > 0 and shortfall_after in (0, 1)")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``reps``: a row per rep; ``teams``: a row per team; ``phased``: the quota and the
+    bookings per rep and month (or week); ``summary``: the company's figures."""
+
+    reps: pd.DataFrame
+    teams: pd.DataFrame
+    phased: pd.DataFrame
+    summary: dict
+
+
+def month_shape(history: pd.DataFrame, fiscal_year_start: int = 1) -> np.ndarray:
+    """Each month's share of its quarter (3 numbers adding to 1), learned from monthly history
+    rows (``period`` a month, ``revenue``) over the quarters whose three months are all there;
+    the default hockey stick where the history holds no complete monthly quarter."""
+    p = parse_periods(history["period"], fiscal_year_start)
+    monthly = p["grain"].eq("M")
+    if not monthly.any():
+        return np.array(DEFAULT_MONTH_SHAPE)
+    months = pd.PeriodIndex(p.loc[monthly, "month"], freq="M")
+    quarters = months.asfreq(quarter_freq(fiscal_year_start))
+    position = (months - quarters.asfreq("M", how="start")).map(lambda d: d.n)
+    df = pd.DataFrame(
+        {
+            "q": quarters.astype(str),
+            "pos": np.asarray(position),
+            "revenue": history.loc[monthly, "revenue"].to_numpy(float),
+        }
+    )
+    by = df.groupby(["q", "pos"])["revenue"].sum().unstack()
+    full = by.dropna().reindex(columns=[0, 1, 2])
+    full = full[full.notna().all(axis=1) & (full.sum(axis=1) > 0)]
+    if full.empty:
+        return np.array(DEFAULT_MONTH_SHAPE)
+    shape = full.sum().to_numpy(float)
+    return shape / shape.sum()
+
+
+def _days(periods, fiscal_year_start: int) -> pd.DataFrame:
+    """Every day of the plan's quarters: ``date`` and quarter index ``t``."""
+    freq = quarter_freq(fiscal_year_start)
+    frames = []
+    for t, label in enumerate(periods):
+        q = pd.Period(label, freq=freq)
+        start, end = q.start_time.normalize(), q.end_time.normalize()
+        days = pd.date_range(start, end, freq="D")
+        frames.append(pd.DataFrame({"date": days, "t": t}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _read_actuals(
+    actuals: pd.DataFrame, data: PlanData, fiscal_year_start: int
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Bookings as ``rep_id, date, revenue`` (a month's row dated its last day) and the latest
+    date they cover. Raises DataValidationError naming rows, reps and fixes."""
+    problems = []
+    name = "actuals"
+    missing = [c for c in ("rep_id", "revenue") if c not in actuals.columns]
+    when = "date" if "date" in actuals.columns else "period" if "period" in actuals else None
+    if when is None:
+        missing.append("period (a month such as 2026-04) or date")
+    if missing:
+        raise DataValidationError(
+            [
+                Problem(
+                    name,
+                    tuple(missing),
+                    f"missing column(s): {', '.join(missing)}",
+                    "Give rep_id, revenue and either period (a month) or date (of the booking).",
+                )
+            ]
+        )
+    a = actuals.reset_index(drop=True)
+    revenue = pd.to_numeric(a["revenue"], errors="coerce")
+    bad = revenue.isna() | (revenue < 0)
+    if bad.any():
+        problems.append(
+            Problem(
+                name,
+                ("revenue",),
+                "revenue must be a number >= 0",
+                "Fix or remove these rows (a month with no bookings is 0).",
+                _rows(a.index[bad]),
+                len(a.index[bad]),
+            )
+        )
+    rep = a["rep_id"].astype(str)
+    unknown = sorted(set(rep) - set(data.reps))
+    if unknown:
+        problems.append(
+            Problem(
+                name,
+                ("rep_id",),
+                f"reps not in the plan: {', '.join(unknown[:10])}",
+                "Track reps the plan covers; plan new reps first (re-plan with them on the roster).",
+            )
+        )
+    if when == "date":
+        dates = pd.to_datetime(a["date"], errors="coerce")
+    else:
+        p = parse_periods(a["period"], fiscal_year_start)
+        months = pd.PeriodIndex(p["month"].where(p["grain"].eq("M")), freq="M")
+        dates = pd.Series(months.end_time.normalize(), index=a.index)
+        dates[p["grain"].ne("M")] = pd.NaT
+    undated = dates.isna()
+    if undated.any():
+        what = "a date" if when == "date" else "a month such as 2026-04 (quarters are too coarse)"
+        problems.append(
+            Problem(
+                name,
+                (when,),
+                f"unreadable {when}: give {what}",
+                "Fix these rows.",
+                _rows(a.index[undated]),
+                len(a.index[undated]),
+            )
+        )
+    days = _days(data.periods, fiscal_year_start)
+    first, last = days["date"].min(), days["date"].max()
+    outside = ~undated & ((dates < first) | (dates > last))
+    if outside.any():
+        problems.append(
+            Problem(
+                name,
+                (when,),
+                f"bookings outside the plan's year ({first:%Y-%m-%d} to {last:%Y-%m-%d})",
+                "Track one plan year at a time.",
+                _rows(a.index[outside]),
+                len(a.index[outside]),
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+    out = pd.DataFrame({"rep_id": rep, "date": dates.dt.normalize(), "revenue": revenue})
+    return out, out["date"].max()
+
+
+def _rows(index: pd.Index) -> tuple[str, ...]:
+    """Rows as the user finds them: 1-based, after the header."""
+    return tuple(str(i + 1) for i in index[:10])
+
+
+def track(
+    spec: PlanSpec,
+    quotas: pd.DataFrame,
+    actuals: pd.DataFrame,
+    *,
+    as_of=None,
+    fiscal_year_start: int = 1,
+    shape=DEFAULT_MONTH_SHAPE,
+    thresholds: Thresholds | None = None,
+    grain: str = "month",
+) -> Progress:
+    """Where each rep and team stands on ``as_of`` (default: the last day the actuals cover).
+
+    Parameters
+    ----------
+    spec : the plan's specification (its forecast quantiles and cap quantile are used).
+    quotas : the plan's quotas, ``rep_id, period, quota`` (every rep and quarter).
+    actuals : bookings so far, ``rep_id, revenue`` and ``period`` (a month) or ``date``; a rep
+        with no row booked nothing.
+    shape : each month's share of its quarter (see :func:`month_shape`).
+    grain : "month" or "week" for the ``phased`` table.
+    """
+    th = thresholds or Thresholds()
+    if grain not in ("month", "week"):
+        raise ValueError(f"grain must be 'month' or 'week', got {grain!r}")
+    shape = np.asarray(shape, float)
+    if shape.shape != (3,) or (shape < 0).any() or not np.isclose(shape.sum(), 1):
+        raise ValueError(f"shape must be three month shares adding to 1, got {shape}")
+    data = prepare(replace(spec, actuals=None, attainment=None, target=spec.target or 1.0))
+    n, T = len(data.reps), len(data.periods)
+    Q = _quota_matrix(quotas, data)
+    book, last = _read_actuals(actuals, data, fiscal_year_start)
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else last
+    if pd.isna(as_of):
+        raise ValueError("no actuals and no as_of date: say which day to track to")
+
+    days = _days(data.periods, fiscal_year_start)
+    month_of = days["date"].dt.to_period("M")
+    # Each day's weight: its month's share of the quarter spread evenly over the month's days.
+    q_start = days.groupby("t")["date"].transform("min").dt.to_period("M")
+    pos = np.asarray((month_of - q_start).map(lambda d: d.n), int)
+    per_month = days.groupby([days["t"], pos])["date"].transform("count").to_numpy()
+    days["weight"] = shape[pos] / per_month
+    elapsed = days[days["date"] <= as_of].groupby("t")["weight"].sum().reindex(range(T))
+    e = np.clip(elapsed.fillna(0.0).to_numpy(), 0.0, 1.0)  # share of each quarter gone
+    closed = e >= 1 - 1e-12
+    current = int(np.argmax(e < 1 - 1e-12)) if (~closed).any() else T - 1
+
+    rows = book[book["date"] <= as_of]
+    t_of = days.set_index("date")["t"]
+    A = np.zeros((n, T))
+    idx = pd.Index(data.reps)
+    np.add.at(
+        A, (idx.get_indexer(rows["rep_id"]), t_of.loc[rows["date"]].to_numpy()), rows["revenue"]
+    )
+
+    levels, quant = data.levels, data.quantiles  # (n, T, L)
+    p50 = data.p50
+    due = Q @ e  # phased quota to date
+    booked = A.sum(axis=1)
+    annual = Q.sum(axis=1)
+    pace = _ratio(booked, due)
+    ratio = np.nan_to_num(_ratio(booked, p50 @ e), nan=1.0)
+    # Credibility: the pace against the rep's own forecast counts as much as the year is gone.
+    gone = float((p50.sum(axis=0) * e).sum() / max(p50.sum(), 1e-300))
+    factor = np.maximum(1 + gone * (ratio - 1), 0.0)
+    rest = quant * (1 - e)[None, :, None] * factor[:, None, None]  # (n, T, L) still to come
+    rest_year = rest.sum(axis=1)  # comonotone quarters: quantiles add up
+    projected = booked + _at(rest_year, levels, 0.5)
+    need = annual - booked
+    p_year = attain_probability(need, levels, rest_year)
+    need_q = Q[:, current] - A[:, current]
+    p_quarter = attain_probability(need_q, levels, rest[:, current, :])
+    cap_rest = data.quantile(spec.limits.cap_quantile)[:, current] * (1 - e[current])
+
+    behind = booked < due * (1 - 1e-9)
+    top = rest_year[:, -1]
+    flags: list[list[str]] = [[] for _ in range(n)]
+    label = [str(p) for p in data.periods]
+    for i in range(n):
+        if behind[i] and p_year[i] < th.at_risk_below:
+            flags[i].append(
+                f"at risk: {p_year[i]:.0%} chance of reaching the annual quota "
+                f"(under {th.at_risk_below:.0%}); {money(booked[i])} booked of "
+                f"{money(due[i])} due so far"
+            )
+        if behind[i] and need[i] > top[i] * (1 + 1e-9) and need[i] > 0:
+            flags[i].append(
+                f"out of reach: needs {money(need[i])} more; even at P{levels[-1] * 100:g} the "
+                f"rest of the year brings {money(top[i])}"
+            )
+        missed = 0
+        for t in range(T - 1, -1, -1):
+            if not closed[t]:
+                continue
+            if A[i, t] < Q[i, t] * (1 - 1e-9):
+                missed += 1
+            else:
+                break
+        if missed >= th.missed_quarters:
+            last_missed = [t for t in range(T) if closed[t]][-missed:]
+            detail = ", ".join(f"{label[t]} at {A[i, t] / Q[i, t]:.0%}" for t in last_missed)
+            flags[i].append(f"missed {missed} quarters in a row ({detail})")
+        for t in range(T - 1):
+            if not closed[t] or Q[i, t] <= 0 or A[i, t] < Q[i, t] * (1 + th.pull_forward_above):
+                continue
+            nxt = A[i, t + 1] + _at(rest[i, t + 1][None, :], levels, 0.5)[0]
+            if Q[i, t + 1] > 0 and nxt < Q[i, t + 1] * (1 - th.shortfall_after):
+                flags[i].append(
+                    f"pull-forward: {label[t]} at {A[i, t] / Q[i, t]:.0%} of quota, then "
+                    f"{label[t + 1]} projected at {nxt / Q[i, t + 1]:.0%}"
+                )
+        if behind[i] and e[current] < 1 and need_q[i] > cap_rest[i] * (1 + 1e-9):
+            flags[i].append(
+                f"overload: needs {money(need_q[i])} in the rest of {label[current]}, more than "
+                f"the cap (P{spec.limits.cap_quantile * 100:g}) of what remains: "
+                f"{money(cap_rest[i])}"
+            )
+
+    reps = pd.DataFrame(
+        {
+            "rep_id": data.reps,
+            "team": data.team,
+            "region": data.region,
+            "annual_quota": annual,
+            "due_to_date": due,
+            "actual_to_date": booked,
+            "attainment_to_date": _ratio(booked, annual),
+            "pace": pace,
+            "projected_year_end": projected,
+            "p_attain_year": p_year,
+            "current_quarter_quota": Q[:, current],
+            "current_quarter_actual": A[:, current],
+            "p_attain_quarter": p_quarter,
+            "at_risk": [any(f.startswith("at risk") for f in fl) for fl in flags],
+            "out_of_reach": [any(f.startswith("out of reach") for f in fl) for fl in flags],
+            "missed_quarters": [any(f.startswith("missed") for f in fl) for fl in flags],
+            "pull_forward": [any(f.startswith("pull-forward") for f in fl) for fl in flags],
+            "overload": [any(f.startswith("overload") for f in fl) for fl in flags],
+            "flags": ["; ".join(fl) for fl in flags],
+        }
+    )
+    teams = _teams(reps)
+    phased = _phased(Q, days, data, book[book["date"] <= as_of], grain)
+    summary = {
+        "as_of": as_of.strftime("%Y-%m-%d"),
+        "current_quarter": label[current],
+        "closed_quarters": [label[t] for t in range(T) if closed[t]],
+        "share_of_year_gone": gone,
+        "month_shape": [float(s) for s in shape],
+        "annual_quota": float(annual.sum()),
+        "due_to_date": float(due.sum()),
+        "actual_to_date": float(booked.sum()),
+        "pace": float(booked.sum() / due.sum()) if due.sum() > 0 else float("nan"),
+        "projected_year_end": float(projected.sum()),
+        "reps": n,
+        **{f"reps_{k}": int(reps[k].sum()) for k in FLAGS},
+    }
+    return Progress(reps, teams, phased, summary)
+
+
+#: The flags, as columns of the rep table.
+FLAGS = ("at_risk", "out_of_reach", "missed_quarters", "pull_forward", "overload")
+
+
+def _at(q: np.ndarray, levels: np.ndarray, level: float) -> np.ndarray:
+    """Each row's quantile at ``level`` (linear between the forecast's levels)."""
+    j = int(np.clip(np.searchsorted(levels, level) - 1, 0, len(levels) - 2))
+    w = np.clip((level - levels[j]) / (levels[j + 1] - levels[j]), 0.0, 1.0)
+    return (1 - w) * q[..., j] + w * q[..., j + 1]
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b where b > 0, NaN elsewhere."""
+    return np.divide(a, b, out=np.full(np.shape(a), np.nan), where=np.asarray(b) > 0)
+
+
+def _quota_matrix(quotas: pd.DataFrame, data: PlanData) -> np.ndarray:
+    need = {"rep_id", "period", "quota"} - set(quotas.columns)
+    if need:
+        raise ValueError(f"the plan's quotas lack column(s) {', '.join(sorted(need))}")
+    m = quotas.assign(rep_id=quotas["rep_id"].astype(str)).pivot_table(
+        index="rep_id", columns="period", values="quota", aggfunc="sum"
+    )
+    m = m.reindex(index=data.reps, columns=data.periods)
+    if m.isna().any().any():
+        holes = m.isna().stack()
+        where = [f"{r} {p}" for (r, p), v in holes.items() if v][:5]
+        raise ValueError(
+            f"the plan has no quota for {', '.join(where)}: track the plan made from this forecast"
+        )
+    return m.to_numpy(float)
+
+
+def _teams(reps: pd.DataFrame) -> pd.DataFrame:
+    g = reps.groupby("team", sort=True)
+    teams = g[["annual_quota", "due_to_date", "actual_to_date", "projected_year_end"]].sum()
+    teams["pace"] = teams["actual_to_date"] / teams["due_to_date"].where(teams["due_to_date"] > 0)
+    teams["attainment_to_date"] = teams["actual_to_date"] / teams["annual_quota"].where(
+        teams["annual_quota"] > 0
+    )
+    teams["reps"] = g.size()
+    for k in FLAGS:
+        teams[f"reps_{k}"] = g[k].sum().astype(int)
+    return teams.reset_index()
+
+
+def _phased(Q, days: pd.DataFrame, data: PlanData, booked: pd.DataFrame, grain: str):
+    """Per rep and month (or week): the phased quota and what was booked in it."""
+    freq = "M" if grain == "month" else "W-SUN"
+    bucket = days["date"].dt.to_period(freq).astype(str)
+    w = days.assign(bucket=bucket).groupby(["t", "bucket"])["weight"].sum().reset_index()
+    rows = []
+    for t, g in w.groupby("t"):
+        part = np.outer(Q[:, t], g["weight"].to_numpy())  # (n, buckets)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "rep_id": np.repeat(data.reps, len(g)),
+                    "period": data.periods[t],
+                    grain: np.tile(g["bucket"].to_numpy(), len(data.reps)),
+                    "quota": part.ravel(),
+                }
+            )
+        )
+    # A week across a quarter's end is split: a row in each quarter.
+    phased = pd.concat(rows).sort_values(["rep_id", "period", grain], kind="stable")
+    t_of = days.set_index("date")["t"]
+    b = booked.assign(
+        period=data.periods[t_of.loc[booked["date"]].to_numpy()],
+        **{grain: booked["date"].dt.to_period(freq).astype(str)},
+    )
+    sold = b.groupby(["rep_id", "period", grain])["revenue"].sum().rename("actual")
+    return phased.join(sold, on=["rep_id", "period", grain]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Relief:
+    """A proposal: ``plan`` (the re-planned year; None when even the reachable number cannot be
+    planned), ``reps`` (per rep: annual quota before and after, the change), ``kept_number``
+    (whether the company number still holds), ``number`` (what the proposal adds up to) and
+    ``message`` (what happened, in words)."""
+
+    plan: Plan | None
+    reps: pd.DataFrame
+    kept_number: bool
+    number: float
+    message: str
+
+
+def relief(
+    spec: PlanSpec,
+    quotas: pd.DataFrame,
+    actuals: pd.DataFrame,
+    *,
+    as_of=None,
+    fiscal_year_start: int = 1,
+    previous: Plan | None = None,
+) -> Relief:
+    """Re-allocate the rest of the year given the bookings of the quarters closed by ``as_of``
+    (the optimizer's mid-year re-plan, same limits: nobody goes above their cap). Reps out of
+    reach get the relief capacity allows; where capacity cannot carry the company number, the
+    proposal keeps the most it can, and says by how much it falls short and why.
+
+    ``previous`` is the plan being relieved (solved again from ``spec`` if not given).
+    """
+    data = prepare(replace(spec, actuals=None))
+    book, last = _read_actuals(actuals, data, fiscal_year_start)
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else last
+    days = _days(data.periods, fiscal_year_start)
+    ends = days.groupby("t")["date"].max()
+    closed = [data.periods[t] for t, end in ends.items() if end <= as_of]
+    before = _quota_matrix(quotas, data).sum(axis=1)
+    if not closed:
+        raise ValueError(
+            f"no quarter has closed by {as_of:%Y-%m-%d}: relief re-plans from a closed quarter on"
+        )
+    t_of = days.set_index("date")["t"]
+    rows = book[book["date"] <= ends.iloc[len(closed) - 1]]
+    sold = (
+        rows.assign(period=data.periods[t_of.loc[rows["date"]].to_numpy()])
+        .groupby(["rep_id", "period"])["revenue"]
+        .sum()
+    )
+    grid = pd.MultiIndex.from_product([data.reps, closed], names=["rep_id", "period"])
+    closed_actuals = sold.reindex(grid, fill_value=0.0).rename("revenue").reset_index()
+    number = spec.target
+    try:
+        plan = replan(spec, closed_actuals, previous=previous)
+        message = f"the company number {money(number)} holds"
+        kept = True
+    except PlanInfeasibleError as exc:
+        caps = [d for d in exc.diagnosis if d["limit"] == "cap"]
+        reasons = "; ".join(d["message"] for d in exc.diagnosis)
+        if not caps:
+            return Relief(None, _changes(before, None, data), False, number, reasons)
+        number = spec.target - caps[0]["amount"] / (1 + spec.limits.over_assignment)
+        number *= 1 - 1e-9
+        try:
+            # A plan at the lower number (its own level), not the previous plan's number.
+            plan = replan(replace(spec, target=number), closed_actuals)
+        except PlanInfeasibleError as again:
+            return Relief(None, _changes(before, None, data), False, number, str(again))
+        kept = False
+        message = (
+            f"capacity cannot keep the company number: the proposal reaches {money(number)}, "
+            f"{money(spec.target - number)} short ({reasons})"
+        )
+    return Relief(plan, _changes(before, plan, data), kept, number, message)
+
+
+def _changes(before: np.ndarray, plan: Plan | None, data: PlanData) -> pd.DataFrame:
+    out = pd.DataFrame({"rep_id": data.reps, "team": data.team, "annual_quota_before": before})
+    if plan is None:
+        return out
+    after = plan.reps.set_index("rep_id")["annual_quota"].reindex(data.reps).to_numpy()
+    return out.assign(annual_quota_after=after, change=after - before)
