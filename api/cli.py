@@ -740,6 +740,185 @@ def replan_command(actuals_path, at_risk_below, **o):
     _run_plan(o, solve)
 
 
+@main.command(
+    "track",
+    short_help="In-year: pacing, projections, flags per rep and team; relief proposals.",
+    epilog="""\b
+Examples:
+  quotaplan track --plan plan.csv --forecast forecast.csv --roster roster.csv --actuals bookings.csv
+  quotaplan track --plan plan.csv --forecast f.csv --roster r.csv --actuals b.csv --as-of 2026-05-15 --grain week --out progress.csv
+  quotaplan track --plan plan.csv --forecast f.csv --roster r.csv --actuals b.csv --relief
+""",
+)
+@plan_options
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The plan being tracked (quotaplan plan --out): rep_id, period, quota.",
+)
+@click.option(
+    "--actuals",
+    "actuals_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Bookings so far: rep_id, revenue and period (a month, 2026-04) or date.",
+)
+@click.option("--as-of", default=None, help="Track to this day (default: the last day booked).")
+@click.option(
+    "--fiscal-year-start",
+    type=click.IntRange(1, 12),
+    default=1,
+    show_default=True,
+    help="Month the fiscal year (and its Q1) starts: how dates map to the plan's quarters.",
+)
+@click.option(
+    "--at-risk-below",
+    default=f"{AT_RISK_BELOW:.0%}",
+    show_default=True,
+    help="Flag reps behind pace whose chance of reaching the annual quota is under this.",
+)
+@click.option(
+    "--missed-quarters",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Flag this many missed quarters in a row.",
+)
+@click.option(
+    "--grain",
+    type=click.Choice(["month", "week"]),
+    default="month",
+    show_default=True,
+    help="Buckets of the phased table written with --out.",
+)
+@click.option(
+    "--relief",
+    "want_relief",
+    is_flag=True,
+    help="Also propose quotas for the rest of the year (mid-year re-plan from the closed quarters).",
+)
+def track_command(
+    plan_path,
+    actuals_path,
+    as_of,
+    fiscal_year_start,
+    at_risk_below,
+    missed_quarters,
+    grain,
+    want_relief,
+    **o,
+):
+    """Where each rep and team stands against the plan.
+
+    Give the plan's inputs (--forecast or --history, --roster, and the limits it was made with;
+    the company number is read from the plan's .summary.json or its quotas), the plan itself
+    and the bookings so far. Quarterly quotas are phased into months by the seasonal shape
+    inside a quarter (learned from monthly --history rows, else 15/25/60). Prints pacing,
+    projected year-end, chances of reaching the annual and current-quarter quota, and every
+    flag with its reason; --relief proposes quotas for the rest of the year.
+    """
+    from optimizer.tracking import DEFAULT_MONTH_SHAPE, Thresholds, month_shape, relief, track
+
+    try:
+        quotas = read_table(plan_path, plan_path.name).frame
+        actuals = read_table(actuals_path, actuals_path.name)
+        if o["target"] is None and o["attainment"] is None:
+            summary = plan_path.with_suffix(".summary.json")
+            if summary.exists():
+                o["target"] = json.loads(summary.read_text())["company_target"]
+            else:
+                total = float(quotas["quota"].sum())
+                o["target"] = total / (1 + (_share(o["over_assignment"]) or 0.0))
+        spec = _plan_spec(o)
+        shape = DEFAULT_MONTH_SHAPE
+        if o["history_path"] is not None:
+            raw = read_table(o["history_path"], o["history_path"].name).frame
+            shape = month_shape(raw, fiscal_year_start)
+        th = Thresholds(at_risk_below=_share(at_risk_below), missed_quarters=missed_quarters)
+        progress = track(
+            spec,
+            quotas,
+            actuals,
+            as_of=as_of,
+            fiscal_year_start=fiscal_year_start,
+            shape=shape,
+            thresholds=th,
+            grain=grain,
+        )
+        proposal = None
+        if want_relief:
+            proposal = relief(
+                spec, quotas, actuals, as_of=as_of, fiscal_year_start=fiscal_year_start
+            )
+    except DataValidationError as exc:
+        _fail(exc)
+    except PlanInfeasibleError as exc:
+        click.echo(f"quotaplan: {exc}", err=True)
+        sys.exit(3)
+    except (ValueError, KeyError, SolverLimitError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    out = o["out"]
+    if out:
+        write_table(progress.reps, out, float_format="%.4f")
+        write_table(progress.teams, out.with_suffix(".teams.csv"), float_format="%.4f")
+        write_table(progress.phased, out.with_suffix(f".{grain}s.csv"), float_format="%.4f")
+        if proposal is not None and proposal.plan is not None:
+            write_table(proposal.plan.table(), out.with_suffix(".relief.csv"), "%.4f")
+    click.echo(format_progress(progress, proposal))
+
+
+def format_progress(p, proposal=None, max_rows: int = 30) -> str:
+    from optimizer.tracking import FLAGS
+
+    s = p.summary
+    lines = [
+        f"Tracking to {s['as_of']} ({s['share_of_year_gone']:.0%} of the year's forecast gone; "
+        f"closed: {', '.join(s['closed_quarters']) or 'none'}; now in {s['current_quarter']})",
+        f"Company: {money(s['actual_to_date'])} booked of {money(s['due_to_date'])} due so far "
+        f"(pace {s['pace']:.0%}); projected year-end {money(s['projected_year_end'])} against "
+        f"quotas of {money(s['annual_quota'])}",
+        "Month shape inside a quarter: " + " / ".join(f"{x:.0%}" for x in s["month_shape"]),
+        "Flags: " + ", ".join(f"{s['reps_' + k]} {k.replace('_', ' ')}" for k in FLAGS),
+        "",
+    ]
+    t = p.teams.set_index("team")
+    table = pd.DataFrame(
+        {
+            "booked": t["actual_to_date"].map(money),
+            "due": t["due_to_date"].map(money),
+            "pace": t["pace"].map(lambda v: f"{v:.0%}" if pd.notna(v) else "-"),
+            "projected": t["projected_year_end"].map(money),
+            "quota": t["annual_quota"].map(money),
+            "reps flagged": t["reps_flagged"],
+        }
+    )
+    lines.append(table.to_markdown(tablefmt="simple"))
+    flagged = p.reps[p.reps["flags"] != ""].sort_values("p_attain_year")
+    if len(flagged):
+        lines += ["", f"Reps flagged ({len(flagged)}):"]
+        for r in flagged.head(max_rows).itertuples():
+            lines.append(
+                f"  {r.rep_id} ({r.team}): pace {r.pace:.0%}, {r.p_attain_year:.0%} chance of "
+                f"the year, {r.p_attain_quarter:.0%} of the quarter; {r.flags}"
+            )
+        if len(flagged) > max_rows:
+            lines.append(f"  ... and {len(flagged) - max_rows} more (see --out)")
+    if proposal is not None:
+        lines += ["", f"Relief: {proposal.message}"]
+        if proposal.plan is not None:
+            c = proposal.reps.sort_values("change")
+            moved = c[c["change"].abs() > 1e-6 * max(c["annual_quota_before"].max(), 1.0)]
+            for r in moved.head(max_rows).itertuples():
+                lines.append(
+                    f"  {r.rep_id} ({r.team}): {money(r.annual_quota_before)} -> "
+                    f"{money(r.annual_quota_after)} ({'+' if r.change > 0 else '-'}"
+                    f"{money(abs(r.change))})"
+                )
+    return "\n".join(lines)
+
+
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     s = result.summary
     lines = [

@@ -29,6 +29,7 @@ import pandas as pd
 
 from datasets.errors import DataValidationError, Problem
 from datasets.periods import parse_periods, quarter_freq
+from datasets.tables import Table
 
 from .explain import attain_probability
 from .inputs import PlanData, prepare
@@ -120,8 +121,10 @@ def _read_actuals(
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Bookings as ``rep_id, date, revenue`` (a month's row dated its last day) and the latest
     date they cover. Raises DataValidationError naming rows, reps and fixes."""
+    table = actuals if isinstance(actuals, Table) else Table("actuals", actuals, from_file=False)
+    actuals = table.frame
     problems = []
-    name = "actuals"
+    name = table.name
     missing = [c for c in ("rep_id", "revenue") if c not in actuals.columns]
     when = "date" if "date" in actuals.columns else "period" if "period" in actuals else None
     if when is None:
@@ -137,7 +140,7 @@ def _read_actuals(
                 )
             ]
         )
-    a = actuals.reset_index(drop=True)
+    a = actuals
     revenue = pd.to_numeric(a["revenue"], errors="coerce")
     bad = revenue.isna() | (revenue < 0)
     if bad.any():
@@ -147,8 +150,7 @@ def _read_actuals(
                 ("revenue",),
                 "revenue must be a number >= 0",
                 "Fix or remove these rows (a month with no bookings is 0).",
-                _rows(a.index[bad]),
-                len(a.index[bad]),
+                *table.rows(bad),
             )
         )
     rep = a["rep_id"].astype(str)
@@ -178,8 +180,7 @@ def _read_actuals(
                 (when,),
                 f"unreadable {when}: give {what}",
                 "Fix these rows.",
-                _rows(a.index[undated]),
-                len(a.index[undated]),
+                *table.rows(undated),
             )
         )
     days = _days(data.periods, fiscal_year_start)
@@ -192,19 +193,15 @@ def _read_actuals(
                 (when,),
                 f"bookings outside the plan's year ({first:%Y-%m-%d} to {last:%Y-%m-%d})",
                 "Track one plan year at a time.",
-                _rows(a.index[outside]),
-                len(a.index[outside]),
+                *table.rows(outside),
             )
         )
     if problems:
         raise DataValidationError(problems)
-    out = pd.DataFrame({"rep_id": rep, "date": dates.dt.normalize(), "revenue": revenue})
+    out = pd.DataFrame(
+        {"rep_id": rep.to_numpy(), "date": dates.dt.normalize().to_numpy(), "revenue": revenue}
+    )
     return out, out["date"].max()
-
-
-def _rows(index: pd.Index) -> tuple[str, ...]:
-    """Rows as the user finds them: 1-based, after the header."""
-    return tuple(str(i + 1) for i in index[:10])
 
 
 def track(
@@ -225,7 +222,8 @@ def track(
     spec : the plan's specification (its forecast quantiles and cap quantile are used).
     quotas : the plan's quotas, ``rep_id, period, quota`` (every rep and quarter).
     actuals : bookings so far, ``rep_id, revenue`` and ``period`` (a month) or ``date``; a rep
-        with no row booked nothing.
+        with no row booked nothing (a :class:`datasets.tables.Table` read from a file names
+        its lines in errors).
     shape : each month's share of its quarter (see :func:`month_shape`).
     grain : "month" or "week" for the ``phased`` table.
     """
@@ -409,6 +407,7 @@ def _teams(reps: pd.DataFrame) -> pd.DataFrame:
         teams["annual_quota"] > 0
     )
     teams["reps"] = g.size()
+    teams["reps_flagged"] = g["flags"].agg(lambda f: int((f != "").sum()))
     for k in FLAGS:
         teams[f"reps_{k}"] = g[k].sum().astype(int)
     return teams.reset_index()

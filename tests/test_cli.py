@@ -391,3 +391,36 @@ def test_bench_runs_the_real_companies_it_finds(tmp_path, shared_data):
     assert "## Real companies" in report
     assert "- Not run: adventureworks_dw: this release holds no sales history." in report
     assert "- Not run: adventureworks_oltp: " in report
+
+
+def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
+    plan = tmp_path / "plan.csv"
+    base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
+    made = run("plan", *base, "--target", "80M", "--out", plan)
+    assert made.exit_code == 0, made.output
+    f = pd.read_csv(sample_forecast).set_index(["rep_id", "period"])["q50"]
+    # Jan-May on forecast (months 15/25/60 of a quarter), except R00001 who books nothing.
+    rows = [
+        {"rep_id": rep, "period": f"2026-{m:02d}", "revenue": f[(rep, f"2026Q{(m - 1) // 3 + 1}")]
+         * (0.15, 0.25, 0.60)[(m - 1) % 3] * (rep != "R00001")}
+        for rep in f.index.get_level_values(0).unique() for m in range(1, 6)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "b.csv", index=False)
+    out = tmp_path / "progress.csv"
+    result = run(
+        "track", *base, "--plan", plan, "--actuals", tmp_path / "b.csv", "--relief", "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    assert "Tracking to 2026-05-31" in result.output and "now in 2026Q2" in result.output
+    assert "R00001 (" in result.output and "out of reach: needs" in result.output
+    assert "Relief: the company number 80.00M holds" in result.output
+    reps = pd.read_csv(out).set_index("rep_id")
+    assert reps.loc["R00001", "actual_to_date"] == 0 and reps.loc["R00001", "out_of_reach"]
+    assert reps["flags"].notna().sum() == 1  # everyone else booked their forecast
+    assert (tmp_path / "progress.teams.csv").exists() and (
+        tmp_path / "progress.months.csv"
+    ).exists()
+    relief = pd.read_csv(tmp_path / "progress.relief.csv")
+    assert relief["quota"].sum() == pytest.approx(80e6, rel=1e-6)
+    bad = run("track", *base, "--plan", plan, "--actuals", HISTORY_CSV)
+    assert bad.exit_code == 1 and "quarters are too coarse) at line 2, line 3" in bad.output

@@ -130,6 +130,7 @@ def test_behind_reps_are_flagged_with_reasons_and_teams_add_up():
     assert teams.loc["A", "actual_to_date"] == pytest.approx(140)
     assert teams.loc["A", "due_to_date"] == pytest.approx(280)
     assert teams.loc["A", "reps_out_of_reach"] == 1 and teams.loc["B", "reps"] == 1
+    assert teams.loc["A", "reps_flagged"] == 1  # r0, with three flags
     assert p.summary["reps_out_of_reach"] == 1
 
 
