@@ -66,11 +66,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     problems.register(app)
 
-    from .routes import forecasts, meta, plans
+    from .routes import forecasts, meta, plans, tracking
 
     app.register_blueprint(meta.bp)
     app.register_blueprint(forecasts.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(tracking.bp)
 
     @app.get("/openapi.json")
     def openapi_json():

@@ -8,6 +8,7 @@ negative revenue, unknown reps) and answers with the rows at fault.
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -180,6 +181,74 @@ class ReplanRequest(Strict):
     actuals: list[HistoryRow] = Field(min_length=1)
     at_risk_below: Level = AT_RISK_BELOW
     base_version: int | None = Field(None, ge=0, le=MAX_ID)
+
+
+class BookingRow(Strict):
+    """Bookings so far: a month's total (``period`` such as 2026-04) or a dated booking."""
+
+    rep_id: Name
+    period: str | None = Field(None, min_length=1, max_length=20, examples=["2026-04"])
+    date: date_ | None = Field(None, examples=["2026-04-17"])
+    revenue: float = Field(description="Booked amount (>= 0).")
+
+    @model_validator(mode="after")
+    def _one_when(self):
+        if (self.period is None) == (self.date is None):
+            raise ValueError("give either period (a month such as 2026-04) or date, not both")
+        return self
+
+
+class ProgressRequest(Strict):
+    """Bookings to date against a stored plan."""
+
+    actuals: list[BookingRow] = Field(min_length=1)
+    as_of: date_ | None = Field(None, description="Track to this day (default: the last booked).")
+    fiscal_year_start: int = Field(1, ge=1, le=12)
+    at_risk_below: Level = AT_RISK_BELOW
+    missed_quarters: int = Field(2, ge=1, le=4)
+    grain: Literal["month", "week"] = "month"
+
+
+class ProgressBrief(BaseModel):
+    id: int
+    plan_id: int
+    as_of: str
+    created_at: datetime
+    created_by: str
+    summary: dict[str, Any]
+
+
+class ProgressOut(ProgressBrief):
+    reps: list[dict[str, Any]]
+    teams: list[dict[str, Any]]
+    phased: list[dict[str, Any]]
+
+
+class ProgressList(BaseModel):
+    plan_id: int
+    snapshots: list[ProgressBrief]
+
+
+class ReliefRequest(Strict):
+    """Bookings to date; the quarters closed by ``as_of`` are re-planned from."""
+
+    actuals: list[BookingRow] = Field(min_length=1)
+    as_of: date_ | None = None
+    fiscal_year_start: int = Field(1, ge=1, le=12)
+
+
+class ReliefOut(BaseModel):
+    plan_id: int
+    kept_number: bool
+    number: float = Field(description="What the proposal adds up to (the company number).")
+    message: str
+    reps: list[dict[str, Any]]
+    quotas: list[dict[str, Any]] | None = Field(
+        description="The proposed plan (null if none is possible)"
+    )
+    closed_actuals: list[dict[str, Any]] = Field(
+        description="The closed quarters' actuals: POST them to /v1/plans/{id}/replan to adopt"
+    )
 
 
 class ForecastOut(BaseModel):

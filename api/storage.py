@@ -71,6 +71,24 @@ class ForecastRecord(Base):
     notes: Mapped[list] = mapped_column(JSON)
 
 
+class ProgressRecord(Base):
+    """A tracking snapshot of a plan: what the bookings to ``as_of`` said, kept so a planner sees
+    how the picture changed week by week."""
+
+    __tablename__ = "progress"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    as_of: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    request: Mapped[dict] = mapped_column(JSON)
+    summary: Mapped[dict] = mapped_column(JSON)
+    reps: Mapped[list] = mapped_column(JSON)
+    teams: Mapped[list] = mapped_column(JSON)
+    phased: Mapped[list] = mapped_column(JSON)
+
+
 class VersionConflict(Exception):
     """The scenario moved on: the plan was made on top of a version that is no longer the latest."""
 
@@ -208,6 +226,30 @@ class Store:
                 .order_by(Scenario.name)
             ).all()
             return [tuple(r) for r in rows]
+
+    def add_progress(self, plan_id: int, **fields) -> ProgressRecord:
+        """Store a tracking snapshot of a plan (``as_of``, ``created_by``, ``request``,
+        ``summary``, ``reps``, ``teams``, ``phased``)."""
+        with self.sessions.begin() as s:
+            rec = ProgressRecord(plan_id=plan_id, **fields)
+            s.add(rec)
+            s.flush()
+            return rec
+
+    def progress(self, plan_id: int, progress_id: int | None = None):
+        """A plan's snapshots by date tracked to (then when made); or the one ``progress_id``
+        (None if it is not this plan's)."""
+        with self.sessions() as s:
+            if progress_id is not None:
+                rec = s.get(ProgressRecord, progress_id)
+                return rec if rec is not None and rec.plan_id == plan_id else None
+            return list(
+                s.scalars(
+                    select(ProgressRecord)
+                    .where(ProgressRecord.plan_id == plan_id)
+                    .order_by(ProgressRecord.as_of, ProgressRecord.id)
+                ).all()
+            )
 
     def add_forecast(self, *, created_by: str, request: dict, rows: list, notes: list):
         with self.sessions.begin() as s:

@@ -447,13 +447,15 @@ class Relief:
     """A proposal: ``plan`` (the re-planned year; None when even the reachable number cannot be
     planned), ``reps`` (per rep: annual quota before and after, the change), ``kept_number``
     (whether the company number still holds), ``number`` (what the proposal adds up to) and
-    ``message`` (what happened, in words)."""
+    ``message`` (what happened, in words), ``closed_actuals`` (the closed quarters' bookings the
+    proposal started from: a re-plan with them adopts it)."""
 
     plan: Plan | None
     reps: pd.DataFrame
     kept_number: bool
     number: float
     message: str
+    closed_actuals: pd.DataFrame  # rep_id, period, revenue: what the proposal re-planned from
 
 
 def relief(
@@ -501,20 +503,24 @@ def relief(
         caps = [d for d in exc.diagnosis if d["limit"] == "cap"]
         reasons = "; ".join(d["message"] for d in exc.diagnosis)
         if not caps:
-            return Relief(None, _changes(before, None, data), False, number, reasons)
+            return Relief(
+                None, _changes(before, None, data), False, number, reasons, closed_actuals
+            )
         number = spec.target - caps[0]["amount"] / (1 + spec.limits.over_assignment)
         number *= 1 - 1e-9
         try:
             # A plan at the lower number (its own level), not the previous plan's number.
             plan = replan(replace(spec, target=number), closed_actuals)
         except PlanInfeasibleError as again:
-            return Relief(None, _changes(before, None, data), False, number, str(again))
+            return Relief(
+                None, _changes(before, None, data), False, number, str(again), closed_actuals
+            )
         kept = False
         message = (
             f"capacity cannot keep the company number: the proposal reaches {money(number)}, "
             f"{money(spec.target - number)} short ({reasons})"
         )
-    return Relief(plan, _changes(before, plan, data), kept, number, message)
+    return Relief(plan, _changes(before, plan, data), kept, number, message, closed_actuals)
 
 
 def _changes(before: np.ndarray, plan: Plan | None, data: PlanData) -> pd.DataFrame:
