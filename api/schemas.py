@@ -198,12 +198,17 @@ class BookingRow(Strict):
         return self
 
 
-class ProgressRequest(Strict):
-    """Bookings to date against a stored plan."""
+class ReliefRequest(Strict):
+    """Bookings to date; the quarters closed by ``as_of`` are re-planned from."""
 
     actuals: list[BookingRow] = Field(min_length=1)
     as_of: date_ | None = Field(None, description="Track to this day (default: the last booked).")
     fiscal_year_start: int = Field(1, ge=1, le=12)
+
+
+class ProgressRequest(ReliefRequest):
+    """Bookings to date against a stored plan, and when to raise the flags."""
+
     at_risk_below: Level = AT_RISK_BELOW
     missed_quarters: int = Field(2, ge=1, le=4)
     grain: Literal["month", "week"] = "month"
@@ -227,14 +232,6 @@ class ProgressOut(ProgressBrief):
 class ProgressList(BaseModel):
     plan_id: int
     snapshots: list[ProgressBrief]
-
-
-class ReliefRequest(Strict):
-    """Bookings to date; the quarters closed by ``as_of`` are re-planned from."""
-
-    actuals: list[BookingRow] = Field(min_length=1)
-    as_of: date_ | None = None
-    fiscal_year_start: int = Field(1, ge=1, le=12)
 
 
 class ReliefOut(BaseModel):
