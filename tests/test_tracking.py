@@ -3,12 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_optimizer import QUARTERS, make_inputs
+from test_optimizer_properties import LIMITS, instances
 
 from datasets import DataValidationError
-from optimizer import Limits, PlanSpec, solve_plan
+from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
 from optimizer.tracking import month_shape, relief, track
 
 FREE = Limits(floor_quantile=None, phasing_band=None, max_increase=None)
@@ -186,3 +187,38 @@ def test_bad_actuals_are_named(rows, message):
     spec, q = flat_plan()
     with pytest.raises(DataValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         track(spec, q, pd.DataFrame(rows))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    instances(),
+    st.lists(st.floats(0.0, 2.0), min_size=7, max_size=7),
+    st.sampled_from(["2026-03-31", "2026-06-30", "2026-09-30"]),
+)
+def test_relief_never_raises_anyone_above_their_cap_property(inst, pace, as_of):
+    """Random companies, random bookings (each rep a pace against their P50) up to the end of
+    Q1, Q2 or Q3: every proposed open quota is within its cap, or there is no proposal and the
+    message says why."""
+    f, r, target = inst
+    spec = PlanSpec(f, r, target, "equal-stretch", Limits(**LIMITS))
+    try:
+        plan = solve_plan(spec)
+    except PlanInfeasibleError:
+        assume(False)
+    p50 = f.set_index(["rep_id", "period"])["q50"]
+    reps = list(r["rep_id"])
+    rows = [
+        {"rep_id": rep, "period": f"2026-{m:02d}",
+         "revenue": p50[(rep, f"2026Q{(m - 1) // 3 + 1}")] / 3 * pace[i]}
+        for i, rep in enumerate(reps) for m in range(1, int(as_of[5:7]) + 1)
+    ]  # fmt: skip
+    out = relief(spec, plan.quotas, pd.DataFrame(rows), previous=plan)
+    if out.plan is None:
+        assert not out.kept_number and out.message
+        return
+    q = out.plan.quotas
+    open_ = q[q["binding"] != "actual"].set_index(["rep_id", "period"])["quota"]
+    cap = f.set_index(["rep_id", "period"])["q90"].reindex(open_.index)
+    assert (open_ <= cap * (1 + 1e-7) + 1e-9).all()
+    expected = spec.target if out.kept_number else out.number
+    assert q["quota"].sum() == pytest.approx(expected, rel=1e-6)
