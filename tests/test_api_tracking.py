@@ -106,3 +106,26 @@ def test_relief_before_any_quarter_closed_is_a_422(client):
     body = {"actuals": bookings(plan, [1])}
     problem(client.post(f"/v1/plans/{plan['id']}/relief", json=body), 422)
     problem(client.post("/v1/plans/999/relief", json=body), 404)
+
+
+def test_a_plan_made_from_monthly_history_phases_by_its_month_shape(client):
+    forecast_rows = plan_body()["forecast"]
+    reps = sorted({f["rep_id"] for f in forecast_rows})
+    # Two years of monthly history, every quarter booked 20/30/50 across its months.
+    history = [
+        {"rep_id": r, "period": f"{y}-{m:02d}", "revenue": 1000.0 * (0.2, 0.3, 0.5)[(m - 1) % 3]}
+        for r in reps
+        for y in (2024, 2025)
+        for m in range(1, 13)
+    ]
+    body = plan_body(history=history, year=2026, target=24000)
+    del body["forecast"]
+    made = client.post("/v1/plans", json=body)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    plan = made.get_json()
+    resp = client.post(
+        f"/v1/plans/{plan['id']}/progress",
+        json={"actuals": [{"rep_id": reps[0], "period": "2026-01", "revenue": 1.0}]},
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert resp.get_json()["summary"]["month_shape"] == pytest.approx([0.2, 0.3, 0.5])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from flask import Blueprint, g, url_for
 
-from optimizer.tracking import Thresholds, relief, track
+from optimizer.tracking import DEFAULT_MONTH_SHAPE, Thresholds, month_shape, relief, track
 
 from .. import schemas
 from ..auth import requires
@@ -64,17 +64,26 @@ def _snapshot_out(rec, full: bool = True) -> dict:
     errors=("400", "401", "403", "404", "413", "422"),
 )
 def add_progress(plan_id: int):
-    """Bookings are monthly totals (``period``) or dated (``date``). Every flag comes with its
+    """Bookings are monthly totals (``period``) or dated (``date``). Quotas are phased inside
+    each quarter by the month shape of the plan's history where it was monthly (else 15/25/60).
+    Every flag comes with its
     reason in words; reps on or ahead of their phased quota are not flagged at risk, out of
     reach or overloaded."""
     body = json_body(schemas.ProgressRequest)
     rec = _record(plan_id)
+    history = rec.request.get("history")
+    shape = (
+        month_shape(pd.DataFrame(history), body.fiscal_year_start)
+        if history
+        else DEFAULT_MONTH_SHAPE
+    )
     p = track(
         _stored_spec(rec),
         pd.DataFrame(rec.quotas),
         _bookings(body.actuals),
         as_of=body.as_of,
         fiscal_year_start=body.fiscal_year_start,
+        shape=shape,
         thresholds=Thresholds(
             at_risk_below=body.at_risk_below, missed_quarters=body.missed_quarters
         ),
