@@ -1,6 +1,9 @@
-"""Bearer tokens with roles: viewers read, planners write.
+"""Bearer tokens with roles: a rep reads their own quota, viewers read, planners draft and
+adjust, approvers also approve at their level of the hierarchy.
 
-The operator configures tokens as lines ``<role> <name> sha256:<hex>`` in a file
+The operator configures tokens as lines ``<role> <name> sha256:<hex> [<scope>]`` in a file
+(an approver's scope: ``team:<team>``, ``region:<region>`` or ``company``; a rep's token is
+named by their rep_id)
 (``QUOTAPLAN_TOKENS_FILE``); only the hash is ever stored. ``quotaplan token new`` makes a token
 and prints the line to add. Tokens are long random strings (``secrets.token_urlsafe``), so one
 SHA-256 is the right hash (a slow password hash guards guessable secrets; these are not).
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from flask import current_app, g, request
 
-ROLES = ("viewer", "planner")  # each role can do what the ones before it can
+ROLES = ("rep", "viewer", "planner", "approver")  # each can do what the ones before it can
 
 
 @dataclass(frozen=True)
@@ -27,20 +30,34 @@ class Token:
     role: str
     name: str
     digest: str  # sha256 hex of the token
+    scope: str | None = None  # an approver's level: "team:<name>", "region:<name>", "company"
+
+
+def check_scope(role: str, scope: str | None) -> None:
+    """An approver needs a scope (team:X, region:Y or company); nobody else has one."""
+    if role == "approver":
+        kind, _, name = (scope or "").partition(":")
+        if not (scope == "company" or (kind in ("team", "region") and name)):
+            raise ValueError(
+                f"an approver's scope is team:<team>, region:<region> or company, got {scope!r}"
+            )
+    elif scope is not None:
+        raise ValueError(f"only approvers have a scope; a {role} has none")
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(role: str, name: str) -> tuple[str, str]:
+def new_token(role: str, name: str, scope: str | None = None) -> tuple[str, str]:
     """A fresh token and the line for the tokens file."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     if not name or any(c.isspace() for c in name):
         raise ValueError(f"a token's name is one word (who holds it), got {name!r}")
+    check_scope(role, scope)
     token = "qp_" + secrets.token_urlsafe(32)
-    return token, f"{role} {name} sha256:{digest(token)}"
+    return token, f"{role} {name} sha256:{digest(token)}" + (f" {scope}" if scope else "")
 
 
 def read_tokens(path: str | Path) -> tuple[Token, ...]:
@@ -52,16 +69,21 @@ def read_tokens(path: str | Path) -> tuple[Token, ...]:
             continue
         parts = line.split()
         if (
-            len(parts) != 3
+            len(parts) not in (3, 4)
             or parts[0] not in ROLES
             or not parts[2].startswith("sha256:")
             or len(parts[2]) != 7 + 64
         ):
             raise ValueError(
-                f"{path}, line {n}: expected '<role> <name> sha256:<64 hex digits>' with role "
-                f"{' or '.join(ROLES)}; make lines with `quotaplan token new`"
+                f"{path}, line {n}: expected '<role> <name> sha256:<64 hex digits> [<scope>]' "
+                f"with role {', '.join(ROLES)}; make lines with `quotaplan token new`"
             )
-        out.append(Token(parts[0], parts[1], parts[2][7:].lower()))
+        scope = parts[3] if len(parts) == 4 else None
+        try:
+            check_scope(parts[0], scope)
+        except ValueError as exc:
+            raise ValueError(f"{path}, line {n}: {exc}") from None
+        out.append(Token(parts[0], parts[1], parts[2][7:].lower(), scope))
     return tuple(out)
 
 
@@ -86,8 +108,8 @@ def requires(role: str):
             from .problems import ApiProblem
 
             tokens = current_app.config["TOKENS"]
-            if not tokens:
-                g.user = "anonymous"
+            if not tokens:  # open (localhost only): a planner who may approve at every level
+                g.user, g.role, g.scope = "anonymous", "approver", "company"
                 return view(*args, **kwargs)
             who = identify(tokens, request.headers.get("Authorization"))
             if who is None:
@@ -103,7 +125,7 @@ def requires(role: str):
                     "Forbidden",
                     f"this needs the {role} role; the token '{who.name}' is a {who.role}",
                 )
-            g.user = who.name
+            g.user, g.role, g.scope = who.name, who.role, who.scope
             return view(*args, **kwargs)
 
         inner.required_role = role

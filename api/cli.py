@@ -1054,15 +1054,23 @@ def token() -> None:
 
 
 @token.command("new")
-@click.option("--role", type=click.Choice(["viewer", "planner"]), required=True)
-@click.option("--name", required=True, help="Who holds the token (one word).")
-def token_new(role, name):
+@click.option("--role", type=click.Choice(["rep", "viewer", "planner", "approver"]), required=True)
+@click.option(
+    "--name", required=True, help="Who holds the token (one word; a rep's token: their rep_id)."
+)
+@click.option(
+    "--scope",
+    default=None,
+    help="An approver's level: team:<team>, region:<region> or company.",
+)
+def token_new(role, name, scope):
     """Print a new token (give it to its holder; it is not stored) and the line for the tokens
-    file."""
+    file. A rep sees only their own quota and its explanation; viewers read; planners draft and
+    adjust; approvers approve at their level."""
     from .auth import new_token
 
     try:
-        secret, line = new_token(role, name)
+        secret, line = new_token(role, name, scope)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(f"token (give to {name}, shown once): {secret}")

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from datasets import DataValidationError
 from optimizer import PlanInfeasibleError, SolverLimitError
+from optimizer.adjust import AdjustmentRefused
 
 from .storage import VersionConflict
 
@@ -84,6 +85,10 @@ def register(app: Flask) -> None:
         resp = problem(503, "Solver time limit", str(exc))
         resp.headers["Retry-After"] = "60"
         return resp
+
+    @app.errorhandler(AdjustmentRefused)
+    def _refused(exc: AdjustmentRefused):
+        return problem(422, "Adjustment refused", str(exc))
 
     @app.errorhandler(ValueError)
     def _bad_request(exc: ValueError):  # a spec the optimizer refuses (unknown rep in a lock...)

@@ -248,6 +248,98 @@ class ReliefOut(BaseModel):
     )
 
 
+class StateChange(Strict):
+    """Move a plan to its next state (or back to draft from review), with a comment."""
+
+    to: Literal["in_review", "approved", "published", "draft"]
+    comment: str = Field("", max_length=2000)
+
+
+class PlanState(BaseModel):
+    id: int
+    scenario: str
+    version: int
+    kind: str
+    parent_id: int | None
+    state: str
+
+
+class AdjustmentRequest(Strict):
+    """A manager's change to one rep's annual quota, and why."""
+
+    rep_id: Name
+    annual_quota: float = Field(ge=0, allow_inf_nan=False)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class AdjustmentOut(BaseModel):
+    id: int
+    plan_id: int
+    rep_id: str
+    proposed_by: str
+    reason: str
+    status: Literal["pending", "approved", "rejected"]
+    levels: list[str] = Field(description="Who approves, in order: team:<team>, region:<region>")
+    next_level: str | None
+    decisions: list[dict[str, Any]]
+    changes: list[dict[str, Any]] = Field(description="Reps whose annual quota moves")
+
+
+class AdjustmentList(BaseModel):
+    plan_id: int
+    adjustments: list[AdjustmentOut]
+
+
+class Decision(Strict):
+    decision: Literal["approve", "reject"]
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    adjustment: AdjustmentOut
+    plan: PlanState | None = Field(description="The plan the approval changed (last level)")
+
+
+class BookLevel(BaseModel):
+    level: Literal["company", "region", "team"]
+    name: str
+    number: float = Field(description="The number set for this level (a manager's quota)")
+    sum_of_quotas: float = Field(description="The sum of its reps' quotas")
+    uplift: float
+    uplift_share: float | None
+
+
+class Books(BaseModel):
+    plan_id: int
+    levels: list[BookLevel]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    who: str
+    plan_id: int
+    action: str
+    rep_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    why: str
+
+
+class AuditList(BaseModel):
+    plan_id: int
+    entries: list[AuditEntry]
+
+
+class RepExplanation(BaseModel):
+    plan_id: int
+    rep_id: str
+    annual_quota: float
+    quotas: list[dict[str, Any]]
+    explanation: list[str] = Field(description="How the number was set, in words")
+    history: list[AuditEntry]
+
+
 class ForecastOut(BaseModel):
     id: int
     created_at: datetime
@@ -259,7 +351,8 @@ class PlanBrief(BaseModel):
     id: int
     scenario: str
     version: int
-    kind: Literal["plan", "replan"]
+    kind: Literal["plan", "replan", "revision"]
+    state: Literal["draft", "in_review", "approved", "published"] = "draft"
     parent_id: int | None
     created_at: datetime
     created_by: str

@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +59,46 @@ class PlanRecord(Base):
     summary: Mapped[dict] = mapped_column(JSON)
     quotas: Mapped[list] = mapped_column(JSON)  # per rep and quarter
     reps: Mapped[list] = mapped_column(JSON)  # per rep
+    #: draft -> in_review -> approved -> published (then changed only by a new version)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+
+
+class AuditRecord(Base):
+    """One change (who, when, what, before, after, why), appended in the same transaction as the
+    change itself; the Store never updates or deletes these rows."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    who: Mapped[str] = mapped_column(String(200))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    rep_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    why: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class AdjustmentRecord(Base):
+    """A manager's proposed change to a rep's quota, with the team rebalanced around it, waiting
+    for approval at each level of the hierarchy (``levels``, in order)."""
+
+    __tablename__ = "adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    rep_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # approved / rejected
+    levels: Mapped[list] = mapped_column(JSON)  # ["team:EMEA-1", "region:EMEA"]
+    decisions: Mapped[list] = mapped_column(JSON, default=list)  # {level, who, decision, ...}
+    step: Mapped[int] = mapped_column(Integer, default=0)  # decisions taken (for concurrency)
+    quotas: Mapped[list] = mapped_column(JSON)  # the plan's quotas with the change and rebalance
+    reps: Mapped[list] = mapped_column(JSON)
+    changes: Mapped[list] = mapped_column(JSON)  # per rep moved: rep_id, before, after
 
 
 class ForecastRecord(Base):
@@ -87,6 +128,14 @@ class ProgressRecord(Base):
     reps: Mapped[list] = mapped_column(JSON)
     teams: Mapped[list] = mapped_column(JSON)
     phased: Mapped[list] = mapped_column(JSON)
+
+
+class StateConflict(Exception):
+    """Someone else moved the plan (or decided the adjustment) first."""
+
+
+#: The plan's states and the move that leaves each.
+NEXT_STATE = {"draft": "in_review", "in_review": "approved", "approved": "published"}
 
 
 class VersionConflict(Exception):
@@ -187,6 +236,19 @@ class Store:
                     )
                     s.add(rec)
                     s.flush()
+                    s.add(
+                        AuditRecord(
+                            who=created_by,
+                            plan_id=rec.id,
+                            action=f"plan:{kind}",
+                            after={
+                                "version": rec.version,
+                                "state": "draft",
+                                "total_quota": summary.get("total_quota"),
+                            },
+                            why=f"{kind} of {parent_id}" if parent_id else "",
+                        )
+                    )
                     rec.scenario_name = scenario
                     return rec
             except IntegrityError:
@@ -226,6 +288,173 @@ class Store:
                 .order_by(Scenario.name)
             ).all()
             return [tuple(r) for r in rows]
+
+    def move(self, plan_id: int, frm: str, to: str, who: str, why: str) -> PlanRecord:
+        """Move a plan from state ``frm`` to ``to`` and log it, in one transaction; raises
+        StateConflict if the plan is no longer in ``frm`` (someone else moved it first)."""
+        with self.sessions.begin() as s:
+            done = s.execute(
+                update(PlanRecord)
+                .where(PlanRecord.id == plan_id, PlanRecord.state == frm)
+                .values(state=to)
+            ).rowcount
+            if not done:
+                now = s.get(PlanRecord, plan_id)
+                raise StateConflict(
+                    f"plan {plan_id} is {now.state if now else 'gone'}, not {frm}: someone moved "
+                    "it first; read it again"
+                )
+            s.add(
+                AuditRecord(
+                    who=who,
+                    plan_id=plan_id,
+                    action=f"state:{to}",
+                    before={"state": frm},
+                    after={"state": to},
+                    why=why,
+                )
+            )
+        return self.plan(plan_id)
+
+    def add_adjustment(self, plan_id: int, **fields) -> AdjustmentRecord:
+        """Store a proposed adjustment and log the proposal, in one transaction."""
+        with self.sessions.begin() as s:
+            rec = AdjustmentRecord(plan_id=plan_id, decisions=[], **fields)
+            s.add(rec)
+            s.flush()
+            change = next(c for c in fields["changes"] if c["rep_id"] == fields["rep_id"])
+            s.add(
+                AuditRecord(
+                    who=fields["proposed_by"],
+                    plan_id=plan_id,
+                    action="adjustment:proposed",
+                    rep_id=fields["rep_id"],
+                    before={"annual_quota": change["before"]},
+                    after={"annual_quota": change["after"], "adjustment": rec.id},
+                    why=fields["reason"],
+                )
+            )
+            return rec
+
+    def adjustment(self, adjustment_id: int) -> AdjustmentRecord | None:
+        with self.sessions() as s:
+            return s.get(AdjustmentRecord, adjustment_id)
+
+    def adjustments(self, plan_id: int) -> list[AdjustmentRecord]:
+        with self.sessions() as s:
+            q = select(AdjustmentRecord).where(AdjustmentRecord.plan_id == plan_id)
+            return list(s.scalars(q.order_by(AdjustmentRecord.id)).all())
+
+    def decide(
+        self, adjustment_id: int, level: str, who: str, decision: str, comment: str
+    ) -> tuple[AdjustmentRecord, PlanRecord | None]:
+        """Record one level's decision on a pending adjustment; the last level's approval
+        applies it: in place on a plan not yet published, as the scenario's next version (a
+        revision, published) on a published one. Everything, audit included, in one
+        transaction; a decision taken meanwhile by someone else raises StateConflict.
+        Returns the adjustment and the plan it changed (None until it is applied)."""
+        with self.sessions.begin() as s:
+            adj = s.get(AdjustmentRecord, adjustment_id)
+            step = adj.step
+            done = s.execute(
+                update(AdjustmentRecord)
+                .where(
+                    AdjustmentRecord.id == adjustment_id,
+                    AdjustmentRecord.status == "pending",
+                    AdjustmentRecord.step == step,
+                )
+                .values(
+                    step=step + 1,
+                    decisions=[
+                        *adj.decisions,
+                        {
+                            "level": level,
+                            "who": who,
+                            "decision": decision,
+                            "comment": comment,
+                            "at": _now().isoformat(),
+                        },
+                    ],
+                    status=(
+                        "rejected"
+                        if decision == "reject"
+                        else "approved"
+                        if step + 1 == len(adj.levels)
+                        else "pending"
+                    ),
+                )
+            ).rowcount
+            if not done:
+                raise StateConflict(
+                    f"adjustment {adjustment_id} was decided meanwhile; read it again"
+                )
+            s.add(
+                AuditRecord(
+                    who=who,
+                    plan_id=adj.plan_id,
+                    action=f"adjustment:{decision}",
+                    rep_id=adj.rep_id,
+                    after={"adjustment": adj.id, "level": level},
+                    why=comment,
+                )
+            )
+            s.flush()
+            s.refresh(adj)
+            if adj.status != "approved":
+                return adj, None
+            return adj, self._apply(s, adj, who)
+
+    def _apply(self, s, adj: AdjustmentRecord, who: str) -> PlanRecord:
+        plan = s.get(PlanRecord, adj.plan_id, with_for_update=True)
+        target = plan
+        if plan.state == "published":  # never in place: the revision is the next version
+            latest = s.scalar(
+                select(func.max(PlanRecord.version)).where(
+                    PlanRecord.scenario_id == plan.scenario_id
+                )
+            )
+            target = PlanRecord(
+                scenario_id=plan.scenario_id,
+                version=latest + 1,
+                kind="revision",
+                parent_id=plan.id,
+                created_by=who,
+                request=plan.request,
+                summary=plan.summary,
+                quotas=adj.quotas,
+                reps=adj.reps,
+                state="published",
+            )
+            s.add(target)
+            s.flush()
+        else:
+            plan.quotas, plan.reps = adj.quotas, adj.reps
+        for c in adj.changes:
+            s.add(
+                AuditRecord(
+                    who=who,
+                    plan_id=target.id,
+                    action="quota:changed",
+                    rep_id=c["rep_id"],
+                    before={"annual_quota": c["before"]},
+                    after={"annual_quota": c["after"], "adjustment": adj.id},
+                    why=adj.reason
+                    if c["rep_id"] == adj.rep_id
+                    else f"rebalanced for adjustment {adj.id} ({adj.rep_id}): {adj.reason}",
+                )
+            )
+        s.flush()
+        target.scenario_name = s.get(Scenario, target.scenario_id).name
+        return target
+
+    def audit(self, plan_ids: list[int], rep_id: str | None = None) -> list[AuditRecord]:
+        """The log of these plans (a plan and the versions it came from), oldest first;
+        only one rep's entries with ``rep_id`` (and the plan-wide ones)."""
+        with self.sessions() as s:
+            q = select(AuditRecord).where(AuditRecord.plan_id.in_(plan_ids))
+            if rep_id is not None:
+                q = q.where((AuditRecord.rep_id == rep_id) | AuditRecord.rep_id.is_(None))
+            return list(s.scalars(q.order_by(AuditRecord.id)).all())
 
     def add_progress(self, plan_id: int, **fields) -> ProgressRecord:
         """Store a tracking snapshot of a plan (``as_of``, ``created_by``, ``request``,

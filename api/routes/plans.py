@@ -49,6 +49,7 @@ def _brief(rec: PlanRecord) -> schemas.PlanBrief:
         scenario=rec.scenario_name,
         version=rec.version,
         kind=rec.kind,
+        state=rec.state,
         parent_id=rec.parent_id,
         created_at=rec.created_at,
         created_by=rec.created_by,

@@ -1,0 +1,313 @@
+"""A plan's life: states (draft -> in review -> approved -> published), adjustments approved up
+the team/region hierarchy, the books at every level, the audit log and each rep's explanation.
+
+Every change is written with its audit entry in one transaction (``api.storage``); a plan that
+is published changes only through a new version (a revision), never in place.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask import Blueprint, current_app, g, request
+
+from optimizer import parse_amount
+from optimizer.adjust import adjust, changes
+from optimizer.solve import money
+
+from .. import schemas
+from ..auth import requires
+from ..openapi import operation
+from ..problems import ApiProblem
+from ..storage import NEXT_STATE, StateConflict
+from .common import ID, json_body, plain, records, store
+from .plans import _record
+from .tracking import _stored_spec
+
+bp = Blueprint("lifecycle", __name__, url_prefix="/v1")
+
+#: Who may make each move: the role, and for approvers the level (company-wide).
+MOVES = {
+    "in_review": ("draft", "planner"),
+    "approved": ("in_review", "approver"),
+    "published": ("approved", "approver"),
+    "draft": ("in_review", "approver"),  # sent back
+}
+
+
+def _open() -> bool:
+    return not current_app.config["TOKENS"]
+
+
+def _brief(rec) -> dict:
+    return {
+        "id": rec.id,
+        "scenario": rec.scenario_name,
+        "version": rec.version,
+        "kind": rec.kind,
+        "parent_id": rec.parent_id,
+        "state": rec.state,
+    }
+
+
+@bp.post(f"/plans/<{ID}:plan_id>/state")
+@requires("planner")
+@operation(
+    "Move a plan: draft -> in_review (planner), in_review -> approved or back to draft, "
+    "approved -> published (company-level approver).",
+    body=schemas.StateChange,
+    response=schemas.PlanState,
+    errors=("400", "401", "403", "404", "409", "422"),
+)
+def move_plan(plan_id: int):
+    """Two approvers moving the same plan at once: one wins, the other gets 409."""
+    body = json_body(schemas.StateChange)
+    rec = _record(plan_id)
+    frm, role = MOVES[body.to]
+    if role == "approver" and not _open() and (g.role != "approver" or g.scope != "company"):
+        raise ApiProblem(403, "Forbidden", f"moving a plan to {body.to} needs a company approver")
+    if rec.state != frm:
+        raise ApiProblem(
+            409 if rec.state == NEXT_STATE.get(frm) else 422,
+            "Wrong state",
+            f"plan {plan_id} is {rec.state}; only a plan {frm} can move to {body.to}",
+        )
+    try:
+        moved = store().move(plan_id, frm, body.to, g.user, body.comment)
+    except StateConflict as exc:
+        raise ApiProblem(409, "Conflict", str(exc)) from None
+    return _brief(moved)
+
+
+@bp.post(f"/plans/<{ID}:plan_id>/adjustments")
+@requires("planner")
+@operation(
+    "Propose a change to a rep's annual quota, with a reason: the rest of the rep's team is "
+    "rebalanced; the change waits for approval at team then region level.",
+    body=schemas.AdjustmentRequest,
+    response=schemas.AdjustmentOut,
+    status=201,
+    errors=("400", "401", "403", "404", "422"),
+)
+def propose(plan_id: int):
+    """A change that breaks one of the plan's limits (the rep's cap, floor, ratchet...), or that
+    the team cannot absorb, is refused (422) with the reason."""
+    body = json_body(schemas.AdjustmentRequest)
+    rec = _record(plan_id)
+    spec = _stored_spec(rec)
+    quotas = pd.DataFrame(rec.quotas)
+    new = adjust(spec, quotas, body.rep_id, body.annual_quota)
+    rep = pd.DataFrame(rec.reps).set_index("rep_id").loc[body.rep_id]
+    adj = store().add_adjustment(
+        rec.id,
+        rep_id=body.rep_id,
+        proposed_by=g.user,
+        reason=body.reason,
+        levels=[f"team:{rep['team']}", f"region:{rep['region']}"],
+        quotas=records(new.quotas),
+        reps=records(new.reps),
+        changes=changes(pd.DataFrame(rec.reps), new.reps),
+    )
+    return _adjustment_out(adj), 201
+
+
+def _adjustment_out(adj) -> dict:
+    return schemas.AdjustmentOut(
+        id=adj.id,
+        plan_id=adj.plan_id,
+        rep_id=adj.rep_id,
+        proposed_by=adj.proposed_by,
+        reason=adj.reason,
+        status=adj.status,
+        levels=adj.levels,
+        next_level=adj.levels[adj.step] if adj.status == "pending" else None,
+        decisions=adj.decisions,
+        changes=adj.changes,
+    ).model_dump(mode="json")
+
+
+@bp.get(f"/plans/<{ID}:plan_id>/adjustments")
+@requires("viewer")
+@operation(
+    "A plan's adjustments and where each stands.",
+    response=schemas.AdjustmentList,
+    errors=("401", "403", "404"),
+)
+def list_adjustments(plan_id: int):
+    rec = _record(plan_id)
+    return {
+        "plan_id": rec.id,
+        "adjustments": [_adjustment_out(a) for a in store().adjustments(rec.id)],
+    }
+
+
+@bp.post(f"/adjustments/<{ID}:adjustment_id>/decision")
+@requires("approver")
+@operation(
+    "Approve or reject an adjustment at your level (team, then region); the last approval "
+    "applies it: in place on a plan not yet published, as a new published version otherwise.",
+    body=schemas.Decision,
+    response=schemas.DecisionOut,
+    errors=("400", "401", "403", "404", "409", "422"),
+)
+def decide(adjustment_id: int):
+    body = json_body(schemas.Decision)
+    adj = store().adjustment(adjustment_id)
+    if adj is None:
+        raise ApiProblem(404, "Not found", f"no adjustment {adjustment_id}")
+    if adj.status != "pending":
+        raise ApiProblem(409, "Already decided", f"adjustment {adjustment_id} is {adj.status}")
+    level = adj.levels[adj.step]
+    if not _open() and g.scope != level:
+        raise ApiProblem(
+            403,
+            "Forbidden",
+            f"adjustment {adjustment_id} waits for {level}; your token approves at {g.scope}",
+        )
+    try:
+        adj, plan = store().decide(adjustment_id, level, g.user, body.decision, body.comment)
+    except StateConflict as exc:
+        raise ApiProblem(409, "Conflict", str(exc)) from None
+    return {"adjustment": _adjustment_out(adj), "plan": _brief(plan) if plan else None}
+
+
+@bp.get(f"/plans/<{ID}:plan_id>/books")
+@requires("viewer")
+@operation(
+    "One set of books: at every level (company, region, team) the number set for it and the sum "
+    "of its reps' quotas, with the uplift (over-assignment) between them.",
+    response=schemas.Books,
+    errors=("401", "403", "404"),
+)
+def books(plan_id: int):
+    """A team or region without a target of its own gets its share of the company number (its
+    reps' quotas over the company's over-assignment)."""
+    rec = _record(plan_id)
+    reps = pd.DataFrame(rec.reps)
+    over = float(rec.summary.get("over_assignment") or 0.0)
+    limits = rec.request.get("limits") or {}
+    rows = [
+        _level(
+            "company", "company", float(rec.summary["company_target"]), reps["annual_quota"].sum()
+        )
+    ]
+    for level in ("region", "team"):
+        own = limits.get(f"{level}_targets") or {}
+        for name, members in reps.groupby(level):
+            total = float(members["annual_quota"].sum())
+            number = parse_amount(own[name]) if name in own else total / (1 + over)
+            rows.append(_level(level, str(name), number, total))
+    return {"plan_id": rec.id, "levels": rows}
+
+
+def _level(level: str, name: str, number: float, quotas: float) -> dict:
+    return {
+        "level": level,
+        "name": name,
+        "number": number,
+        "sum_of_quotas": float(quotas),
+        "uplift": float(quotas - number),
+        "uplift_share": float(quotas / number - 1) if number > 0 else None,
+    }
+
+
+def _lineage(rec) -> list[int]:
+    """This plan and the versions it came from, oldest first."""
+    ids = [rec.id]
+    while rec.parent_id is not None:
+        rec = _record(rec.parent_id)
+        ids.insert(0, rec.id)
+    return ids
+
+
+@bp.get(f"/plans/<{ID}:plan_id>/audit")
+@requires("viewer")
+@operation(
+    "The audit log of a plan and the versions it came from: who changed what, when, before, "
+    "after, why; ?rep_id= for one rep's quota history.",
+    response=schemas.AuditList,
+    errors=("401", "403", "404"),
+)
+def audit(plan_id: int):
+    rec = _record(plan_id)
+    rep = request.args.get("rep_id")
+    entries = store().audit(_lineage(rec), rep)
+    return {"plan_id": rec.id, "entries": [_entry(e) for e in entries]}
+
+
+def _entry(e) -> dict:
+    return schemas.AuditEntry(
+        id=e.id,
+        at=e.at,
+        who=e.who,
+        plan_id=e.plan_id,
+        action=e.action,
+        rep_id=e.rep_id,
+        before=e.before,
+        after=e.after,
+        why=e.why,
+    ).model_dump(mode="json")
+
+
+@bp.get(f"/plans/<{ID}:plan_id>/reps/<rep_id>")
+@requires("rep")
+@operation(
+    "One rep's quota and how it was set, in words: forecast, stretch, chance, the limit that "
+    "bound it, and every adjustment and approval since. A rep's token sees only their own.",
+    response=schemas.RepExplanation,
+    errors=("401", "403", "404"),
+)
+def explain_rep(plan_id: int, rep_id: str):
+    if not _open() and g.role == "rep" and g.user != rep_id:
+        raise ApiProblem(403, "Forbidden", "a rep's token reads only that rep's own quota")
+    rec = _record(plan_id)
+    reps = pd.DataFrame(rec.reps).set_index("rep_id")
+    if rep_id not in reps.index:
+        raise ApiProblem(404, "Not found", f"rep {rep_id!r} is not in plan {plan_id}")
+    r = reps.loc[rep_id]
+    quotas = [q for q in rec.quotas if q["rep_id"] == rep_id]
+    history = store().audit(_lineage(rec), rep_id)
+    words = [
+        f"{rep_id}'s annual quota is {money(r['annual_quota'])} in plan {rec.id} "
+        f"(version {rec.version} of {rec.scenario_name}, {rec.state}).",
+        f"The forecast says {rep_id} can realistically sell {money(r['annual_p50'])} (P50): the "
+        f"quota asks {r['stretch']:.2f}x that, with a {r['p_attain']:.0%} chance of reaching it.",
+        _binding_words(r["binding"]),
+    ]
+    for e in history:
+        if e.rep_id != rep_id:
+            continue
+        if e.action == "quota:changed":
+            words.append(
+                f"{e.at:%Y-%m-%d}: changed from {money(e.before['annual_quota'])} to "
+                f"{money(e.after['annual_quota'])} by {e.who} (adjustment "
+                f"{e.after['adjustment']}): {e.why}"
+            )
+        elif e.action.startswith("adjustment:"):
+            level = (e.after or {}).get("level")
+            what = e.action.split(":", 1)[1]
+            by = f" at {level}" if level else ""
+            words.append(f"{e.at:%Y-%m-%d}: adjustment {what}{by} by {e.who}: {e.why}")
+    out = schemas.RepExplanation(
+        plan_id=rec.id,
+        rep_id=rep_id,
+        annual_quota=float(r["annual_quota"]),
+        quotas=plain(quotas),
+        explanation=words,
+        history=[_entry(e) for e in history],
+    )
+    return out.model_dump(mode="json")
+
+
+def _binding_words(binding: str) -> str:
+    say = {
+        "none": "No limit held it: it is the policy's common stretch.",
+        "cap": "It is held at the cap: more would overload (above the high forecast quantile).",
+        "floor": "It is held at the floor (the low forecast quantile).",
+        "ratchet": "It is held by the anti-ratchet limit on last year's quota.",
+        "growth-floor": "It is held up by the minimum growth on last year's quota.",
+        "ote": "It is held by the quota-to-OTE band.",
+        "phasing": "The quarterly phasing band shaped it.",
+        "lock": "A planner held it at this value.",
+        "team": "The team's or region's target shaped it.",
+    }
+    return say.get(binding, f"Bound by: {binding}.")

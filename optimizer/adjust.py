@@ -1,0 +1,111 @@
+"""Hold and override after the fact: a manager changes one rep's annual quota and the rest of
+that rep's team is rebalanced so the team (and so the company) still adds up, with every other
+team left exactly as it was and every limit still holding."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from .inputs import prepare
+from .ranges import annual_range, bounds
+from .solve import Plan, money, solve_plan
+from .spec import PlanSpec
+
+
+def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: float) -> Plan:
+    """The plan with ``rep_id``'s annual quota set to ``annual_quota`` (their quarters scaled
+    alike, keeping their phasing) and their teammates' quotas set again by the plan's policy and
+    limits; everyone outside the team keeps their quarterly quotas (``quotas``: the plan's
+    ``rep_id, period, quota``).
+
+    Raises ``optimizer.PlanInfeasibleError`` (with the diagnosis: which limit, by how much) when
+    the team cannot absorb the change, :class:`AdjustmentRefused` when the change itself breaks
+    one of the plan's limits (the rep's cap, floor, ratchet...), ``ValueError`` for an unknown
+    rep or a negative quota.
+    """
+    roster = spec.roster.assign(rep_id=spec.roster["rep_id"].astype(str))
+    teams = roster.set_index("rep_id")["team"]
+    if rep_id not in teams.index or rep_id not in set(quotas["rep_id"].astype(str)):
+        raise ValueError(f"rep {rep_id!r} is not in this plan")
+    if not np.isfinite(annual_quota) or annual_quota < 0:
+        raise ValueError(f"the new annual quota must be a number >= 0, got {annual_quota}")
+    team = teams[rep_id]
+    others = quotas[~quotas["rep_id"].astype(str).map(teams).eq(team)]
+    held = {k: v for k, v in spec.limits.locks.items() if teams.get(str(k[0])) == team}
+    held = {k: v for k, v in held.items() if str(k[0]) != rep_id}
+    # The rep's quarters keep their phasing: each scaled to the new year.
+    mine = quotas[quotas["rep_id"].astype(str) == rep_id]
+    year = float(mine["quota"].sum())
+    for r in mine.itertuples():
+        share = r.quota / year if year > 0 else 1 / len(mine)
+        held[(rep_id, r.period)] = float(annual_quota) * share
+    for r in others.itertuples():
+        held[(str(r.rep_id), r.period)] = float(r.quota)
+    target = spec.target if spec.target is not None else None
+    if target is None:  # a plan set by an attainment goal: keep the number it found
+        target = float(quotas["quota"].sum()) / (1 + spec.limits.over_assignment)
+    trial = quotas.assign(rep_id=quotas["rep_id"].astype(str))
+    mine_rows = trial["rep_id"] == rep_id
+    trial.loc[mine_rows, "quota"] = [held[(rep_id, p)] for p in trial.loc[mine_rows, "period"]]
+    _refuse_if_broken(spec, trial, {rep_id}, rep_id, annual_quota)  # the change itself first
+    new = solve_plan(
+        replace(spec, target=target, attainment=None, limits=replace(spec.limits, locks=held))
+    )
+    team_reps = set(teams.index[teams == team])
+    _refuse_if_broken(spec, new.quotas, team_reps, rep_id, annual_quota)
+    return new
+
+
+def _refuse_if_broken(spec, quotas, reps, rep_id, annual_quota) -> None:
+    broken = limits_broken(spec, quotas, reps)
+    if broken:
+        raise AdjustmentRefused(
+            f"setting {rep_id}'s annual quota to {money(annual_quota)} breaks the plan's limits: "
+            + "; ".join(broken[:6])
+            + (f" (and {len(broken) - 6} more)" if len(broken) > 6 else "")
+            + "; choose a value within them, or change the limits and plan again"
+        )
+
+
+class AdjustmentRefused(ValueError):
+    """The change (and the team's rebalance around it) would break a limit of the plan."""
+
+
+def limits_broken(spec: PlanSpec, quotas: pd.DataFrame, reps=None) -> list[str]:
+    """What a set of quotas breaks of the plan's own limits (cap, floor, annual limits: ratchet,
+    growth floor, OTE band), judged without the locks; only the ``reps`` given, if any."""
+    data = prepare(spec)
+    free = replace(spec.limits, locks={})
+    floor, cap = bounds(data, free)
+    lo, hi = annual_range(data, free)
+    q = quotas.pivot_table(index="rep_id", columns="period", values="quota", aggfunc="sum")
+    q = q.reindex(index=data.reps, columns=data.periods).to_numpy(float)
+    out = []
+    tol = 1e-6
+    for i, rep in enumerate(data.reps):
+        if reps is not None and str(rep) not in reps:
+            continue
+        for t, period in enumerate(data.periods):
+            if q[i, t] > cap[i, t] * (1 + tol) + tol:
+                out.append(f"{rep} {period} {money(q[i, t])} over the cap ({money(cap[i, t])})")
+            elif q[i, t] < floor[i, t] * (1 - tol) - tol:
+                out.append(
+                    f"{rep} {period} {money(q[i, t])} under the floor ({money(floor[i, t])})"
+                )
+        year = q[i].sum()
+        if year > hi[i] * (1 + tol) + tol:
+            out.append(f"{rep}'s year {money(year)} over its annual limit ({money(hi[i])})")
+        elif year < lo[i] * (1 - tol) - tol:
+            out.append(f"{rep}'s year {money(year)} under its annual minimum ({money(lo[i])})")
+    return out
+
+
+def changes(before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6) -> list[dict]:
+    """The reps whose annual quota moved: ``rep_id, before, after`` (plans' ``reps`` tables)."""
+    a = before.set_index("rep_id")["annual_quota"]
+    b = after.set_index("rep_id")["annual_quota"].reindex(a.index)
+    moved = (b - a).abs() > tol * max(float(a.abs().max()), 1.0)
+    return [{"rep_id": str(r), "before": float(a[r]), "after": float(b[r])} for r in a.index[moved]]

@@ -1,0 +1,160 @@
+"""A plan's whole life through the HTTP API, against a real SQLite file: states, adjustments
+approved up the hierarchy, one set of books, the audit log, roles and concurrent approvals."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from test_api import plan_body, problem
+
+from api.app import create_app
+from api.auth import digest
+
+PEOPLE = {
+    "pat": ("planner", None),
+    "vera": ("viewer", None),
+    "tina": ("approver", "team:A"),
+    "tom": ("approver", "team:B"),
+    "rex": ("approver", "region:EU"),
+    "cleo": ("approver", "company"),
+    "R001": ("rep", None),
+}
+
+
+@pytest.fixture
+def app(tmp_path):
+    lines = [
+        f"{role} {name} sha256:{digest('s-' + name)}" + (f" {scope}" if scope else "")
+        for name, (role, scope) in PEOPLE.items()
+    ]
+    (tmp_path / "tokens.txt").write_text("\n".join(lines) + "\n")
+    return create_app(
+        {"DATABASE": str(tmp_path / "q.db"), "TOKENS_FILE": str(tmp_path / "tokens.txt")}
+    )
+
+
+def as_(name):
+    return {"Authorization": f"Bearer s-{name}"}
+
+
+def annual(plan, rep):
+    return next(r["annual_quota"] for r in plan["reps"] if r["rep_id"] == rep)
+
+
+def test_a_full_cycle(app):
+    c = app.test_client()
+    plan = c.post("/v1/plans", json=plan_body(limits={"over_assignment": 0.05}), headers=as_("pat"))
+    assert plan.status_code == 201, plan.get_data(as_text=True)
+    plan = plan.get_json()
+    pid = plan["id"]
+    assert plan["state"] == "draft"
+    before = {r["rep_id"]: r["annual_quota"] for r in plan["reps"]}
+
+    # One set of books: the company number, the quotas' sum, and the uplift between them.
+    books = c.get(f"/v1/plans/{pid}/books", headers=as_("vera")).get_json()["levels"]
+    company = next(b for b in books if b["level"] == "company")
+    assert company["uplift_share"] == pytest.approx(0.05, rel=1e-6)
+    assert {b["name"] for b in books if b["level"] == "team"} == {"A", "B"}
+
+    # A manager raises R001 (team A) by 5%: team A is rebalanced, team B untouched.
+    new = before["R001"] * 1.05
+    body = {"rep_id": "R001", "annual_quota": new, "reason": "won the ACME territory"}
+    adj = c.post(f"/v1/plans/{pid}/adjustments", json=body, headers=as_("pat"))
+    assert adj.status_code == 201, adj.get_data(as_text=True)
+    adj = adj.get_json()
+    assert adj["levels"] == ["team:A", "region:EU"] and adj["next_level"] == "team:A"
+    moved = {x["rep_id"]: x for x in adj["changes"]}
+    assert moved["R001"]["after"] == pytest.approx(new)
+    assert set(moved) <= {"R001", "R003", "R005"}  # team A only
+    assert sum(x["after"] - x["before"] for x in moved.values()) == pytest.approx(0, abs=1e-3)
+
+    # Approval flows up: team B's approver cannot; team A's, then the region's can.
+    problem(c.post(f"/v1/adjustments/{adj['id']}/decision",
+                   json={"decision": "approve", "comment": "ok"}, headers=as_("tom")), 403)  # fmt: skip
+    problem(c.post(f"/v1/adjustments/{adj['id']}/decision",
+                   json={"decision": "approve", "comment": "ok"}, headers=as_("pat")), 403)  # fmt: skip
+    one = c.post(f"/v1/adjustments/{adj['id']}/decision",
+                 json={"decision": "approve", "comment": "fair"}, headers=as_("tina"))  # fmt: skip
+    assert one.status_code == 200 and one.get_json()["plan"] is None
+    assert one.get_json()["adjustment"]["next_level"] == "region:EU"
+    two = c.post(f"/v1/adjustments/{adj['id']}/decision",
+                 json={"decision": "approve", "comment": "agreed"}, headers=as_("rex")).get_json()  # fmt: skip
+    assert two["adjustment"]["status"] == "approved" and two["plan"]["id"] == pid  # in place
+    draft = c.get(f"/v1/plans/{pid}", headers=as_("vera")).get_json()
+    assert annual(draft, "R001") == pytest.approx(new)
+    assert annual(draft, "R002") == pytest.approx(before["R002"])
+    assert draft["total_quota"] == pytest.approx(plan["total_quota"])
+
+    # An adjustment that breaks a limit is refused with the reason, and nothing is stored.
+    bad = {"rep_id": "R002", "annual_quota": before["R002"] * 3, "reason": "stretch goal"}
+    refused = problem(c.post(f"/v1/plans/{pid}/adjustments", json=bad, headers=as_("pat")), 422)
+    assert "over the cap" in refused["detail"]
+    assert (
+        len(c.get(f"/v1/plans/{pid}/adjustments", headers=as_("vera")).get_json()["adjustments"])
+        == 1
+    )
+
+    # States: only forward, each by its role.
+    problem(c.post(f"/v1/plans/{pid}/state", json={"to": "approved"}, headers=as_("cleo")), 422)
+    assert c.post(f"/v1/plans/{pid}/state", json={"to": "in_review", "comment": "ready"},
+                  headers=as_("pat")).status_code == 200  # fmt: skip
+    problem(c.post(f"/v1/plans/{pid}/state", json={"to": "approved"}, headers=as_("tina")), 403)
+    for to in ("approved", "published"):
+        moved_ = c.post(f"/v1/plans/{pid}/state", json={"to": to}, headers=as_("cleo"))
+        assert moved_.status_code == 200 and moved_.get_json()["state"] == to
+
+    # Published: an approved adjustment makes a new version; the original stays as it was.
+    body = {"rep_id": "R003", "annual_quota": annual(draft, "R003") * 0.97, "reason": "leave"}
+    adj2 = c.post(f"/v1/plans/{pid}/adjustments", json=body, headers=as_("pat")).get_json()
+    for who in ("tina", "rex"):
+        out = c.post(f"/v1/adjustments/{adj2['id']}/decision",
+                     json={"decision": "approve", "comment": "ok"}, headers=as_(who)).get_json()  # fmt: skip
+    rev = out["plan"]
+    assert rev["kind"] == "revision" and rev["parent_id"] == pid and rev["state"] == "published"
+    original = c.get(f"/v1/plans/{pid}", headers=as_("vera")).get_json()
+    revision = c.get(f"/v1/plans/{rev['id']}", headers=as_("vera")).get_json()
+    assert annual(original, "R003") == pytest.approx(annual(draft, "R003"))
+    assert annual(revision, "R003") == pytest.approx(annual(draft, "R003") * 0.97)
+
+    # The audit log: every change, who, before, after, why; a rep's history through versions.
+    log = c.get(f"/v1/plans/{rev['id']}/audit", headers=as_("vera")).get_json()["entries"]
+    actions = [e["action"] for e in log]
+    for a in ("plan:plan", "adjustment:proposed", "adjustment:approve", "quota:changed",
+              "state:in_review", "state:approved", "state:published"):  # fmt: skip
+        assert a in actions
+    r001 = c.get(f"/v1/plans/{rev['id']}/audit?rep_id=R001", headers=as_("vera")).get_json()
+    changed = [e for e in r001["entries"] if e["action"] == "quota:changed"]
+    assert changed[0]["who"] == "rex" and changed[0]["why"] == "won the ACME territory"
+    assert changed[0]["before"]["annual_quota"] == pytest.approx(before["R001"])
+
+    # A rep sees only their own quota, explained in words.
+    mine = c.get(f"/v1/plans/{rev['id']}/reps/R001", headers=as_("R001"))
+    assert mine.status_code == 200, mine.get_data(as_text=True)
+    words = " ".join(mine.get_json()["explanation"])
+    assert "The forecast says R001 can realistically sell" in words
+    assert "by rex (adjustment" in words and "won the ACME territory" in words
+    problem(c.get(f"/v1/plans/{rev['id']}/reps/R002", headers=as_("R001")), 403)
+    problem(c.get(f"/v1/plans/{rev['id']}", headers=as_("R001")), 403)
+
+
+def test_concurrent_approvals_cannot_both_win(app):
+    c = app.test_client()
+    pid = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()["id"]
+    c.post(f"/v1/plans/{pid}/state", json={"to": "in_review"}, headers=as_("pat"))
+    barrier, results = threading.Barrier(4), []
+
+    def approve():
+        client = app.test_client()
+        barrier.wait()
+        r = client.post(f"/v1/plans/{pid}/state", json={"to": "approved"}, headers=as_("cleo"))
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=approve) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 409, 409, 409]
+    log = c.get(f"/v1/plans/{pid}/audit", headers=as_("vera")).get_json()["entries"]
+    assert [e["action"] for e in log].count("state:approved") == 1
