@@ -7,8 +7,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from api.storage import Base, Store, VersionConflict
+from api.storage import Base, StateConflict, Store, VersionConflict, _append_only
 
 POSTGRES = os.environ.get("QUOTAPLAN_TEST_POSTGRES_URL")
 
@@ -23,6 +25,7 @@ def store(request, tmp_path):
     s = Store(POSTGRES)
     Base.metadata.drop_all(s.engine)
     Base.metadata.create_all(s.engine)
+    _append_only(s.engine)
     yield s
     s.engine.dispose()
 
@@ -64,3 +67,22 @@ def test_concurrent_writers_get_distinct_versions(store):
         recs = list(pool.map(lambda _: add(store, scenario="race"), range(40)))
     assert sorted(r.version for r in recs) == list(range(1, 41))
     assert len(store.plans("race")) == 40
+
+
+def test_the_audit_log_is_append_only_and_written_with_the_change(store):
+    rec = add(store)
+    moved = store.move(rec.id, "draft", "in_review", "pat", "ready")
+    assert moved.state == "in_review"
+    log = store.audit([rec.id])
+    assert [e.action for e in log] == ["plan:plan", "state:in_review"]
+    assert (log[1].who, log[1].before, log[1].after, log[1].why) == (
+        "pat", {"state": "draft"}, {"state": "in_review"}, "ready",
+    )  # fmt: skip
+    with pytest.raises(StateConflict):  # someone moved it first: nothing written
+        store.move(rec.id, "draft", "in_review", "sam", "me too")
+    assert len(store.audit([rec.id])) == 2
+    for sql in ("UPDATE audit SET who = 'x'", "DELETE FROM audit"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with store.engine.begin() as conn:
+                conn.execute(text(sql))
+    assert len(store.audit([rec.id])) == 2
