@@ -1077,6 +1077,60 @@ def token_new(role, name, scope):
     click.echo(f"line for the tokens file: {line}")
 
 
+@main.command(
+    "history",
+    short_help="A stored plan's audit log, or one rep's quota history and explanation.",
+    epilog="""\b
+Examples:
+  quotaplan history --plan 3                 # every change to plan 3 and the versions before it
+  quotaplan history --plan 3 --rep R00001    # R00001's number in words, and its history
+  QUOTAPLAN_DATABASE_URL=postgresql+psycopg://u:p@db/quotaplan quotaplan history --plan 3
+""",
+)
+@click.option("--plan", "plan_id", type=click.IntRange(1), required=True, help="Plan id.")
+@click.option("--rep", "rep_id", default=None, help="One rep: their quota's history, explained.")
+@click.option(
+    "--database",
+    default=None,
+    help="SQLite file (default quotaplan.db); or QUOTAPLAN_DATABASE_URL.",
+)
+def history_command(plan_id, rep_id, database):
+    """Who changed what, when, before, after and why, from the API's database: the plan and the
+    versions it came from. With --rep, the rep's current number explained in words (forecast,
+    stretch, the limit that held it, every adjustment and approval)."""
+    from .app import settings
+    from .explanations import rep_explanation
+    from .storage import Store
+
+    store = Store(settings({"DATABASE": database} if database else None)["DATABASE_URL"])
+    rec = store.plan(plan_id)
+    if rec is None:
+        raise click.ClickException(f"no plan {plan_id} in {store.url}")
+    lineage, cur = [rec.id], rec
+    while cur.parent_id is not None:
+        cur = store.plan(cur.parent_id)
+        lineage.insert(0, cur.id)
+    if rep_id is not None:
+        reps = pd.DataFrame(rec.reps).set_index("rep_id")
+        if rep_id not in reps.index:
+            raise click.ClickException(f"rep {rep_id!r} is not in plan {plan_id}")
+        entries = store.audit(lineage, rep_id)
+        for line in rep_explanation(rec, reps.loc[rep_id], entries):
+            click.echo(line)
+        click.echo("")
+    else:
+        entries = store.audit(lineage)
+    for e in entries:
+        change = ""
+        if e.before or e.after:
+            change = f" {json.dumps(e.before)} -> {json.dumps(e.after)}"
+        rep = f" {e.rep_id}" if e.rep_id else ""
+        why = f": {e.why}" if e.why else ""
+        click.echo(
+            f"{e.at:%Y-%m-%d %H:%M} plan {e.plan_id}{rep} {e.action} by {e.who}{change}{why}"
+        )
+
+
 def _command_line(ctx: click.Context) -> str:
     """The command as typed, in canonical form: the options that differ from their defaults."""
     parts = ["quotaplan", ctx.info_name]

@@ -158,3 +158,29 @@ def test_concurrent_approvals_cannot_both_win(app):
     assert sorted(results) == [200, 409, 409, 409]
     log = c.get(f"/v1/plans/{pid}/audit", headers=as_("vera")).get_json()["entries"]
     assert [e["action"] for e in log].count("state:approved") == 1
+
+
+def test_the_cli_lists_a_reps_history_and_explains_it(app, tmp_path):
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    c = app.test_client()
+    plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
+    body = {"rep_id": "R001", "annual_quota": annual(plan, "R001") * 1.02, "reason": "new logo"}
+    adj = c.post(f"/v1/plans/{plan['id']}/adjustments", json=body, headers=as_("pat")).get_json()
+    for who in ("tina", "rex"):
+        c.post(f"/v1/adjustments/{adj['id']}/decision",
+               json={"decision": "approve", "comment": f"ok from {who}"}, headers=as_(who))  # fmt: skip
+    db = str(tmp_path / "q.db")
+    out = CliRunner().invoke(main, ["history", "--plan", str(plan["id"]), "--database", db])
+    assert out.exit_code == 0, out.output
+    assert "plan:plan by pat" in out.output and "adjustment:approve by rex" in out.output
+    one = CliRunner().invoke(
+        main, ["history", "--plan", str(plan["id"]), "--rep", "R001", "--database", db]
+    )
+    assert one.exit_code == 0, one.output
+    assert "The forecast says R001 can realistically sell" in one.output
+    assert "by rex (adjustment 1): new logo" in one.output
+    missing = CliRunner().invoke(main, ["history", "--plan", "99", "--database", db])
+    assert missing.exit_code != 0 and "no plan 99" in missing.output

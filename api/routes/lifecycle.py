@@ -12,10 +12,10 @@ from flask import Blueprint, current_app, g, request
 
 from optimizer import parse_amount
 from optimizer.adjust import adjust, changes
-from optimizer.solve import money
 
 from .. import schemas
 from ..auth import requires
+from ..explanations import rep_explanation
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import NEXT_STATE, StateConflict
@@ -263,51 +263,15 @@ def explain_rep(plan_id: int, rep_id: str):
     reps = pd.DataFrame(rec.reps).set_index("rep_id")
     if rep_id not in reps.index:
         raise ApiProblem(404, "Not found", f"rep {rep_id!r} is not in plan {plan_id}")
-    r = reps.loc[rep_id]
     quotas = [q for q in rec.quotas if q["rep_id"] == rep_id]
     history = store().audit(_lineage(rec), rep_id)
-    words = [
-        f"{rep_id}'s annual quota is {money(r['annual_quota'])} in plan {rec.id} "
-        f"(version {rec.version} of {rec.scenario_name}, {rec.state}).",
-        f"The forecast says {rep_id} can realistically sell {money(r['annual_p50'])} (P50): the "
-        f"quota asks {r['stretch']:.2f}x that, with a {r['p_attain']:.0%} chance of reaching it.",
-        _binding_words(r["binding"]),
-    ]
-    for e in history:
-        if e.rep_id != rep_id:
-            continue
-        if e.action == "quota:changed":
-            words.append(
-                f"{e.at:%Y-%m-%d}: changed from {money(e.before['annual_quota'])} to "
-                f"{money(e.after['annual_quota'])} by {e.who} (adjustment "
-                f"{e.after['adjustment']}): {e.why}"
-            )
-        elif e.action.startswith("adjustment:"):
-            level = (e.after or {}).get("level")
-            what = e.action.split(":", 1)[1]
-            by = f" at {level}" if level else ""
-            words.append(f"{e.at:%Y-%m-%d}: adjustment {what}{by} by {e.who}: {e.why}")
+    words = rep_explanation(rec, reps.loc[rep_id], history)
     out = schemas.RepExplanation(
         plan_id=rec.id,
         rep_id=rep_id,
-        annual_quota=float(r["annual_quota"]),
+        annual_quota=float(reps.loc[rep_id, "annual_quota"]),
         quotas=plain(quotas),
         explanation=words,
         history=[_entry(e) for e in history],
     )
     return out.model_dump(mode="json")
-
-
-def _binding_words(binding: str) -> str:
-    say = {
-        "none": "No limit held it: it is the policy's common stretch.",
-        "cap": "It is held at the cap: more would overload (above the high forecast quantile).",
-        "floor": "It is held at the floor (the low forecast quantile).",
-        "ratchet": "It is held by the anti-ratchet limit on last year's quota.",
-        "growth-floor": "It is held up by the minimum growth on last year's quota.",
-        "ote": "It is held by the quota-to-OTE band.",
-        "phasing": "The quarterly phasing band shaped it.",
-        "lock": "A planner held it at this value.",
-        "team": "The team's or region's target shaped it.",
-    }
-    return say.get(binding, f"Bound by: {binding}.")
