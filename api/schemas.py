@@ -278,7 +278,7 @@ class AdjustmentOut(BaseModel):
     rep_id: str
     proposed_by: str
     reason: str
-    status: Literal["pending", "approved", "rejected"]
+    status: Literal["pending", "approved", "rejected", "stale"]
     levels: list[str] = Field(description="Who approves, in order: team:<team>, region:<region>")
     next_level: str | None
     decisions: list[dict[str, Any]]

@@ -61,6 +61,8 @@ class PlanRecord(Base):
     reps: Mapped[list] = mapped_column(JSON)  # per rep
     #: draft -> in_review -> approved -> published (then changed only by a new version)
     state: Mapped[str] = mapped_column(String(20), default="draft")
+    #: Bumped by every change of the quotas in place (an approved adjustment before publishing).
+    content_rev: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditRecord(Base):
@@ -96,6 +98,9 @@ class AdjustmentRecord(Base):
     levels: Mapped[list] = mapped_column(JSON)  # ["team:EMEA-1", "region:EMEA"]
     decisions: Mapped[list] = mapped_column(JSON, default=list)  # {level, who, decision, ...}
     step: Mapped[int] = mapped_column(Integer, default=0)  # decisions taken (for concurrency)
+    #: What it was computed against: the plan's content_rev and the scenario's latest version.
+    plan_rev: Mapped[int] = mapped_column(Integer, default=0)
+    scenario_version: Mapped[int] = mapped_column(Integer, default=0)
     quotas: Mapped[list] = mapped_column(JSON)  # the plan's quotas with the change and rebalance
     reps: Mapped[list] = mapped_column(JSON)
     changes: Mapped[list] = mapped_column(JSON)  # per rep moved: rep_id, before, after
@@ -338,10 +343,26 @@ class Store:
             )
         return self.plan(plan_id)
 
-    def add_adjustment(self, plan_id: int, **fields) -> AdjustmentRecord:
-        """Store a proposed adjustment and log the proposal, in one transaction."""
+    def add_adjustment(self, plan_id: int, plan_rev: int, **fields) -> AdjustmentRecord:
+        """Store a proposed adjustment (computed against the plan's ``plan_rev``) and log the
+        proposal, in one transaction; StateConflict if the plan has moved on since."""
         with self.sessions.begin() as s:
-            rec = AdjustmentRecord(plan_id=plan_id, decisions=[], **fields)
+            plan = s.get(PlanRecord, plan_id)
+            latest = self._latest(s, plan.scenario_id)
+            if plan.content_rev != plan_rev or (
+                plan.state == "published" and latest != plan.version
+            ):
+                raise StateConflict(
+                    f"plan {plan_id} changed while the adjustment was computed (or has a newer "
+                    f"version, {latest}); propose it again on the latest"
+                )
+            rec = AdjustmentRecord(
+                plan_id=plan_id,
+                decisions=[],
+                plan_rev=plan_rev,
+                scenario_version=latest,
+                **fields,
+            )
             s.add(rec)
             s.flush()
             change = next(c for c in fields["changes"] if c["rep_id"] == fields["rep_id"])
@@ -424,17 +445,34 @@ class Store:
             s.refresh(adj)
             if adj.status != "approved":
                 return adj, None
-            return adj, self._apply(s, adj, who)
+            plan = s.get(PlanRecord, adj.plan_id, with_for_update=True)
+            latest = self._latest(s, plan.scenario_id)
+            if plan.content_rev != adj.plan_rev or latest != adj.scenario_version:
+                # Computed against a plan that has changed since: applying it would undo the
+                # other change for the teammates both moved. It is set aside, not applied.
+                adj.status = "stale"
+                s.add(
+                    AuditRecord(
+                        who=who,
+                        plan_id=adj.plan_id,
+                        action="adjustment:stale",
+                        rep_id=adj.rep_id,
+                        after={"adjustment": adj.id},
+                        why="the plan changed after this adjustment was proposed",
+                    )
+                )
+                return adj, None
+            return adj, self._apply(s, adj, who, plan, latest)
 
-    def _apply(self, s, adj: AdjustmentRecord, who: str) -> PlanRecord:
-        plan = s.get(PlanRecord, adj.plan_id, with_for_update=True)
+    @staticmethod
+    def _latest(s, scenario_id: int) -> int:
+        return s.scalar(
+            select(func.max(PlanRecord.version)).where(PlanRecord.scenario_id == scenario_id)
+        )
+
+    def _apply(self, s, adj: AdjustmentRecord, who: str, plan, latest: int) -> PlanRecord:
         target = plan
         if plan.state == "published":  # never in place: the revision is the next version
-            latest = s.scalar(
-                select(func.max(PlanRecord.version)).where(
-                    PlanRecord.scenario_id == plan.scenario_id
-                )
-            )
             target = PlanRecord(
                 scenario_id=plan.scenario_id,
                 version=latest + 1,
@@ -451,6 +489,7 @@ class Store:
             s.flush()
         else:
             plan.quotas, plan.reps = adj.quotas, adj.reps
+            plan.content_rev += 1
         for c in adj.changes:
             s.add(
                 AuditRecord(

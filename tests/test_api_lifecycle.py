@@ -184,3 +184,28 @@ def test_the_cli_lists_a_reps_history_and_explains_it(app, tmp_path):
     assert "by rex (adjustment 1): new logo" in one.output
     missing = CliRunner().invoke(main, ["history", "--plan", "99", "--database", db])
     assert missing.exit_code != 0 and "no plan 99" in missing.output
+
+
+def test_an_adjustment_proposed_before_another_was_applied_is_set_aside(app):
+    c = app.test_client()
+    plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
+    pid = plan["id"]
+    ids = []
+    for rep, factor in (("R001", 1.02), ("R003", 0.98)):  # both in team A
+        body = {"rep_id": rep, "annual_quota": annual(plan, rep) * factor, "reason": "change"}
+        ids.append(
+            c.post(f"/v1/plans/{pid}/adjustments", json=body, headers=as_("pat")).get_json()["id"]
+        )
+    for who in ("tina", "rex"):
+        c.post(f"/v1/adjustments/{ids[0]}/decision",
+               json={"decision": "approve", "comment": "ok"}, headers=as_(who))  # fmt: skip
+    after_first = c.get(f"/v1/plans/{pid}", headers=as_("vera")).get_json()
+    c.post(f"/v1/adjustments/{ids[1]}/decision",
+           json={"decision": "approve", "comment": "ok"}, headers=as_("tina"))  # fmt: skip
+    stale = problem(c.post(f"/v1/adjustments/{ids[1]}/decision",
+                           json={"decision": "approve", "comment": "ok"}, headers=as_("rex")), 409)  # fmt: skip
+    assert "propose it again" in stale["detail"]
+    now = c.get(f"/v1/plans/{pid}", headers=as_("vera")).get_json()
+    assert now["reps"] == after_first["reps"]  # the first change stands, nothing undone
+    listed = c.get(f"/v1/plans/{pid}/adjustments", headers=as_("vera")).get_json()["adjustments"]
+    assert [a["status"] for a in listed] == ["approved", "stale"]

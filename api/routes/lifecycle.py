@@ -97,8 +97,17 @@ def propose(plan_id: int):
     quotas = pd.DataFrame(rec.quotas)
     new = adjust(spec, quotas, body.rep_id, body.annual_quota)
     rep = pd.DataFrame(rec.reps).set_index("rep_id").loc[body.rep_id]
-    adj = store().add_adjustment(
+    try:
+        adj = _store_adjustment(rec, body, new, rep)
+    except StateConflict as exc:
+        raise ApiProblem(409, "Conflict", str(exc)) from None
+    return _adjustment_out(adj), 201
+
+
+def _store_adjustment(rec, body, new, rep):
+    return store().add_adjustment(
         rec.id,
+        rec.content_rev,
         rep_id=body.rep_id,
         proposed_by=g.user,
         reason=body.reason,
@@ -107,7 +116,6 @@ def propose(plan_id: int):
         reps=records(new.reps),
         changes=changes(pd.DataFrame(rec.reps), new.reps),
     )
-    return _adjustment_out(adj), 201
 
 
 def _adjustment_out(adj) -> dict:
@@ -167,6 +175,13 @@ def decide(adjustment_id: int):
         adj, plan = store().decide(adjustment_id, level, g.user, body.decision, body.comment)
     except StateConflict as exc:
         raise ApiProblem(409, "Conflict", str(exc)) from None
+    if adj.status == "stale":
+        raise ApiProblem(
+            409,
+            "Stale adjustment",
+            f"plan {adj.plan_id} changed after adjustment {adj.id} was proposed, so it was set "
+            "aside, not applied; propose it again on the plan as it is now",
+        )
     return {"adjustment": _adjustment_out(adj), "plan": _brief(plan) if plan else None}
 
 

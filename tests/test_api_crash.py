@@ -1,0 +1,98 @@
+"""Killing the server in the middle of writes leaves the database consistent: every plan, every
+adjustment and every quota agrees with the audit log (a real ``quotaplan serve`` process,
+SIGKILL, a real SQLite file)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+from test_api import plan_body
+
+from api.storage import AdjustmentRecord, PlanRecord, Store
+from benchmarks.bench_api import call
+
+
+def test_killing_the_server_during_writes_leaves_plans_and_audit_in_agreement(tmp_path):
+    db = tmp_path / "quotaplan.db"
+    env = {**os.environ, "QUOTAPLAN_DATABASE": str(db)}
+    env.pop("QUOTAPLAN_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--threads", "8"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        base = "http://127.0.0.1:" + re.search(r":(\d+)", proc.stderr.readline())[1]
+        plans = [call(base, "POST", "/v1/plans", plan_body(scenario=f"s{i}"))[1] for i in range(3)]
+        stop = threading.Event()
+
+        def writer(k: int) -> int:
+            done = 0
+            plan = plans[k % 3]
+            rep = plan["reps"][k % 6]
+            while not stop.is_set():
+                try:
+                    body = {
+                        "rep_id": rep["rep_id"],
+                        "annual_quota": rep["annual_quota"] * (1 + 0.001 * (done % 5)),
+                        "reason": f"writer {k} step {done}",
+                    }
+                    s, adj = call(base, "POST", f"/v1/plans/{plan['id']}/adjustments", body)
+                    if s == 201:
+                        for _ in adj["levels"]:
+                            call(base, "POST", f"/v1/adjustments/{adj['id']}/decision",
+                                 {"decision": "approve", "comment": "ok"})  # fmt: skip
+                    call(base, "POST", f"/v1/plans/{plan['id']}/state", {"to": "in_review"})
+                    call(base, "POST", f"/v1/plans/{plan['id']}/state", {"to": "draft"})
+                    done += 1
+                except OSError:  # the server is gone
+                    break
+            return done
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            futures = [pool.submit(writer, k) for k in range(6)]
+            time.sleep(3.0)
+            proc.kill()  # SIGKILL: no cleanup, mid-transaction for some writers
+            proc.wait(timeout=30)
+            stop.set()
+            rounds = sum(f.result() for f in futures)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    assert rounds > 0
+
+    store = Store(f"sqlite:///{db}")
+    with store.sessions() as s:
+        recs = s.query(PlanRecord).all()
+        adjustments = s.query(AdjustmentRecord).all()
+    assert len(recs) >= 3 and adjustments
+    for rec in recs:
+        log = store.audit([rec.id])
+        assert [e.action for e in log].count(f"plan:{rec.kind}") == 1
+        states = [e.after["state"] for e in log if e.action.startswith("state:")]
+        assert rec.state == (states[-1] if states else "draft"), rec.id
+        # Each rep's quota is what the last logged change made it (or the plan's own).
+        annual = pd.DataFrame(rec.reps).set_index("rep_id")["annual_quota"]
+        for rep, entries in pd.DataFrame(
+            [(e.rep_id, e.after["annual_quota"]) for e in log if e.action == "quota:changed"],
+            columns=["rep", "after"],
+        ).groupby("rep"):
+            assert annual[rep] == pytest.approx(entries["after"].iloc[-1], rel=1e-12)
+    for adj in adjustments:
+        log = [e for e in store.audit([adj.plan_id]) if (e.after or {}).get("adjustment") == adj.id]
+        actions = [e.action for e in log]
+        assert actions.count("adjustment:proposed") == 1
+        assert actions.count("adjustment:approve") == len(adj.decisions) == adj.step
+        applied = "quota:changed" in actions
+        assert applied == (adj.status == "approved"), adj.id
+        assert ("adjustment:stale" in actions) == (adj.status == "stale")
