@@ -20,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     update,
 )
@@ -176,8 +177,29 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     Base.metadata.create_all(engine)
+    _upgrade(engine)
     _append_only(engine)
     return engine
+
+
+#: Columns added to existing tables since the first release: table -> (column, SQL type, default).
+ADDED_COLUMNS = {
+    "plans": (("state", "VARCHAR(20)", "'draft'"), ("content_rev", "INTEGER", "0")),
+}
+
+
+def _upgrade(engine: Engine) -> None:
+    """Bring a database made by an earlier release up to date (create_all adds new tables, not
+    new columns): every plan stored before plan states existed is a draft."""
+    with engine.begin() as conn:  # one connection: the inspection must not hold a lock apart
+        names = inspect(conn)
+        for table, columns in ADDED_COLUMNS.items():
+            have = {c["name"] for c in names.get_columns(table)}
+            for name, kind, default in columns:
+                if name not in have:
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {table} ADD COLUMN {name} {kind} NOT NULL DEFAULT {default}"
+                    )
 
 
 def _append_only(engine: Engine) -> None:

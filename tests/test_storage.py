@@ -86,3 +86,21 @@ def test_the_audit_log_is_append_only_and_written_with_the_change(store):
             with store.engine.begin() as conn:
                 conn.execute(text(sql))
     assert len(store.audit([rec.id])) == 2
+
+
+def test_a_database_from_before_plan_states_is_upgraded(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    first = Store(f"sqlite:///{path}")
+    add(first)
+    first.engine.dispose()
+    conn = sqlite3.connect(path)  # as the first release left it: no state columns
+    conn.execute("ALTER TABLE plans DROP COLUMN state")
+    conn.execute("ALTER TABLE plans DROP COLUMN content_rev")
+    conn.commit()
+    conn.close()
+    again = Store(f"sqlite:///{path}")
+    rec = again.plan(1)
+    assert (rec.state, rec.content_rev) == ("draft", 0)
+    assert again.move(1, "draft", "in_review", "pat", "").state == "in_review"
