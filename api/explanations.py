@@ -44,6 +44,8 @@ def _binding_words(binding: str) -> str:
         "ote": "It is held by the quota-to-OTE band.",
         "phasing": "The quarterly phasing band shaped it.",
         "lock": "A planner held it at this value.",
+        "adjustment": "It was set by an approved adjustment (below); the rest of the team was "
+        "rebalanced around it.",
         "team": "The team's or region's target shaped it.",
     }
     return say.get(binding, f"Bound by: {binding}.")

@@ -209,3 +209,21 @@ def test_an_adjustment_proposed_before_another_was_applied_is_set_aside(app):
     assert now["reps"] == after_first["reps"]  # the first change stands, nothing undone
     listed = c.get(f"/v1/plans/{pid}/adjustments", headers=as_("vera")).get_json()["adjustments"]
     assert [a["status"] for a in listed] == ["approved", "stale"]
+
+
+def test_an_adjustment_leaves_other_teams_rows_as_they_were(app):
+    c = app.test_client()
+    plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
+    body = {"rep_id": "R001", "annual_quota": annual(plan, "R001") * 1.02, "reason": "more"}
+    adj = c.post(f"/v1/plans/{plan['id']}/adjustments", json=body, headers=as_("pat")).get_json()
+    for who in ("tina", "rex"):
+        c.post(f"/v1/adjustments/{adj['id']}/decision",
+               json={"decision": "approve", "comment": "ok"}, headers=as_(who))  # fmt: skip
+    now = c.get(f"/v1/plans/{plan['id']}", headers=as_("vera")).get_json()
+    was = {r["rep_id"]: r for r in plan["reps"]}
+    for r in now["reps"]:
+        if r["team"] == "B":
+            assert r == was[r["rep_id"]]  # binding and all, not 'lock'
+    assert next(r for r in now["reps"] if r["rep_id"] == "R001")["binding"] == "adjustment"
+    words = c.get(f"/v1/plans/{plan['id']}/reps/R001", headers=as_("R001")).get_json()
+    assert "set by an approved adjustment" in " ".join(words["explanation"])

@@ -97,11 +97,26 @@ def propose(plan_id: int):
     quotas = pd.DataFrame(rec.quotas)
     new = adjust(spec, quotas, body.rep_id, body.annual_quota)
     rep = pd.DataFrame(rec.reps).set_index("rep_id").loc[body.rep_id]
+    new = _team_only(rec, new, rep["team"], body.rep_id)
     try:
         adj = _store_adjustment(rec, body, new, rep)
     except StateConflict as exc:
         raise ApiProblem(409, "Conflict", str(exc)) from None
     return _adjustment_out(adj), 201
+
+
+def _team_only(rec, new, team: str, rep_id: str):
+    """The adjusted plan as stored: the team's rows from the re-solve (the adjusted rep's limit
+    shown as ``adjustment``), everyone else's rows exactly as they were (not 'lock')."""
+    team_reps = set(new.reps.loc[new.reps["team"] == team, "rep_id"])
+    out = []
+    for old, fresh in ((pd.DataFrame(rec.quotas), new.quotas), (pd.DataFrame(rec.reps), new.reps)):
+        mine = fresh[fresh["rep_id"].isin(team_reps)].copy()
+        mine.loc[mine["rep_id"] == rep_id, "binding"] = "adjustment"
+        both = pd.concat([old[~old["rep_id"].isin(team_reps)], mine], ignore_index=True)
+        keys = ["rep_id", "period"] if "period" in both else ["rep_id"]
+        out.append(both.sort_values(keys, kind="stable").reset_index(drop=True))
+    return type(new)(out[0], out[1], new.summary)
 
 
 def _store_adjustment(rec, body, new, rep):
