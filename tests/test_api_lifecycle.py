@@ -38,6 +38,14 @@ def as_(name):
     return {"Authorization": f"Bearer s-{name}"}
 
 
+def approve_all(c, adjustment_id, comment="ok"):
+    """Team A's approver, then the region's; returns the last answer."""
+    for who in ("tina", "rex"):
+        out = c.post(f"/v1/adjustments/{adjustment_id}/decision",
+                     json={"decision": "approve", "comment": comment}, headers=as_(who))  # fmt: skip
+    return out
+
+
 def annual(plan, rep):
     return next(r["annual_quota"] for r in plan["reps"] if r["rep_id"] == rep)
 
@@ -107,10 +115,7 @@ def test_a_full_cycle(app):
     # Published: an approved adjustment makes a new version; the original stays as it was.
     body = {"rep_id": "R003", "annual_quota": annual(draft, "R003") * 0.97, "reason": "leave"}
     adj2 = c.post(f"/v1/plans/{pid}/adjustments", json=body, headers=as_("pat")).get_json()
-    for who in ("tina", "rex"):
-        out = c.post(f"/v1/adjustments/{adj2['id']}/decision",
-                     json={"decision": "approve", "comment": "ok"}, headers=as_(who)).get_json()  # fmt: skip
-    rev = out["plan"]
+    rev = approve_all(c, adj2["id"]).get_json()["plan"]
     assert rev["kind"] == "revision" and rev["parent_id"] == pid and rev["state"] == "published"
     original = c.get(f"/v1/plans/{pid}", headers=as_("vera")).get_json()
     revision = c.get(f"/v1/plans/{rev['id']}", headers=as_("vera")).get_json()
@@ -169,9 +174,7 @@ def test_the_cli_lists_a_reps_history_and_explains_it(app, tmp_path):
     plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
     body = {"rep_id": "R001", "annual_quota": annual(plan, "R001") * 1.02, "reason": "new logo"}
     adj = c.post(f"/v1/plans/{plan['id']}/adjustments", json=body, headers=as_("pat")).get_json()
-    for who in ("tina", "rex"):
-        c.post(f"/v1/adjustments/{adj['id']}/decision",
-               json={"decision": "approve", "comment": f"ok from {who}"}, headers=as_(who))  # fmt: skip
+    approve_all(c, adj["id"], "agreed")
     db = str(tmp_path / "q.db")
     out = CliRunner().invoke(main, ["history", "--plan", str(plan["id"]), "--database", db])
     assert out.exit_code == 0, out.output
@@ -196,9 +199,7 @@ def test_an_adjustment_proposed_before_another_was_applied_is_set_aside(app):
         ids.append(
             c.post(f"/v1/plans/{pid}/adjustments", json=body, headers=as_("pat")).get_json()["id"]
         )
-    for who in ("tina", "rex"):
-        c.post(f"/v1/adjustments/{ids[0]}/decision",
-               json={"decision": "approve", "comment": "ok"}, headers=as_(who))  # fmt: skip
+    approve_all(c, ids[0])
     after_first = c.get(f"/v1/plans/{pid}", headers=as_("vera")).get_json()
     c.post(f"/v1/adjustments/{ids[1]}/decision",
            json={"decision": "approve", "comment": "ok"}, headers=as_("tina"))  # fmt: skip
@@ -216,9 +217,7 @@ def test_an_adjustment_leaves_other_teams_rows_as_they_were(app):
     plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
     body = {"rep_id": "R001", "annual_quota": annual(plan, "R001") * 1.02, "reason": "more"}
     adj = c.post(f"/v1/plans/{plan['id']}/adjustments", json=body, headers=as_("pat")).get_json()
-    for who in ("tina", "rex"):
-        c.post(f"/v1/adjustments/{adj['id']}/decision",
-               json={"decision": "approve", "comment": "ok"}, headers=as_(who))  # fmt: skip
+    approve_all(c, adj["id"])
     now = c.get(f"/v1/plans/{plan['id']}", headers=as_("vera")).get_json()
     was = {r["rep_id"]: r for r in plan["reps"]}
     for r in now["reps"]:
