@@ -17,6 +17,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	bash tests/browser.sh
 	touch $@
 
 ## run: create .venv, install, and run the main job on the bundled sample data

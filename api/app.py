@@ -66,13 +66,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     problems.register(app)
 
-    from .routes import forecasts, lifecycle, meta, plans, tracking
+    from .routes import forecasts, lifecycle, meta, plans, tracking, web
 
     app.register_blueprint(meta.bp)
     app.register_blueprint(forecasts.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(web.bp)
 
     @app.get("/openapi.json")
     def openapi_json():

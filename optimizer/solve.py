@@ -377,6 +377,9 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
                 "region": data.region,
                 "annual_quota": annual,
                 "annual_p50": p50.sum(axis=1),
+                # The year's forecast band: its lowest and highest quantiles (levels in summary).
+                "annual_low": annual_q[:, 0],
+                "annual_high": annual_q[:, -1],
                 "stretch": np.where(p50.sum(axis=1) > 0, annual / p50.sum(axis=1), np.nan),
                 "p_attain": p_a,
                 "binding": rep_binding(binding),
@@ -393,6 +396,7 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
         "over_assignment": limits.over_assignment,
         "total_quota": float(quota.sum()),
         "reps": n,
+        "band_levels": [float(data.levels[0]), float(data.levels[-1])],
         "expected_share_attaining": float(p_a[planned].mean()) if planned.any() else float("nan"),
         "max_stretch": float(np.nanmax(stretch[:, ~closed]))
         if np.isfinite(stretch[:, ~closed]).any()

@@ -217,3 +217,12 @@ def test_bad_inputs_are_named():
         solve_plan(PlanSpec(f.assign(q10=1000.0), r, 100))
     with pytest.raises(ValueError, match="not in the forecast"):
         plan(f, r, target=100, locks={("nobody", None): 5})
+
+
+def test_each_rep_carries_the_years_forecast_band():
+    f, r = make_inputs([[100] * 4, [200] * 4], spread=0.5)
+    p = plan(f, r, target=1200, **FREE)
+    reps = p.reps.set_index("rep_id")
+    assert reps.loc["r1", "annual_low"] == pytest.approx(400)  # 4 x P10 (200 x 0.5)
+    assert reps.loc["r1", "annual_high"] == pytest.approx(1200)  # 4 x P90
+    assert p.summary["band_levels"] == [0.1, 0.9]

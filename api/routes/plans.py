@@ -7,6 +7,7 @@ and re-planned from what is stored alone.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -26,6 +27,8 @@ from .forecasts import forecast_table
 from .limits import check_reps, time_limit
 
 bp = Blueprint("plans", __name__, url_prefix="/v1")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 MULTIPART = {
     "type": "object",
@@ -183,7 +186,8 @@ def _plan(rec: PlanRecord) -> Plan:
 @bp.get(f"/plans/<{ID}:plan_id>")
 @requires("viewer")
 @operation(
-    "A stored plan: JSON, or CSV with 'Accept: text/csv' (one row per rep and quarter).",
+    "A stored plan: JSON, CSV with 'Accept: text/csv' (one row per rep and quarter), or an "
+    "Excel workbook (quotas, reps, summary sheets) with 'Accept: " + XLSX + "'.",
     response=schemas.PlanOut,
     errors=("401", "403", "404"),
     csv=True,
@@ -191,7 +195,20 @@ def _plan(rec: PlanRecord) -> Plan:
 def get_plan(plan_id: int):
     """CSV cells that a spreadsheet would run as a formula are quoted."""
     rec = _record(plan_id)
-    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX])
+    if best == XLSX:
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as book:
+            _plan(rec).table().to_excel(book, sheet_name="quotas", index=False)
+            pd.DataFrame(rec.reps).to_excel(book, sheet_name="reps", index=False)
+            summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
+            pd.Series(summary, name="value").to_frame().to_excel(book, sheet_name="summary")
+        name = f"plan-{rec.id}-v{rec.version}.xlsx"
+        return Response(
+            buf.getvalue(),
+            mimetype=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     if best == "text/csv":
         name = f"plan-{rec.id}-v{rec.version}.csv"
         return Response(
