@@ -119,3 +119,11 @@ def test_upload_plan_look_compare_and_export(browser, server, downloads, tmp_pat
     assert "Compared with plan" in browser.find_element(By.ID, "compare-note").text
     assert browser.find_elements(By.CSS_SELECTOR, "#plan-table tr.changed")
     assert browser.find_element(By.CSS_SELECTOR, 'th[data-key="change"]').text == "vs previous"
+
+    # A data problem in an uploaded file appears next to that file's field.
+    bad = tmp_path / "roster.csv"
+    bad.write_text("rep,team\nR00001,EMEA-1\n")
+    browser.find_element(By.ID, "roster").send_keys(str(bad))
+    run_plan(browser, "80M")
+    error = browser.find_element(By.CSS_SELECTOR, '.error[data-for="roster"]').text
+    assert "rep_id" in error, error
