@@ -32,7 +32,7 @@ from datasets.periods import parse_periods, quarter_freq
 from datasets.tables import Table
 
 from .explain import attain_probability
-from .inputs import PlanData, prepare
+from .inputs import PlanData, prepare, quantile_at
 from .replan import AT_RISK_BELOW, replan
 from .solve import Plan, PlanInfeasibleError, money
 from .spec import PlanSpec
@@ -104,8 +104,10 @@ def month_shape(history: pd.DataFrame, fiscal_year_start: int = 1) -> np.ndarray
     return shape / shape.sum()
 
 
-def _days(periods, fiscal_year_start: int) -> pd.DataFrame:
-    """Every day of the plan's quarters: ``date`` and quarter index ``t``."""
+def _days(periods, fiscal_year_start: int, shape=None) -> pd.DataFrame:
+    """Every day of the plan's quarters: ``date``, quarter index ``t`` and, given the month
+    ``shape``, ``weight``: the day's share of its quarter (its month's share spread evenly over
+    the month's days)."""
     freq = quarter_freq(fiscal_year_start)
     frames = []
     for t, label in enumerate(periods):
@@ -113,7 +115,14 @@ def _days(periods, fiscal_year_start: int) -> pd.DataFrame:
         start, end = q.start_time.normalize(), q.end_time.normalize()
         days = pd.date_range(start, end, freq="D")
         frames.append(pd.DataFrame({"date": days, "t": t}))
-    return pd.concat(frames, ignore_index=True)
+    days = pd.concat(frames, ignore_index=True)
+    if shape is not None:
+        month_of = days["date"].dt.to_period("M")
+        q_start = days.groupby("t")["date"].transform("min").dt.to_period("M")
+        pos = np.asarray((month_of - q_start).map(lambda d: d.n), int)
+        per_month = days.groupby([days["t"], pos])["date"].transform("count").to_numpy()
+        days["weight"] = shape[pos] / per_month
+    return days
 
 
 def _read_actuals(
@@ -241,13 +250,7 @@ def track(
     if pd.isna(as_of):
         raise ValueError("no actuals and no as_of date: say which day to track to")
 
-    days = _days(data.periods, fiscal_year_start)
-    month_of = days["date"].dt.to_period("M")
-    # Each day's weight: its month's share of the quarter spread evenly over the month's days.
-    q_start = days.groupby("t")["date"].transform("min").dt.to_period("M")
-    pos = np.asarray((month_of - q_start).map(lambda d: d.n), int)
-    per_month = days.groupby([days["t"], pos])["date"].transform("count").to_numpy()
-    days["weight"] = shape[pos] / per_month
+    days = _days(data.periods, fiscal_year_start, shape)
     elapsed = days[days["date"] <= as_of].groupby("t")["weight"].sum().reindex(range(T))
     e = np.clip(elapsed.fillna(0.0).to_numpy(), 0.0, 1.0)  # share of each quarter gone
     closed = e >= 1 - 1e-12
@@ -273,7 +276,7 @@ def track(
     factor = np.maximum(1 + gone * (ratio - 1), 0.0)
     rest = quant * (1 - e)[None, :, None] * factor[:, None, None]  # (n, T, L) still to come
     rest_year = rest.sum(axis=1)  # comonotone quarters: quantiles add up
-    projected = booked + _at(rest_year, levels, 0.5)
+    projected = booked + quantile_at(levels, rest_year, 0.5)
     need = annual - booked
     p_year = attain_probability(need, levels, rest_year)
     need_q = Q[:, current] - A[:, current]
@@ -282,17 +285,18 @@ def track(
 
     behind = booked < due * (1 - 1e-9)
     top = rest_year[:, -1]
-    flags: list[list[str]] = [[] for _ in range(n)]
+    # Per flag, per rep: the reasons it was raised (empty: not raised).
+    why: dict[str, list[list[str]]] = {k: [[] for _ in range(n)] for k in FLAGS}
     label = [str(p) for p in data.periods]
     for i in range(n):
         if behind[i] and p_year[i] < th.at_risk_below:
-            flags[i].append(
+            why["at_risk"][i].append(
                 f"at risk: {p_year[i]:.0%} chance of reaching the annual quota "
                 f"(under {th.at_risk_below:.0%}); {money(booked[i])} booked of "
                 f"{money(due[i])} due so far"
             )
         if behind[i] and need[i] > top[i] * (1 + 1e-9) and need[i] > 0:
-            flags[i].append(
+            why["out_of_reach"][i].append(
                 f"out of reach: needs {money(need[i])} more; even at P{levels[-1] * 100:g} the "
                 f"rest of the year brings {money(top[i])}"
             )
@@ -307,18 +311,18 @@ def track(
         if missed >= th.missed_quarters:
             last_missed = [t for t in range(T) if closed[t]][-missed:]
             detail = ", ".join(f"{label[t]} at {A[i, t] / Q[i, t]:.0%}" for t in last_missed)
-            flags[i].append(f"missed {missed} quarters in a row ({detail})")
+            why["missed_quarters"][i].append(f"missed {missed} quarters in a row ({detail})")
         for t in range(T - 1):
             if not closed[t] or Q[i, t] <= 0 or A[i, t] < Q[i, t] * (1 + th.pull_forward_above):
                 continue
-            nxt = A[i, t + 1] + _at(rest[i, t + 1][None, :], levels, 0.5)[0]
+            nxt = A[i, t + 1] + float(quantile_at(levels, rest[i, t + 1], 0.5))
             if Q[i, t + 1] > 0 and nxt < Q[i, t + 1] * (1 - th.shortfall_after):
-                flags[i].append(
+                why["pull_forward"][i].append(
                     f"pull-forward: {label[t]} at {A[i, t] / Q[i, t]:.0%} of quota, then "
                     f"{label[t + 1]} projected at {nxt / Q[i, t + 1]:.0%}"
                 )
         if behind[i] and e[current] < 1 and need_q[i] > cap_rest[i] * (1 + 1e-9):
-            flags[i].append(
+            why["overload"][i].append(
                 f"overload: needs {money(need_q[i])} in the rest of {label[current]}, more than "
                 f"the cap (P{spec.limits.cap_quantile * 100:g}) of what remains: "
                 f"{money(cap_rest[i])}"
@@ -339,12 +343,8 @@ def track(
             "current_quarter_quota": Q[:, current],
             "current_quarter_actual": A[:, current],
             "p_attain_quarter": p_quarter,
-            "at_risk": [any(f.startswith("at risk") for f in fl) for fl in flags],
-            "out_of_reach": [any(f.startswith("out of reach") for f in fl) for fl in flags],
-            "missed_quarters": [any(f.startswith("missed") for f in fl) for fl in flags],
-            "pull_forward": [any(f.startswith("pull-forward") for f in fl) for fl in flags],
-            "overload": [any(f.startswith("overload") for f in fl) for fl in flags],
-            "flags": ["; ".join(fl) for fl in flags],
+            **{k: [bool(r) for r in why[k]] for k in FLAGS},
+            "flags": ["; ".join(r for k in FLAGS for r in why[k][i]) for i in range(n)],
         }
     )
     teams = _teams(reps)
@@ -368,13 +368,6 @@ def track(
 
 #: The flags, as columns of the rep table.
 FLAGS = ("at_risk", "out_of_reach", "missed_quarters", "pull_forward", "overload")
-
-
-def _at(q: np.ndarray, levels: np.ndarray, level: float) -> np.ndarray:
-    """Each row's quantile at ``level`` (linear between the forecast's levels)."""
-    j = int(np.clip(np.searchsorted(levels, level) - 1, 0, len(levels) - 2))
-    w = np.clip((level - levels[j]) / (levels[j + 1] - levels[j]), 0.0, 1.0)
-    return (1 - w) * q[..., j] + w * q[..., j + 1]
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
