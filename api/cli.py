@@ -1106,10 +1106,7 @@ def history_command(plan_id, rep_id, database):
     rec = store.plan(plan_id)
     if rec is None:
         raise click.ClickException(f"no plan {plan_id} in {store.url}")
-    lineage, cur = [rec.id], rec
-    while cur.parent_id is not None:
-        cur = store.plan(cur.parent_id)
-        lineage.insert(0, cur.id)
+    lineage = store.lineage(rec.id)
     if rep_id is not None:
         reps = pd.DataFrame(rec.reps).set_index("rep_id")
         if rep_id not in reps.index:

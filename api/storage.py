@@ -530,6 +530,16 @@ class Store:
         target.scenario_name = s.get(Scenario, target.scenario_id).name
         return target
 
+    def lineage(self, plan_id: int) -> list[int]:
+        """A plan and the versions it came from (re-plans, revisions), oldest first."""
+        ids = []
+        with self.sessions() as s:
+            rec = s.get(PlanRecord, plan_id)
+            while rec is not None:
+                ids.insert(0, rec.id)
+                rec = s.get(PlanRecord, rec.parent_id) if rec.parent_id is not None else None
+        return ids
+
     def audit(self, plan_ids: list[int], rep_id: str | None = None) -> list[AuditRecord]:
         """The log of these plans (a plan and the versions it came from), oldest first;
         only one rep's entries with ``rep_id`` (and the plan-wide ones)."""

@@ -20,8 +20,7 @@ from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import NEXT_STATE, StateConflict
 from .common import ID, json_body, plain, records, store
-from .plans import _record
-from .tracking import _stored_spec
+from .plans import _record, _stored_spec
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/v1")
 
@@ -240,15 +239,6 @@ def _level(level: str, name: str, number: float, quotas: float) -> dict:
     }
 
 
-def _lineage(rec) -> list[int]:
-    """This plan and the versions it came from, oldest first."""
-    ids = [rec.id]
-    while rec.parent_id is not None:
-        rec = _record(rec.parent_id)
-        ids.insert(0, rec.id)
-    return ids
-
-
 @bp.get(f"/plans/<{ID}:plan_id>/audit")
 @requires("viewer")
 @operation(
@@ -260,7 +250,7 @@ def _lineage(rec) -> list[int]:
 def audit(plan_id: int):
     rec = _record(plan_id)
     rep = request.args.get("rep_id")
-    entries = store().audit(_lineage(rec), rep)
+    entries = store().audit(store().lineage(rec.id), rep)
     return {"plan_id": rec.id, "entries": [_entry(e) for e in entries]}
 
 
@@ -294,7 +284,7 @@ def explain_rep(plan_id: int, rep_id: str):
     if rep_id not in reps.index:
         raise ApiProblem(404, "Not found", f"rep {rep_id!r} is not in plan {plan_id}")
     quotas = [q for q in rec.quotas if q["rep_id"] == rep_id]
-    history = store().audit(_lineage(rec), rep_id)
+    history = store().audit(store().lineage(rec.id), rep_id)
     words = rep_explanation(rec, reps.loc[rep_id], history)
     out = schemas.RepExplanation(
         plan_id=rec.id,

@@ -178,6 +178,18 @@ def _record(plan_id: int) -> PlanRecord:
     return rec
 
 
+def _stored_request(rec: PlanRecord) -> schemas.PlanRequest:
+    """The request that made a stored plan (a re-plan: that of the plan it revised)."""
+    return schemas.PlanRequest.model_validate(
+        {k: v for k, v in rec.request.items() if k != "replan"}
+    )
+
+
+def _stored_spec(rec: PlanRecord) -> PlanSpec:
+    """The optimizer's specification of a stored plan, rebuilt from what is stored."""
+    return _spec(_stored_request(rec))
+
+
 def _plan(rec: PlanRecord) -> Plan:
     """A stored plan as the optimizer's :class:`Plan`."""
     return Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
@@ -287,9 +299,7 @@ def replan_plan(plan_id: int):
     revised), with the same inputs, policy and limits."""
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
-    base = schemas.PlanRequest.model_validate(
-        {k: v for k, v in rec.request.items() if k != "replan"}
-    )
+    base = _stored_request(rec)
     result = replan(
         _spec(base),
         frame(body.actuals),

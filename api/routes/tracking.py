@@ -13,7 +13,7 @@ from ..auth import requires
 from ..openapi import operation
 from ..problems import ApiProblem
 from .common import ID, json_body, plain, records, store
-from .plans import _record, _spec
+from .plans import _record, _stored_spec
 
 bp = Blueprint("tracking", __name__, url_prefix="/v1")
 
@@ -29,13 +29,6 @@ def _bookings(rows: list[schemas.BookingRow]) -> pd.DataFrame:
         df.loc[~dated, "date"] = month_end
         return df[["rep_id", "date", "revenue"]].assign(date=pd.to_datetime(df["date"]))
     return df[["rep_id", "period", "revenue"]]
-
-
-def _stored_spec(rec):
-    base = schemas.PlanRequest.model_validate(
-        {k: v for k, v in rec.request.items() if k != "replan"}
-    )
-    return _spec(base)
 
 
 def _snapshot_out(rec, full: bool = True) -> dict:
