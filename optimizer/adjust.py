@@ -44,7 +44,7 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
         held[(rep_id, r.period)] = float(annual_quota) * share
     for r in others.itertuples():
         held[(str(r.rep_id), r.period)] = float(r.quota)
-    target = spec.target if spec.target is not None else None
+    target = spec.target
     if target is None:  # a plan set by an attainment goal: keep the number it found
         target = float(quotas["quota"].sum()) / (1 + spec.limits.over_assignment)
     trial = quotas.assign(rep_id=quotas["rep_id"].astype(str))
