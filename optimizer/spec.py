@@ -132,8 +132,15 @@ class PlanSpec:
     #: Instead of a target: the expected share of reps attaining their annual quota (0.65 for
     #: "about 65% of reps should reach quota"); the plan finds the company number that gives it.
     attainment: float | None = None
+    #: Month (1-12) in which the fiscal year and its Q1 start: how the roster's dates (hire,
+    #: leave) map to the plan's quarters.
+    fiscal_year_start: int = 1
 
     def __post_init__(self):
+        if not (float(self.fiscal_year_start).is_integer() and 1 <= self.fiscal_year_start <= 12):
+            raise ValueError(
+                f"fiscal_year_start must be a month number 1..12, got {self.fiscal_year_start!r}"
+            )
         if self.policy not in POLICIES:
             raise ValueError(f"unknown policy {self.policy!r}: choose one of {', '.join(POLICIES)}")
         if (self.target is None) == (self.attainment is None):
