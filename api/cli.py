@@ -27,7 +27,7 @@ from optimizer import (
     replan,
     solve_plan,
 )
-from optimizer.solve import money
+from optimizer.wording import money
 
 EXAMPLE = """
 \b

@@ -11,8 +11,9 @@ import pandas as pd
 
 from .inputs import prepare
 from .ranges import annual_range, bounds
-from .solve import Plan, money, solve_plan
+from .solve import Plan, solve_plan
 from .spec import PlanSpec
+from .wording import money
 
 
 def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: float) -> Plan:
