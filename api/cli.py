@@ -27,7 +27,7 @@ from optimizer import (
     replan,
     solve_plan,
 )
-from optimizer.wording import money
+from optimizer.wording import headline, money
 
 EXAMPLE = """
 \b
@@ -921,21 +921,7 @@ def format_progress(p, proposal=None, max_rows: int = 30) -> str:
 
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     s = result.summary
-    lines = [
-        f"Plan ({s['policy']}): company number {money(s['company_target'])}, over-assignment {s['over_assignment']:.1%}, quotas total {money(s['total_quota'])} over {s['reps']} reps",
-        f"Expected share of reps attaining their annual quota: {s['expected_share_attaining']:.0%}   max stretch (quota / P50): {s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}",
-        f"Solver: {s['solver_status']}"
-        + (f" ({s['route']})" if s.get("route") else "")
-        + f"; {s['total_s']:.2f} s in all",
-    ]
-    if s.get("marginal") and "max_stretch_per_1pct_more" in s["marginal"]:
-        lines.append(
-            f"Raising the number by 1% raises the max stretch by {s['marginal']['max_stretch_per_1pct_more']:.3f}"
-        )
-    if s.get("objective") and "common_chance" in s["objective"]:
-        lines.append(
-            f"Every rep's chance of attaining a quarter's quota: about {s['objective']['common_chance']:.0%} where no limit binds"
-        )
+    lines = headline(s)
     if "attainment_goal" in s:
         lines.append(
             f"Company number found for {s['attainment_goal']:.0%} of reps attaining: "

@@ -335,10 +335,10 @@ def _team_targets(history, roster, plan_quarters, growth, overreach, rng) -> dic
     """Each team's number for the plan year: what its roster reps booked last year plus
     ``growth``; one team (drawn at random, if there are two or more) is asked for ``overreach``
     times that, more than it can carry: the case a planner's team targets often hold."""
-    teams = roster.set_index("rep_id")["team"]
+    teams = roster[roster["active"]].set_index("rep_id")["team"]  # the team as it is now
     last = history[history["period"].str[:4] == history["period"].max()[:4]]
     booked = last.groupby(last["rep_id"].map(teams))["revenue"].sum()
-    names = sorted(roster["team"].unique())
+    names = sorted(teams.unique())
     targets = {t: float(np.round(booked.get(t, 0.0) * (1 + growth), -3)) for t in names}
     targets = {t: v for t, v in targets.items() if v > 0}
     if len(targets) >= 2 and overreach:

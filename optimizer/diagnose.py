@@ -32,7 +32,7 @@ from .inputs import PlanData, prepare
 from .model import build_plan_model
 from .network import excess, plan_network
 from .policies import fast_route
-from .ranges import bounds, rep_limits
+from .ranges import bounds, group_targets, rep_limits
 from .spec import Limits, PlanSpec, parse_amount
 from .wording import money, share
 
@@ -184,8 +184,15 @@ def _diagnose(spec: PlanSpec, data: PlanData, ok: Oracle) -> Diagnosis:
         fix = _fix_family(family, spec, data, ok)
         if fix is not None:
             singles[family] = fix
+    # Every fix proposed is checked on the plan as asked.
+    singles = {f: x for f, x in singles.items() if ok(x.apply(spec))}
+    number = number if number is not None and ok(number.apply(spec)) else None
     if number is not None or singles:
         return _explain_single(spec, data, ok, number, singles)
+    if "group_targets" in families:
+        fix = _fix_groups(spec, data, ok, follow=True)
+        if fix is not None:
+            return Diagnosis((_group_finding(spec, data, fix, follow=True),), (fix,))
     for a, b in itertools.combinations(["target", *families], 2):
         fix = _fix_pair(a, b, spec, data, ok)
         if fix is not None:
@@ -277,12 +284,13 @@ def _fix_family(family, spec, data, ok, base=None) -> Fix | None:
         def at(f):
             return _with(base, ote_band=(low / f, high * f))
 
-        f = _search(
-            lambda f: ok(at(f)), 1.0, 1000.0, up=True, nice=lambda f: math.ceil(f * 100) / 100
-        )
+        f = _search(lambda f: ok(at(f)), 1.0, 1000.0, True, lambda f, n: _step(f, 0.01, True, n))
         if f is None:
             return Fix({"ote_band": None}, "drop the quota-to-OTE band")
-        band = (round(low / f, 4), round(high * f, 4))
+        # Two decimals, rounded outwards (a wider band only loosens).
+        band = (math.floor(low / f * 100) / 100, math.ceil(high * f * 100) / 100)
+        if band[0] <= 0:
+            band = (low / f, band[1])
         return Fix({"ote_band": band}, f"widen the quota-to-OTE band to {band[0]:g}x-{band[1]:g}x")
     current = getattr(lim, family)
     upward = family in ("cap_quantile", "phasing_band", "smoothness", "max_increase")
@@ -294,13 +302,13 @@ def _fix_family(family, spec, data, ok, base=None) -> Fix | None:
         "floor_quantile": 1e-4,
         "min_increase": -0.99,
     }[family]
-    step = 1e-3
-    nice = (
-        (lambda v: math.ceil(v / step - 1e-9) * step)
-        if upward
-        else (lambda v: math.floor(v / step + 1e-9) * step)
+    value = _search(
+        lambda v: _ok_setting(ok, base, family, v),
+        current,
+        extreme,
+        upward,
+        lambda v, nearest: _step(v, 1e-3, upward, nearest),
     )
-    value = _search(lambda v: _ok_setting(ok, base, family, v), current, extreme, upward, nice)
     if value is None:
         return Fix({family: None}, _drop_words(family))
     return Fix({family: value}, _setting_words(family, value))
@@ -327,10 +335,12 @@ def _search(ok, current, extreme, up, nice, steps: int = 40, rtol: float = 1e-5)
             good = mid
         else:
             bad = mid
-    rounded = nice(good)
-    inside = rounded <= extreme if up else rounded >= extreme
-    if inside and ok(rounded):
-        return rounded
+    # A readable value: the nearest round one if it holds (boundaries are often round: a
+    # target of exactly the caps' sum), else the next round one on the safe side.
+    for rounded in (nice(good, True), nice(good, False)):
+        inside = rounded <= extreme if up else rounded >= extreme
+        if inside and ok(rounded):
+            return rounded
     return good
 
 
@@ -344,8 +354,9 @@ def _fix_number(spec: PlanSpec, data: PlanData, ok: Oracle, base=None) -> Fix | 
     low = float(np.maximum(floor.sum(axis=1), np.nan_to_num(rl.lo)).sum()) / scale
     high = float(np.minimum(cap.sum(axis=1), rl.hi).sum()) / scale
     target = float(base.target)
+    tiny = 1e-6 * max(float(data.p50.sum()) / scale, target)  # below this no number is sane
     grid = [float(data.p50.sum()) / scale, *np.linspace(low, high, 13)]
-    grid = [g for g in grid if g > 0 and np.isfinite(g)]
+    grid = [g for g in grid if g > tiny and np.isfinite(g)]
     feasible = sorted((g for g in grid if ok(_with(base, target=g))), key=lambda g: abs(g - target))
     if not feasible:
         return None
@@ -353,29 +364,82 @@ def _fix_number(spec: PlanSpec, data: PlanData, ok: Oracle, base=None) -> Fix | 
     up = good > target
 
     def fits(v):
-        return v > 0 and ok(_with(base, target=v))
+        return v > tiny and ok(_with(base, target=v))
 
     digits = 4
-    value = _search(fits, target, good, up, lambda v: _round_sig(v, digits, up=up), rtol=1e-7)
+    value = _search(
+        fits, target, good, up, lambda v, nearest: _round_sig(v, digits, up, nearest), rtol=1e-7
+    )
     if value is None:
         return None
     verb = "raise" if value > target else "lower"
     return Fix({"target": value}, f"{verb} the number to {money(value)}")
 
 
-def _round_sig(v: float, digits: int, up: bool) -> float:
+def _round_sig(v: float, digits: int, up: bool, nearest: bool = False) -> float:
+    """``v`` to ``digits`` significant figures: the nearest, or upwards / downwards."""
     if v <= 0:
         return v
     e = math.floor(math.log10(v)) - digits + 1
-    f = (math.ceil if up else math.floor)(v / 10**e)
-    return f * 10**e
+    f = round if nearest else (math.ceil if up else math.floor)
+    return f(v / 10**e) * 10**e
 
 
-def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle) -> Fix | None:
-    """Team/region targets out of reach: the fewest to change (a deletion filter), each set to
-    the nearest value that fits, one after the other (every step checked)."""
+def _step(v: float, step: float, up: bool, nearest: bool) -> float:
+    """``v`` on a grid of ``step``: the nearest point, or the next one up / down."""
+    if nearest:
+        return round(v / step) * step
+    return (math.ceil(v / step - 1e-9) if up else math.floor(v / step + 1e-9)) * step
+
+
+def group_reach(spec: PlanSpec, data: PlanData) -> dict:
+    """Each team/region target's reachable range by its own reps' limits alone, in target terms
+    (their floors and growth floors at the least, their caps and annual limits at the most)."""
+    rl = rep_limits(data, spec.limits, spec.total)
+    least = np.maximum(rl.floor.sum(axis=1), rl.lo)
+    most = np.minimum(rl.cap.sum(axis=1), rl.hi)
+    scale = 1 + spec.limits.group_over_assignment
+    return {
+        name: (float(least[rows].sum()) / scale, float(most[rows].sum()) / scale)
+        for name, rows, _ in group_targets(data, spec.limits)
+    }
+
+
+def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False) -> Fix | None:
+    """Team/region targets out of reach. First each target beyond what its own reps can carry
+    (or below what their limits force) is set to that edge; with ``follow`` the company number
+    moves by as much (when the targets add up to the whole number, no other team can take the
+    difference). Failing that, the fewest targets to change (a deletion filter), each set to
+    the nearest value that fits, one after the other. Every candidate is checked."""
     targets = {k: parse_amount(v) for k, v in spec.limits.group_targets.items()}
-    if not ok(_with(spec, group_targets={})):
+    reach = group_reach(spec, data)
+    edge = {}
+    for g, t in targets.items():
+        lo, hi = reach[g]
+        if t > hi:
+            edge[g] = _round_sig(hi, 4, up=False)
+        elif t < lo:
+            edge[g] = _round_sig(lo, 4, up=True)
+    if edge:
+        moved = {**targets, **edge}
+        words = "; ".join(
+            f"{'raise' if v > targets[g] else 'lower'} {g[0]} {g[1]}'s target to {money(v)}"
+            for g, v in edge.items()
+        )
+        trial = _with(spec, group_targets=moved)
+        if not follow and ok(trial):
+            return Fix({"group_targets": moved}, words)
+        if follow:
+            shift = sum(v - targets[g] for g, v in edge.items()) * (
+                (1 + spec.limits.group_over_assignment) / (1 + spec.limits.over_assignment)
+            )
+            number = float(spec.target) + shift
+            if number > 0 and ok(_with(trial, target=number)):
+                return Fix(
+                    {"group_targets": moved, "target": number},
+                    f"{words}, and the number with it to {money(number)}",
+                )
+    if follow or not ok(_with(spec, group_targets={})):
         return None
     out = list(targets)
     for g in list(out):
@@ -396,9 +460,16 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle) -> Fix | None:
         def fits(v, g=g):
             return v > 0 and ok(_with(spec, group_targets={**current, g: v}))
 
-        value = _search(fits, targets[g], reachable, up, lambda v, up=up: _round_sig(v, 4, up=up))
-        if value is None:  # pragma: no cover - the plan just solved holds it
-            value = reachable
+        # The group's sum in the plan just solved fits, but may sit on the edge of what the
+        # group can carry: step inside until the test agrees.
+        inward = -1.0 if up else 1.0
+        start = next(
+            (v for v in (reachable * (1 + inward * e) for e in (0, 1e-9, 1e-7, 1e-5)) if fits(v)),
+            None,
+        )
+        if start is None:
+            return None
+        value = _search(fits, targets[g], start, up, lambda v, n, up=up: _round_sig(v, 4, up, n))
         current[g] = value
         moved.append(
             f"{'raise' if value > targets[g] else 'lower'} {level} {name}'s target to {money(value)}"
@@ -592,21 +663,38 @@ def _number_finding(spec, data, ok, number: Fix, side: list) -> Finding:
     )
 
 
-def _finding(family, spec, data, fix: Fix, number: Fix | None) -> Finding:
-    lim, target = spec.limits, float(spec.target)
-    if family == "group_targets":
-        old = {k: parse_amount(v) for k, v in lim.group_targets.items()}
-        new = fix.changes["group_targets"]
-        moved = [(k, old[k], new[k]) for k in new if abs(new[k] - old[k]) > 1e-9 * old[k]]
-        amount = sum(abs(a - b) for _, a, b in moved)
-        level = moved[0][0][0] if moved else "team"
-        words = "; ".join(
-            f"{lv} {name}'s target ({money(a)}) is {money(abs(a - b))} "
-            + ("beyond what its reps can carry" if a > b else "below what its reps' limits force")
-            + f" (it fits at {money(b)})"
-            for (lv, name), a, b in moved
+def _group_finding(spec, data, fix: Fix, follow: bool = False) -> Finding:
+    """Which team/region targets cannot hold, by how much, against what their reps can carry."""
+    lim = spec.limits
+    old = {k: parse_amount(v) for k, v in lim.group_targets.items()}
+    new = fix.changes["group_targets"]
+    reach = group_reach(spec, data)
+    moved = [(k, old[k], new[k]) for k in new if abs(new[k] - old[k]) > 1e-9 * old[k]]
+    amount = sum(abs(a - b) for _, a, b in moved)
+    parts = []
+    for (lv, name), a, b in moved:
+        lo, hi = reach[(lv, name)]
+        if a > hi:
+            why = f"beyond what its reps can carry ({money(hi)} at their caps and limits)"
+        elif a < lo:
+            why = f"below what its reps' limits force ({money(lo)})"
+        else:
+            why = f"more than fits with the other limits (it fits at {money(b)})"
+        parts.append(f"{lv} {name}'s target ({money(a)}) is {money(abs(a - b))} {why}")
+    words = "; ".join(parts)
+    if follow:
+        words += (
+            "; the other targets add up to the rest of the number, so the number has to move "
+            "with it"
         )
-        return Finding(level, amount, amount / target, words)
+    level = moved[0][0][0] if moved else "team"
+    return Finding(level, amount, amount / float(spec.target), words)
+
+
+def _finding(family, spec, data, fix: Fix, number: Fix | None) -> Finding:
+    lim = spec.limits
+    if family == "group_targets":
+        return _group_finding(spec, data, fix)
     if family == "locks":
         return Finding("lock", math.nan, math.nan, f"the locked quotas cannot hold: {fix.message}")
     value = fix.changes[family]

@@ -165,6 +165,7 @@ def equal_probability(
         },
         "marginal": {
             "common_level_at_plus_1pct": up if up is not None else float("nan"),
+            # The change in the common chance (negative: a higher number lowers it).
             "common_chance_per_1pct_more": (alpha - up) if up is not None else float("nan"),
             "dual_company_total": second["company_dual"],
         },

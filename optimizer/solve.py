@@ -14,7 +14,7 @@ from .explain import attain_probability, binding_limits, rep_binding
 from .highs import new_solver, solve_model
 from .inputs import PlanData, prepare
 from .policies import Infeasible, NotCertified, equal_probability, equal_stretch, fast_route
-from .ranges import rep_limits
+from .ranges import level_cells, rep_limits
 from .spec import LP_POLICIES, PlanSpec
 from .wording import money  # noqa: F401 - re-exported for callers of optimizer.solve.money
 
@@ -222,7 +222,7 @@ def plan_tables(
         **timings,
     }
     if optimised and info.get("objective"):
-        summary["level"] = common_level(data, spec, quota, stretch, binding, info["objective"])
+        summary["level"] = common_level(data, spec, quota, stretch, rl, info["objective"])
     if closed.any():
         summary["closed_quarters"] = [str(p) for p in data.periods[closed]]
         summary["actual_to_date"] = float(data.actual_to_date.sum())
@@ -230,7 +230,7 @@ def plan_tables(
     return Plan(quotas, reps, summary)
 
 
-def common_level(data, spec, quota, stretch, binding, objective) -> dict:
+def common_level(data, spec, quota, stretch, rl, objective) -> dict:
     """The level the policy set for everyone (the common stretch, or the common quantile and
     so chance of attaining), and the cells held above it, by what holds them (their floor, a
     lock): the plan's headline, not its most extreme cell."""
@@ -246,9 +246,16 @@ def common_level(data, spec, quota, stretch, binding, objective) -> dict:
         above = quota > ref * (1 + 1e-6) + 1e-6 * max(spec.total / quota.size, 1.0)
         out = {"kind": "quantile", "value": alpha, "chance": 1 - alpha}
     above[:, closed] = False
+    # What holds each such cell up: a lock, else its floor (after precedence).
+    reason = np.where(~level_cells(data, spec.limits), "lock", "floor")
+    reason = np.where(
+        (reason == "floor") & (np.abs(quota - rl.floor) > 1e-6 * np.maximum(rl.floor, 1.0)),
+        "other",
+        reason,
+    )
     held = {}
-    for label in np.unique(binding[above]):
-        cells = above & (binding == label)
+    for label in np.unique(reason[above]):
+        cells = above & (reason == label)
         held[str(label)] = {
             "cells": int(cells.sum()),
             "reps": int(cells.any(axis=1).sum()),
