@@ -211,13 +211,18 @@ def format_summary(s: dict, files) -> str:
     help="Directory for history, roster and truth tables.",
 )
 def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: Path) -> None:
-    """Write a synthetic company (history, roster, and the true expected revenue)."""
+    """Write a synthetic company: history, roster, the true expected revenue, and team targets
+    for the next year (one team's beyond what it can carry, as often happens)."""
     synth = make_company(reps, years, start_year=start_year, random_state=seed)
     out.mkdir(parents=True, exist_ok=True)
+    targets = pd.DataFrame(
+        [{"level": "team", "name": k, "target": v} for k, v in synth.team_targets.items()]
+    )
     for name, frame in (
         ("history", synth.company.history),
         ("roster", synth.company.roster),
         ("truth", synth.truth),
+        ("targets", targets),
     ):
         path = out / f"{name}.{fmt}"
         write_table(frame, path)
@@ -499,6 +504,24 @@ def _groups(level: str, values: tuple[str, ...]) -> dict:
     return out
 
 
+def _targets_file(path: Path) -> dict:
+    """Group targets from a table with columns ``level`` (team or region), ``name``, ``target``."""
+    table = read_table(path, path.name).frame
+    missing = [c for c in ("level", "name", "target") if c not in table.columns]
+    if missing:
+        raise click.BadParameter(
+            f"{path.name} needs the columns level, name, target (missing: {', '.join(missing)})",
+            param_hint="--targets",
+        )
+    bad = sorted(set(table["level"].astype(str)) - {"team", "region"})
+    if bad:
+        raise click.BadParameter(
+            f"{path.name}: level must be team or region, got {', '.join(bad)}",
+            param_hint="--targets",
+        )
+    return {(str(r.level), str(r.name)): r.target for r in table.itertuples()}
+
+
 def plan_options(command):
     """The options ``plan`` and ``replan`` share: inputs, the number, the policy and limits."""
     options = [
@@ -596,6 +619,13 @@ def plan_options(command):
         ),
         click.option("--region-target", multiple=True, help="REGION=AMOUNT. Repeatable."),
         click.option(
+            "--targets",
+            "targets_path",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Team and region targets from a file (CSV or Parquet: level, name, target), "
+            "as `quotaplan data generate` writes them; --team-target/--region-target add to it.",
+        ),
+        click.option(
             "--out",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write the plan here (.csv or .parquet) and its summary beside it (.summary.json).",
@@ -639,6 +669,7 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
         smoothness=_share(o["smoothness"]),
         locks=_locks(o["locks"]),
         group_targets={
+            **(_targets_file(o["targets_path"]) if o.get("targets_path") else {}),
             **_groups("team", o["team_target"]),
             **_groups("region", o["region_target"]),
         },

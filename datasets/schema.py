@@ -66,8 +66,8 @@ ROSTER = (
     Column(
         "leave_date",
         False,
-        "Date the rep left or will leave (ISO). Blank: on the team. A rep who has left is not "
-        "planned; one leaving during the plan year has no capacity after the date.",
+        "The rep's last day on the team, past or planned (ISO). Blank: staying. A rep who has "
+        "left is not planned; one leaving during the plan year has no capacity after the date.",
         ("end_date", "exit_date", "termination_date", "left_on"),
     ),
     Column(

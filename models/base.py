@@ -113,8 +113,8 @@ class BaseForecaster(BaseEstimator):
 
 
 def staying_share(roster: pd.DataFrame, targets: np.ndarray, fiscal_year_start: int = 1):
-    """Per rep and quarter, the share of the quarter before the rep's ``leave_date`` (1 where
-    they stay, 0 for quarters after they leave)."""
+    """Per rep and quarter, the share of the quarter the rep is still on the team: up to and
+    including their ``leave_date``, their last day (1 where they stay, 0 after they leave)."""
     out = np.ones((len(roster), len(targets)))
     if "leave_date" not in roster:
         return out
@@ -124,7 +124,7 @@ def staying_share(roster: pd.DataFrame, targets: np.ndarray, fiscal_year_start: 
         q = pd.Period(str(label), freq=freq)
         start, end = q.start_time.normalize(), q.end_time.normalize() + pd.Timedelta(days=1)
         days = (end - start).days
-        before = (leave - np.datetime64(start)) / np.timedelta64(1, "D")
+        before = (leave - np.datetime64(start)) / np.timedelta64(1, "D") + 1
         out[:, j] = np.where(np.isnat(leave), 1.0, np.clip(before / days, 0.0, 1.0))
     return out
 

@@ -187,12 +187,18 @@ def _diagnose(spec: PlanSpec, data: PlanData, ok: Oracle) -> Diagnosis:
     # Every fix proposed is checked on the plan as asked.
     singles = {f: x for f, x in singles.items() if ok(x.apply(spec))}
     number = number if number is not None and ok(number.apply(spec)) else None
+    # Targets out of reach with the number moving by as much: preferred over shuffling the
+    # other targets to make room, when that is what the targets alone would need.
+    follow = _fix_groups(spec, data, ok, follow=True) if "group_targets" in families else None
+    if follow is not None and (
+        "group_targets" not in singles or _reshuffles(spec, data, singles["group_targets"])
+    ):
+        fixes = [follow] + [singles[f] for f in PRIORITY if f in singles]
+        if number is not None:
+            fixes.append(number)
+        return Diagnosis((_group_finding(spec, data, follow, follow=True),), tuple(fixes))
     if number is not None or singles:
         return _explain_single(spec, data, ok, number, singles)
-    if "group_targets" in families:
-        fix = _fix_groups(spec, data, ok, follow=True)
-        if fix is not None:
-            return Diagnosis((_group_finding(spec, data, fix, follow=True),), (fix,))
     for a, b in itertools.combinations(["target", *families], 2):
         fix = _fix_pair(a, b, spec, data, ok)
         if fix is not None:
@@ -430,10 +436,14 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
         if not follow and ok(trial):
             return Fix({"group_targets": moved}, words)
         if follow:
-            shift = sum(v - targets[g] for g, v in edge.items()) * (
-                (1 + spec.limits.group_over_assignment) / (1 + spec.limits.over_assignment)
-            )
-            number = float(spec.target) + shift
+            covered = _targets_cover(trial, data)
+            if covered is not None:  # every rep is in a targeted group: the number is their sum
+                number = covered / (1 + spec.limits.over_assignment)
+            else:
+                shift = sum(v - targets[g] for g, v in edge.items()) * (
+                    (1 + spec.limits.group_over_assignment) / (1 + spec.limits.over_assignment)
+                )
+                number = float(spec.target) + shift
             if number > 0 and ok(_with(trial, target=number)):
                 return Fix(
                     {"group_targets": moved, "target": number},
@@ -663,6 +673,27 @@ def _number_finding(spec, data, ok, number: Fix, side: list) -> Finding:
     )
 
 
+def _targets_cover(spec, data) -> float | None:
+    """The sum of one level's targets where they cover every rep (teams, or regions), else None."""
+    groups = group_targets(data, spec.limits)
+    for level in ("team", "region"):
+        rows = [r for (lv, _), r, _ in groups if lv == level]
+        if rows and len(np.unique(np.concatenate(rows))) == len(data.reps):
+            return float(sum(t for (lv, _), _, t in groups if lv == level))
+    return None
+
+
+def _reshuffles(spec, data, fix: Fix) -> bool:
+    """Whether a fix moves targets that are within their own reps' reach (to make room)."""
+    reach = group_reach(spec, data)
+    old = {k: parse_amount(v) for k, v in spec.limits.group_targets.items()}
+    return any(
+        reach[g][0] <= old[g] <= reach[g][1]
+        for g, v in fix.changes["group_targets"].items()
+        if abs(v - old[g]) > 1e-9 * old[g]
+    )
+
+
 def _group_finding(spec, data, fix: Fix, follow: bool = False) -> Finding:
     """Which team/region targets cannot hold, by how much, against what their reps can carry."""
     lim = spec.limits
@@ -678,15 +709,21 @@ def _group_finding(spec, data, fix: Fix, follow: bool = False) -> Finding:
             why = f"beyond what its reps can carry ({money(hi)} at their caps and limits)"
         elif a < lo:
             why = f"below what its reps' limits force ({money(lo)})"
-        else:
+        elif b < a:
             why = f"more than fits with the other limits (it fits at {money(b)})"
+        else:
+            why = f"less than the rest of the plan leaves it (it fits at {money(b)})"
         parts.append(f"{lv} {name}'s target ({money(a)}) is {money(abs(a - b))} {why}")
     words = "; ".join(parts)
-    if follow:
+    covered = _targets_cover(spec, data)
+    if covered is not None and abs(covered - spec.total) > 1e-6 * spec.total:
         words += (
-            "; the other targets add up to the rest of the number, so the number has to move "
-            "with it"
+            f"; and with every rep in a targeted {'team' if moved else 'group'}, the targets "
+            f"({money(covered, 4)} with their over-assignment) must add up to the number's "
+            f"{money(spec.total, 4)}"
         )
+    elif follow:
+        words += "; the other targets take up the rest of the number, so the number moves with it"
     level = moved[0][0][0] if moved else "team"
     return Finding(level, amount, amount / float(spec.target), words)
 

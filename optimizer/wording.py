@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
-def money(x: float) -> str:
-    """``1234567`` -> ``"1.23M"``; ``980`` -> ``"980"``."""
+def money(x: float, places: int = 2) -> str:
+    """``1234567`` -> ``"1.23M"``; ``980`` -> ``"980"``; more ``places`` where two would hide a
+    difference that matters."""
     for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= size:
-            return f"{x / size:,.2f}{unit}"
+            return f"{x / size:,.{places}f}{unit}"
     return f"{x:,.0f}"
 
 

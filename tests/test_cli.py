@@ -348,6 +348,31 @@ def test_replan_from_first_quarter_actuals(sample_forecast, tmp_path):
     assert bad.exit_code == 1 and "Add a row with revenue 0" in bad.output
 
 
+def test_replan_of_a_company_ahead_of_plan_keeps_locks_and_says_the_floors_gave_way(
+    sample_forecast, tmp_path
+):
+    """Q1 at twice the forecast: the re-plan is not refused for being ahead; the open floors
+    give way and the output says so; a lock still holds; closed quarters are the actuals."""
+    f = pd.read_csv(sample_forecast)
+    q1 = f[f["period"] == "2026Q1"].assign(revenue=lambda d: 2 * d["q50"])
+    q1[["rep_id", "period", "revenue"]].to_csv(tmp_path / "a.csv", index=False)
+    rep = q1.loc[q1["q50"].idxmin(), "rep_id"]
+    year = 4 * q1["q50"].max()
+    out = tmp_path / "r.csv"
+    result = run(
+        "replan", "--forecast", sample_forecast, "--roster", ROSTER_CSV, "--target", "80M",
+        "--lock", f"{rep}={year:.0f}", "--actuals", tmp_path / "a.csv", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "ahead of plan" in result.output and "Limits that gave way" in result.output
+    p = pd.read_csv(out)
+    assert p["quota"].sum() == pytest.approx(80e6, rel=1e-6)
+    assert p.loc[p["rep_id"] == rep, "quota"].sum() == pytest.approx(year, rel=1e-6)
+    closed = p[p["period"] == "2026Q1"].set_index("rep_id")["quota"]
+    sold = q1.set_index("rep_id")["revenue"]
+    assert closed.to_numpy() == pytest.approx(sold.reindex(closed.index).to_numpy(), rel=1e-9)
+
+
 def test_bench_writes_the_table_report_and_plots(tmp_path):
     out = tmp_path / "bench"
     result = run(
