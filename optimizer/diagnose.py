@@ -621,12 +621,17 @@ HOLDING_BACK = (
 def _held_back(spec, data, ok, number: Fix) -> list[str]:
     """What each limit costs in capacity: how much higher the number could go without it."""
     out = []
+    caps = float(bounds(data, spec.limits, spec.total)[1].sum()) / (1 + spec.limits.over_assignment)
     for family in HOLDING_BACK:
         if not _active(family, spec, data):
             continue
-        loose = _with(spec, **{family: LOOSEST[family]})
+        # The highest number without this limit: searched down from the caps' sum.
+        loose = _with(spec, **{family: LOOSEST[family]}, target=caps * (1 + 1e-9))
         fix = _fix_number(spec, data, ok, base=loose) if not ok(loose) else None
-        more = (fix.changes["target"] if fix else float(spec.target)) - number.changes["target"]
+        most = fix.changes["target"] if fix else caps
+        more = most - number.changes["target"]
+        if fix is not None and fix.changes["target"] > caps:  # pragma: no cover - defensive
+            more = caps - number.changes["target"]
         if more > 1e-4 * float(spec.target):
             out.append(f"{_label(family, spec)} holds back {money(more)}")
     return out

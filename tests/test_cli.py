@@ -451,3 +451,10 @@ def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
     assert relief["quota"].sum() == pytest.approx(80e6, rel=1e-6)
     bad = run("track", *base, "--plan", plan, "--actuals", HISTORY_CSV)
     assert bad.exit_code == 1 and "quarters are too coarse) at line 2, line 3" in bad.output
+
+
+def test_the_readmes_command_line_help_is_up_to_date():
+    from api.readme_help import README, refresh
+
+    text = README.read_text()
+    assert text == refresh(text), "regenerate: python -m api.readme_help"
