@@ -939,6 +939,9 @@ def format_progress(p, proposal=None, max_rows: int = 30) -> str:
     if proposal is not None:
         lines += ["", f"Relief: {proposal.message}"]
         if proposal.plan is not None:
+            for g in proposal.plan.summary.get("limits_gave_way", []):
+                if g["rep_id"] is None:  # a company, team or region ahead of plan
+                    lines.append(f"  ({g['why']})")
             c = proposal.reps.sort_values("change")
             moved = c[c["change"].abs() > 1e-6 * max(c["annual_quota_before"].max(), 1.0)]
             for r in moved.head(max_rows).itertuples():

@@ -284,7 +284,7 @@ def _resolve(data: PlanData, limits: Limits, total: float | None) -> RepLimits:
     annual = {"ratchet": ratchet, "growth_floor": growth, "ote_high": ote_hi, "ote_low": ote_lo}
     # In a re-plan the open floors give way to what the actuals leave of the number.
     if closed.any() and total is not None:
-        gave += _ahead_of_plan(data, limits, total, floor, rest, np.where(locked, lo, 0.0), tol)
+        gave += _ahead_of_plan(data, limits, total, floor, rest, locked, lo, annual, tol)
     # 8. Smoothness: a rep's allowance widens just enough for their own cells.
     extra = np.zeros(n)
     if limits.smoothness is not None:
@@ -308,23 +308,27 @@ def _resolve(data: PlanData, limits: Limits, total: float | None) -> RepLimits:
     return RepLimits(floor, cap, annual, lo, hi, extra, tuple(gave))
 
 
-def _ahead_of_plan(data, limits, total, floor, rest, locked_year, tol) -> list[GaveWay]:
+def _ahead_of_plan(data, limits, total, floor, rest, locked, lo, annual, tol) -> list[GaveWay]:
     """A company, team or region whose actuals (and held quotas) leave its open quarters less
-    than their floors add up to: those floors give way in proportion (``floor`` is changed in
-    place). The number itself never gives way; where the actuals exceed it, the open quotas
-    can only be zero. ``locked_year``: per rep, the year an annual lock holds (0: none)."""
+    than their lower limits force (the floors, and what a growth floor or OTE band's low end
+    still asks of the year): those give way in proportion, just enough (``floor``, ``lo`` and
+    ``annual`` are changed in place). The number itself never gives way; where the actuals
+    exceed it, the open quotas can only be zero."""
     n = len(data.reps)
-    held = np.maximum(np.where(rest, 0.0, floor).sum(axis=1), locked_year)
+    fixed = np.where(rest, 0.0, floor).sum(axis=1)  # actuals, locked quarters
+    held = np.where(locked, lo, fixed)  # an annually locked rep's whole year is held
+    free_floor = np.where(rest, floor, 0.0).sum(axis=1)
+    need = np.where(locked, 0.0, np.maximum(free_floor, lo - fixed))  # forced in open cells
     out = []
     scale = np.ones(n)
     groups = [("company", "company", np.arange(n), total)] + [
         (level, name, rows, target) for (level, name), rows, target in group_targets(data, limits)
     ]
     for level, name, rows, target in groups:
-        free = np.where(rest[rows], floor[rows], 0.0).sum()
+        forced = need[rows].sum()
         left = target - held[rows].sum()
-        if free > 0 and free > left + tol:
-            share = max(left, 0.0) / free
+        if forced > 0 and forced > left + tol:
+            share = max(left, 0.0) / forced
             scale[rows] = np.minimum(scale[rows], share)
             who = "the company" if level == "company" else f"{level} {name}"
             out.append(
@@ -332,13 +336,24 @@ def _ahead_of_plan(data, limits, total, floor, rest, locked_year, tol) -> list[G
                     None,
                     "floor",
                     "actual",
-                    free - max(left, 0.0),
+                    forced - max(left, 0.0),
                     f"{who} is ahead of plan: the actuals leave {_money(max(left, 0.0))} for the "
-                    f"open quarters, less than their floors ({_money(free)}); the floors give "
-                    f"way to {share:.0%} of themselves",
+                    f"open quarters, less than their floors and minimums ({_money(forced)}); "
+                    f"they give way to {share:.0%} of themselves",
                 )
             )
-    floor[rest] *= np.broadcast_to(scale[:, None], floor.shape)[rest]
+    moved = scale < 1
+    if moved.any():
+        allowed = scale * need
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = np.where(free_floor > allowed, allowed / free_floor, 1.0)
+        floor[rest] *= np.broadcast_to(np.where(moved, cut, 1.0)[:, None], floor.shape)[rest]
+        ceiling = np.where(moved & ~locked, fixed + allowed, np.inf)
+        lo[:] = np.minimum(lo, ceiling)
+        for name in ("growth_floor", "ote_low"):
+            annual[name] = np.fmin(
+                annual[name], np.where(np.isfinite(annual[name]), ceiling, np.nan)
+            )
     return out
 
 
@@ -492,6 +507,11 @@ def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.nda
             lo[~closed] *= max(left, 0.0) / open_lo
         if left > open_hi > 0:
             hi[~closed] *= left / open_hi
+        # Ahead of plan, the open floors gave way to exactly what is left: the quotas are those
+        # floors, so each open quarter's lower edge is at most its floors' sum.
+        rl = rep_limits(data, limits, total)
+        if any(g.rep is None and g.why.startswith("the company") for g in rl.gave_way):
+            lo[~closed] = np.minimum(lo[~closed], rl.floor[:, ~closed].sum(axis=0))
     lo[closed] = hi[closed] = np.nan
     return lo, hi
 
