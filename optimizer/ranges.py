@@ -354,7 +354,42 @@ def _ahead_of_plan(data, limits, total, floor, rest, locked, lo, annual, tol) ->
             annual[name] = np.fmin(
                 annual[name], np.where(np.isfinite(annual[name]), ceiling, np.nan)
             )
+    out += _floors_within_the_band(data, limits, total, floor, rest, held.sum(), tol)
     return out
+
+
+def _floors_within_the_band(data, limits, total, floor, rest, held, tol) -> list[GaveWay]:
+    """What the actuals leave must also hold each open quarter's band: each quarter takes at
+    least the larger of its floors and its band's lower edge. Where those add up to more than
+    is left (the floors of some quarters crowd out the band of others), the floors of the
+    quarters above their lower edge give way towards it, in proportion (``floor`` in place)."""
+    lo_band, _ = _band(data, limits, total)
+    open_ = ~data.closed
+    if limits.phasing_band is None or not open_.any():
+        return []
+    left = total - held
+    col = np.where(rest, floor, 0.0).sum(axis=0)[open_]
+    edge = lo_band[open_]
+    if np.maximum(col, edge).sum() <= left + tol:
+        return []
+    over = col > edge
+    spare = max(left - edge.sum(), 0.0) * (1 - 1e-9)  # a hair inside: the fit is exact
+    theta = spare / (col[over] - edge[over]).sum()
+    new = np.where(over, edge + theta * (col - edge), col)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(col > 0, new / col, 1.0)
+    for k, t in enumerate(np.flatnonzero(open_)):
+        floor[rest[:, t], t] *= factor[k]
+    return [
+        GaveWay(
+            None,
+            "floor",
+            "phasing",
+            float((col - new).sum()),
+            "what the actuals leave must also hold each open quarter's phasing band: the floors "
+            "of the quarters above its lower edge give way towards it",
+        )
+    ]
 
 
 def _raw_annual(data: PlanData, limits: Limits) -> dict[str, np.ndarray]:
@@ -494,6 +529,19 @@ def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.nda
     to hold it: a company ahead of plan is not told its plan is impossible, and actuals exactly
     on plan leave the bands as they were.
     """
+    lo, hi = _band(data, limits, total)
+    closed = data.closed
+    if closed.any() and limits.phasing_band is not None:
+        # Ahead of plan, the open floors gave way to exactly what is left: the quotas are those
+        # floors, so each open quarter's lower edge is at most its floors' sum.
+        rl = rep_limits(data, limits, total)
+        if any(g.rep is None and g.why.startswith("the company") for g in rl.gave_way):
+            lo[~closed] = np.minimum(lo[~closed], rl.floor[:, ~closed].sum(axis=0))
+    return lo, hi
+
+
+def _band(data: PlanData, limits: Limits, total: float) -> tuple[np.ndarray, np.ndarray]:
+    """The phasing band's edges per quarter (see :func:`phasing_ranges`), before the floors."""
     T = len(data.periods)
     if limits.phasing_band is None:
         return np.full(T, np.nan), np.full(T, np.nan)
@@ -507,11 +555,6 @@ def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.nda
             lo[~closed] *= max(left, 0.0) / open_lo
         if left > open_hi > 0:
             hi[~closed] *= left / open_hi
-        # Ahead of plan, the open floors gave way to exactly what is left: the quotas are those
-        # floors, so each open quarter's lower edge is at most its floors' sum.
-        rl = rep_limits(data, limits, total)
-        if any(g.rep is None and g.why.startswith("the company") for g in rl.gave_way):
-            lo[~closed] = np.minimum(lo[~closed], rl.floor[:, ~closed].sum(axis=0))
     lo[closed] = hi[closed] = np.nan
     return lo, hi
 
