@@ -1099,7 +1099,7 @@ def history_command(plan_id, rep_id, database):
     versions it came from. With --rep, the rep's current number explained in words (forecast,
     stretch, the limit that held it, every adjustment and approval)."""
     from .app import settings
-    from .explanations import rep_explanation
+    from .explanations import own_story, rep_explanation
     from .storage import Store
 
     store = Store(settings({"DATABASE": database} if database else None)["DATABASE_URL"])
@@ -1111,7 +1111,7 @@ def history_command(plan_id, rep_id, database):
         reps = pd.DataFrame(rec.reps).set_index("rep_id")
         if rep_id not in reps.index:
             raise click.ClickException(f"rep {rep_id!r} is not in plan {plan_id}")
-        entries = store.audit(lineage, rep_id)
+        entries = own_story(store.audit(lineage, rep_id), rep_id)
         for line in rep_explanation(rec, reps.loc[rep_id], entries):
             click.echo(line)
         click.echo("")

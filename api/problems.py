@@ -2,23 +2,27 @@
 
 A title, a detail that names the field at fault and the fix, and the right status: 400 malformed,
 401/403 auth, 404, 409 conflicts, 413 too large, 422 invalid data or an impossible plan (with
-the optimizer's diagnosis), 503 solver time limit. Nothing escapes as a 500 with a stack trace:
-an unexpected error is logged and answered with a problem that says so.
+the optimizer's diagnosis), 503 a time limit. The domain errors quotaplan raises are listed once
+in :data:`DOMAIN_ERRORS`, each with its answer; anything else that escapes a view is a
+programming error: logged with its traceback and answered with a generic 500 (no details leak).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, json
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from datasets import DataValidationError
-from optimizer import PlanInfeasibleError, SolverLimitError
+from models import ForecastError
+from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 from optimizer.adjust import AdjustmentRefused
 
-from .storage import VersionConflict
+from .storage import StateConflict, VersionConflict
 
 log = logging.getLogger("quotaplan.api")
 
@@ -32,6 +36,29 @@ class ApiProblem(Exception):
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
         self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How one domain error is answered over HTTP."""
+
+    status: int
+    title: str
+    members: Callable[[Exception], dict] = field(default=lambda exc: {})
+    headers: dict = field(default_factory=dict)
+
+
+#: The domain errors (raised by datasets/, models/, optimizer/ and the store), each mapped once.
+DOMAIN_ERRORS: dict[type[Exception], Answer] = {
+    DataValidationError: Answer(422, "Invalid input data", lambda e: {"problems": e.to_dict()}),
+    PlanInfeasibleError: Answer(422, "Impossible plan", lambda e: {"diagnosis": e.diagnosis}),
+    AdjustmentRefused: Answer(422, "Adjustment refused"),
+    SpecError: Answer(422, "Invalid plan request"),
+    ForecastError: Answer(422, "Invalid forecast request"),
+    SolverLimitError: Answer(503, "Solver time limit", headers={"Retry-After": "60"}),
+    VersionConflict: Answer(409, "Version conflict", lambda e: {"latest_version": e.latest}),
+    StateConflict: Answer(409, "Conflict"),
+}
 
 
 def problem(status: int, title: str, detail: str, **extra) -> Response:
@@ -55,6 +82,13 @@ def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
     return detail, errors
 
 
+def _domain(exc: Exception) -> Response:
+    answer = next(DOMAIN_ERRORS[k] for k in type(exc).__mro__ if k in DOMAIN_ERRORS)
+    resp = problem(answer.status, answer.title, str(exc), **answer.members(exc))
+    resp.headers.update(answer.headers)
+    return resp
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem):
@@ -67,36 +101,8 @@ def register(app: Flask) -> None:
         detail, errors = validation_detail(exc)
         return problem(422, "Invalid request", detail, errors=errors)
 
-    @app.errorhandler(DataValidationError)
-    def _bad_data(exc: DataValidationError):
-        return problem(
-            422,
-            "Invalid input data",
-            str(exc),
-            problems=exc.to_dict(),
-        )
-
-    @app.errorhandler(PlanInfeasibleError)
-    def _impossible(exc: PlanInfeasibleError):
-        return problem(422, "Impossible plan", str(exc), diagnosis=exc.diagnosis)
-
-    @app.errorhandler(SolverLimitError)
-    def _time_limit(exc: SolverLimitError):
-        resp = problem(503, "Solver time limit", str(exc))
-        resp.headers["Retry-After"] = "60"
-        return resp
-
-    @app.errorhandler(AdjustmentRefused)
-    def _refused(exc: AdjustmentRefused):
-        return problem(422, "Adjustment refused", str(exc))
-
-    @app.errorhandler(ValueError)
-    def _bad_request(exc: ValueError):  # a spec the optimizer refuses (unknown rep in a lock...)
-        return problem(422, "Invalid plan request", str(exc))
-
-    @app.errorhandler(VersionConflict)
-    def _conflict(exc: VersionConflict):
-        return problem(409, "Version conflict", str(exc), latest_version=exc.latest)
+    for kind in DOMAIN_ERRORS:
+        app.register_error_handler(kind, _domain)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -114,7 +120,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error")
+        log.exception("unexpected error (a bug in quotaplan; nothing was stored)")
         return problem(
             500,
             "Internal error",

@@ -7,7 +7,7 @@ mid-way. Impossible plans raise ``PlanInfeasibleError`` with a diagnosis.
 
 from .replan import AT_RISK_BELOW, replan
 from .solve import Plan, PlanInfeasibleError, SolverLimitError, solve_plan
-from .spec import LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
+from .spec import LP_POLICIES, POLICIES, Limits, PlanSpec, SpecError, parse_amount
 
 
 def plan(
@@ -39,6 +39,7 @@ __all__ = [
     "PlanInfeasibleError",
     "PlanSpec",
     "SolverLimitError",
+    "SpecError",
     "parse_amount",
     "plan",
     "replan",

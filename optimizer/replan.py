@@ -22,7 +22,7 @@ import pandas as pd
 from .explain import attain_probability
 from .inputs import prepare
 from .solve import Plan, solve_plan
-from .spec import LP_POLICIES, PlanSpec
+from .spec import LP_POLICIES, PlanSpec, SpecError
 
 #: Default threshold of the at-risk flag: under a 30% chance of reaching the year's quota.
 AT_RISK_BELOW = 0.3
@@ -51,12 +51,12 @@ def replan(
     policy (they have no limits to re-plan within).
     """
     if spec.policy not in LP_POLICIES:
-        raise ValueError(
+        raise SpecError(
             f"re-planning keeps the limits, which the rule of thumb {spec.policy!r} ignores; "
             f"re-plan with {' or '.join(LP_POLICIES)}"
         )
     if not 0 < at_risk_below < 1:
-        raise ValueError(f"at_risk_below must be a chance between 0 and 1, got {at_risk_below}")
+        raise SpecError(f"at_risk_below must be a chance between 0 and 1, got {at_risk_below}")
     if previous is None:
         previous = solve_plan(spec, time_limit=time_limit, route=route)
     key = "max_stretch" if spec.policy == "equal-stretch" else "common_level"

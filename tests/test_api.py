@@ -104,7 +104,7 @@ def test_an_impossible_number_is_a_422_with_the_diagnosis_and_nothing_is_stored(
     ("send", "status", "words"),
     [
         (dict(data="{not json", content_type="application/json"), 400, "not valid JSON"),
-        (dict(data="scenario=x", content_type="text/plain"), 400, "Content-Type"),
+        (dict(data="scenario=x", content_type="text/plain"), 415, "Content-Type"),
         (dict(json={"scenario": "x"}), 422, "roster"),
         (dict(json=plan_body(target="twelve")), 422, "target"),
         (dict(json=plan_body(policy="ask-the-cfo")), 422, "policy"),

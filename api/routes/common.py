@@ -28,23 +28,59 @@ def store() -> Store:
     return current_app.extensions["quotaplan.store"]
 
 
+#: How deeply a JSON body may nest (a plan request needs 4 levels; no request needs 32).
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(raw: bytes | str, where: str = "the body"):
+    """JSON text as data; malformed or too deeply nested JSON is a 400 naming ``where``."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        data = None  # deeper than Python's parser goes: certainly deeper than allowed
+        depth = MAX_JSON_DEPTH + 1
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise ApiProblem(
+            400,
+            "Malformed JSON",
+            f"{where} is not valid JSON ({exc}); check quotes, commas and brackets",
+        ) from None
+    else:
+        depth = _depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise ApiProblem(
+            400,
+            "JSON nested too deeply",
+            f"{where} nests arrays or objects more than {MAX_JSON_DEPTH} levels deep; quotaplan's "
+            "requests need at most 4 (see /openapi.json)",
+        )
+    return data
+
+
+def _depth(data) -> int:
+    """How deeply ``data`` nests (iteratively: a hostile body cannot exhaust the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, d)
+            if d > MAX_JSON_DEPTH:
+                break
+            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def json_body(model: type[BaseModel]):
-    """The request's JSON body validated as ``model`` (400 if it is not JSON at all)."""
+    """The request's JSON body validated as ``model`` (400 if it is not JSON at all; 422 if it
+    is JSON of the wrong shape, ``null`` included)."""
     if not request.is_json:
         raise ApiProblem(
-            400 if request.mimetype != "multipart/form-data" else 415,
+            415,
             "Not JSON",
             f"send the body as JSON with 'Content-Type: application/json' (got "
             f"{request.mimetype or 'no content type'!r})",
         )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiProblem(
-            400,
-            "Malformed JSON",
-            "the body is not valid JSON; check quotes, commas and brackets",
-        )
-    return model.model_validate(data)
+    return model.model_validate(parse_json(request.get_data(cache=True)))
 
 
 def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
@@ -94,15 +130,35 @@ def plain(value):
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_csv(df: pd.DataFrame) -> str:
-    """CSV for spreadsheets: text cells that a spreadsheet would run as a formula are prefixed
-    with a quote; numbers stay numbers."""
+def _neutral(v):
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
+
+
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for spreadsheets: text that a spreadsheet would run as a formula (cells, column
+    names, index labels) is prefixed with a quote; numbers stay numbers."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
-            )
+            out[col] = out[col].map(_neutral)
+    out.columns = [_neutral(c) for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(_neutral)
+    return out
+
+
+def safe_csv(df: pd.DataFrame) -> str:
+    """CSV for spreadsheets (see :func:`neutralised`)."""
     buf = io.StringIO()
-    out.to_csv(buf, index=False, float_format="%.4f")
+    neutralised(df).to_csv(buf, index=False, float_format="%.4f")
+    return buf.getvalue()
+
+
+def safe_xlsx(sheets: dict[str, pd.DataFrame], index: tuple[str, ...] = ()) -> bytes:
+    """An Excel workbook of ``sheets`` in the same neutralised form as the CSV: every text cell
+    is written as text, never as a formula (``index``: the sheets whose index is written)."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as book:
+        for name, df in sheets.items():
+            neutralised(df).to_excel(book, sheet_name=name, index=name in index)
     return buf.getvalue()

@@ -9,6 +9,7 @@ from models import DEFAULT_QUANTILES, forecast_year
 
 from .. import schemas
 from ..auth import requires
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from .common import ID, frame, json_body, records, store, uploaded_table
@@ -33,8 +34,19 @@ def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILE
     return forecast_year(company, year, quantiles=quantiles, seed=seed), company
 
 
+def _created(forecast_id: int):
+    rec = store().forecast(forecast_id)
+    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
+    return (
+        out.model_dump(mode="json"),
+        201,
+        {"Location": url_for("forecasts.get", forecast_id=rec.id)},
+    )
+
+
 @bp.post("")
 @requires("planner")
+@idempotent("forecast", _created)
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,
@@ -59,10 +71,13 @@ def create():
     check_reps(roster)
     table, company = forecast_table(history, roster, **args)
     rec = store().add_forecast(
-        created_by=g.user, request=req, rows=records(table), notes=list(company.notes)
+        created_by=g.user,
+        request=req,
+        rows=records(table),
+        notes=list(company.notes),
+        idempotency=g.get("idempotency"),
     )
-    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
-    return out.model_dump(mode="json"), 201, {"Location": url_for(".get", forecast_id=rec.id)}
+    return _created(rec.id)
 
 
 @bp.get(f"/<{ID}:forecast_id>")

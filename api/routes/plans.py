@@ -7,9 +7,6 @@ and re-planned from what is stored alone.
 
 from __future__ import annotations
 
-import io
-import json
-
 import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
 from pydantic import ValidationError
@@ -19,10 +16,22 @@ from optimizer import Plan, PlanSpec, replan, solve_plan
 
 from .. import schemas
 from ..auth import requires
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
-from .common import ID, frame, json_body, plain, records, safe_csv, store, uploaded_table
+from .common import (
+    ID,
+    frame,
+    json_body,
+    parse_json,
+    plain,
+    records,
+    safe_csv,
+    safe_xlsx,
+    store,
+    uploaded_table,
+)
 from .forecasts import forecast_table
 from .limits import check_reps, time_limit
 
@@ -114,10 +123,7 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
         raise ApiProblem(
             422, "Missing settings", "send the plan's settings as JSON in the form field 'settings'"
         )
-    try:
-        settings = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ApiProblem(400, "Malformed JSON", f"settings: not valid JSON ({exc})") from None
+    settings = parse_json(raw, "settings")
     tables = {"roster": uploaded_table("roster")}
     for name in ("history", "forecast"):
         t = uploaded_table(name, required=False)
@@ -135,8 +141,15 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
     return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
 
 
+def _created(plan_id: int):
+    """How a created plan is answered (also to a retry with the same Idempotency-Key)."""
+    rec = _record(plan_id)
+    return _out(rec), 201, {"Location": url_for("plans.get_plan", plan_id=rec.id)}
+
+
 @bp.post("/plans")
 @requires("planner")
+@idempotent("plan", _created)
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -154,7 +167,7 @@ def create_plan():
         req, tables = json_body(schemas.PlanRequest), {}
     result = solve_plan(_spec(req, tables), time_limit=time_limit())
     rec = _save(req.scenario, result, req.model_dump(mode="json"), "plan", req.base_version)
-    return _out(rec), 201, {"Location": url_for(".get_plan", plan_id=rec.id)}
+    return _created(rec.id)
 
 
 def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=None):
@@ -168,6 +181,7 @@ def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=No
         reps=records(result.reps),
         parent_id=parent_id,
         base_version=base_version,
+        idempotency=g.get("idempotency"),
     )
 
 
@@ -205,19 +219,23 @@ def _plan(rec: PlanRecord) -> Plan:
     csv=True,
 )
 def get_plan(plan_id: int):
-    """CSV cells that a spreadsheet would run as a formula are quoted."""
+    """CSV and workbook cells that a spreadsheet would run as a formula (text starting with =,
+    +, -, @, tab or CR) are written as text with a leading quote."""
     rec = _record(plan_id)
     best = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX])
     if best == XLSX:
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as book:
-            _plan(rec).table().to_excel(book, sheet_name="quotas", index=False)
-            pd.DataFrame(rec.reps).to_excel(book, sheet_name="reps", index=False)
-            summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
-            pd.Series(summary, name="value").to_frame().to_excel(book, sheet_name="summary")
+        summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
+        book = safe_xlsx(
+            {
+                "quotas": _plan(rec).table(),
+                "reps": pd.DataFrame(rec.reps),
+                "summary": pd.Series(summary, name="value").to_frame(),
+            },
+            index=("summary",),
+        )
         name = f"plan-{rec.id}-v{rec.version}.xlsx"
         return Response(
-            buf.getvalue(),
+            book,
             mimetype=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -287,6 +305,7 @@ def compare(plan_id: int, other_id: int):
 
 @bp.post(f"/plans/<{ID}:plan_id>/replan")
 @requires("planner")
+@idempotent("plan", _created)
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,
