@@ -19,10 +19,12 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -67,27 +69,65 @@ def call(base: str, method: str, path: str, body: dict | None = None):
         return exc.code, json.loads(exc.read())
 
 
-@contextlib.contextmanager
-def serve(database: Path, threads: int = 8):
-    """``quotaplan serve`` on a free loopback port with its own SQLite file; yields the URL."""
-    env = {**os.environ, "QUOTAPLAN_DATABASE": str(database)}
-    env.pop("QUOTAPLAN_DATABASE_URL", None)
+def start(
+    database: Path | str, *args: str, env: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start ``quotaplan serve`` on a free loopback port, in its own process group (so the
+    master, its workers and their helpers can be stopped or killed together); returns the
+    process and its URL. ``database``: a SQLite file or any SQLAlchemy URL."""
+    env = {**os.environ, **(env or {})}
+    if "://" in str(database):
+        env["QUOTAPLAN_DATABASE_URL"] = str(database)
+    else:
+        env["QUOTAPLAN_DATABASE"] = str(database)
+        env.pop("QUOTAPLAN_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--threads", str(threads)],
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0", *args],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=True,
     )
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        match = re.search(r"quotaplan API on http://127\.0\.0\.1:(\d+)", line)
+        if match:
+            proc.drain = threading.Thread(target=_drain, args=(proc.stderr,), daemon=True)
+            proc.drain.start()
+            return proc, f"http://127.0.0.1:{match[1]}"
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    raise RuntimeError("quotaplan serve did not start:\n" + "".join(seen))
+
+
+def _drain(stream) -> None:
+    for line in stream:  # keep the pipe from filling; show what the server logs
+        sys.stderr.write(line)
+
+
+def stop(proc: subprocess.Popen, kill: bool = False) -> None:
+    """Stop (SIGTERM: gunicorn's graceful stop) or kill (SIGKILL, every process of the group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    proc.wait(timeout=60)
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # workers still exiting
+    drain = getattr(proc, "drain", None)
+    if drain is not None:
+        drain.join(timeout=10)
+    proc.stderr.close()
+
+
+@contextlib.contextmanager
+def serve(database: Path | str, *args: str, env: dict | None = None):
+    """``quotaplan serve`` with its own database; yields the URL."""
+    proc, url = start(database, *args, env=env)
     try:
-        line = proc.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        if not match:
-            raise RuntimeError(f"quotaplan serve did not start: {line}")
-        yield f"http://127.0.0.1:{match[1]}"
+        yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stderr.close()
+        stop(proc)
 
 
 def run_level(base: str, bodies: list[dict], clients: int) -> dict:

@@ -4,10 +4,6 @@ SIGKILL, a real SQLite file)."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,21 +13,14 @@ import pytest
 from test_api import plan_body
 
 from api.storage import AdjustmentRecord, PlanRecord, Store
-from benchmarks.bench_api import call
+from benchmarks.bench_api import call, start
+from benchmarks.bench_api import stop as stop_server
 
 
 def test_killing_the_server_during_writes_leaves_plans_and_audit_in_agreement(tmp_path):
     db = tmp_path / "quotaplan.db"
-    env = {**os.environ, "QUOTAPLAN_DATABASE": str(db)}
-    env.pop("QUOTAPLAN_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--threads", "8"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc, base = start(db)  # several worker processes writing one SQLite file
     try:
-        base = "http://127.0.0.1:" + re.search(r":(\d+)", proc.stderr.readline())[1]
         plans = [call(base, "POST", "/v1/plans", plan_body(scenario=f"s{i}"))[1] for i in range(3)]
         stop = threading.Event()
 
@@ -61,14 +50,12 @@ def test_killing_the_server_during_writes_leaves_plans_and_audit_in_agreement(tm
         with ThreadPoolExecutor(max_workers=6) as pool:
             futures = [pool.submit(writer, k) for k in range(6)]
             time.sleep(3.0)
-            proc.kill()  # SIGKILL: no cleanup, mid-transaction for some writers
-            proc.wait(timeout=30)
+            stop_server(proc, kill=True)  # SIGKILL to every process: mid-transaction for some
             stop.set()
             rounds = sum(f.result() for f in futures)
     finally:
         if proc.poll() is None:
-            proc.kill()
-        proc.stderr.close()
+            stop_server(proc, kill=True)
     assert rounds > 0
 
     store = Store(f"sqlite:///{db}")
