@@ -10,6 +10,7 @@ programming error: logged with its traceback and answered with a generic 500 (no
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -66,16 +67,21 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
+#: The parts of a pydantic error location that name a type tried, not a field.
+_TYPE_TAG = re.compile(r"^(constrained-|function-|json-or-python)|\[|^(float|int|str|bool|none)$")
+
+
 def _field(loc) -> str:
-    return ".".join(str(p) for p in loc) or "body"
+    return ".".join(str(p) for p in loc if not _TYPE_TAG.search(str(p))) or "body"
 
 
 def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
     """pydantic's errors in words: 'target: Input should be ...'."""
-    errors = [
-        {"field": _field(e["loc"]), "message": e["msg"]}
-        for e in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
+    errors = []
+    for e in exc.errors(include_url=False, include_context=False, include_input=False):
+        item = {"field": _field(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
+        if item not in errors:
+            errors.append(item)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     if len(errors) > 5:
         detail += f"; and {len(errors) - 5} more"

@@ -19,6 +19,7 @@ from datasets.tables import read_table
 from ..problems import ApiProblem
 from ..schemas import MAX_ID
 from ..storage import Store
+from .limits import check_tables
 
 #: The URL converter for database ids: larger numbers are no id (404), not a database error.
 ID = f"int(max={MAX_ID})"
@@ -80,7 +81,17 @@ def json_body(model: type[BaseModel]):
             f"send the body as JSON with 'Content-Type: application/json' (got "
             f"{request.mimetype or 'no content type'!r})",
         )
-    return model.model_validate(parse_json(request.get_data(cache=True)))
+    raw = request.get_data(cache=True)
+    data = parse_json(raw)
+    if isinstance(data, dict):  # bounds first: validating a million rows is work too
+        check_tables({k: v for k, v in data.items() if isinstance(v, list)})
+    # Validated as JSON (strictly: "5" is no number, but "2026-04-17" is a date).
+    return model.model_validate_json(raw, context=validation_context())
+
+
+def validation_context() -> dict:
+    """What the request schemas check against the operator's settings."""
+    return {"max_value": current_app.config["MAX_VALUE"]}
 
 
 def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:

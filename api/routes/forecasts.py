@@ -13,7 +13,7 @@ from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from .common import ID, frame, json_body, records, store, uploaded_table
-from .limits import check_reps
+from .limits import check_tables
 
 bp = Blueprint("forecasts", __name__, url_prefix="/v1/forecasts")
 
@@ -60,6 +60,7 @@ def create():
     plan from it with ``forecast_id``."""
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
+        check_tables({"history": history, "roster": roster})
         year = request.form.get("year", type=int)
         req = {"year": year, "source": "upload"}
         args = dict(year=year)
@@ -68,7 +69,6 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = dict(year=body.year, quantiles=body.quantiles, seed=body.seed)
-    check_reps(roster)
     table, company = forecast_table(history, roster, **args)
     rec = store().add_forecast(
         created_by=g.user,

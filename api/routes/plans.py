@@ -7,6 +7,8 @@ and re-planned from what is stored alone.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
 from pydantic import ValidationError
@@ -31,9 +33,10 @@ from .common import (
     safe_xlsx,
     store,
     uploaded_table,
+    validation_context,
 )
 from .forecasts import forecast_table
-from .limits import check_reps, time_limit
+from .limits import check_tables, time_limit
 
 bp = Blueprint("plans", __name__, url_prefix="/v1")
 
@@ -84,7 +87,6 @@ def _spec(req: schemas.PlanRequest, tables: dict | None = None) -> PlanSpec:
     tables = tables or {}
     roster = tables.get("roster")
     roster = roster if roster is not None else frame(req.roster)
-    check_reps(roster)
     history = tables.get("history")
     if history is None and req.history is not None:
         history = frame(req.history)
@@ -131,11 +133,17 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
             tables[name] = t
     if not isinstance(settings, dict):
         raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
+    check_tables(tables)
     rows = {name: records(t.frame) for name, t in tables.items()}
     try:
-        req = schemas.PlanRequest.model_validate({**settings, **rows})
+        req = schemas.PlanRequest.model_validate_json(  # the files' cells are text: coerce
+            json.dumps({**settings, **rows}),
+            context={**validation_context(), "upload": True},
+            strict=False,
+        )
     except ValidationError:
-        schemas.PlanSettings.model_validate(settings)  # name the settings' own problem first
+        # Name the settings' own problem first.
+        schemas.PlanSettings.model_validate_json(json.dumps(settings))
         raise
     # Tables as read (the data layer's errors then name the file's lines); the forecast as data.
     return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
@@ -194,8 +202,10 @@ def _record(plan_id: int) -> PlanRecord:
 
 def _stored_request(rec: PlanRecord) -> schemas.PlanRequest:
     """The request that made a stored plan (a re-plan: that of the plan it revised)."""
-    return schemas.PlanRequest.model_validate(
-        {k: v for k, v in rec.request.items() if k != "replan"}
+    return schemas.PlanRequest.model_validate_json(
+        json.dumps({k: v for k, v in rec.request.items() if k != "replan" and v is not None}),
+        context={"upload": True},  # uploaded rows as they were read
+        strict=False,
     )
 
 
@@ -260,7 +270,7 @@ def get_plan(plan_id: int):
 def plan_inputs(plan_id: int):
     """Uploaded CSV tables come back as rows. A re-plan's inputs are those of the plan it
     revised, with the actuals under ``replan``."""
-    return _record(plan_id).request
+    return {k: v for k, v in _record(plan_id).request.items() if v is not None}
 
 
 @bp.get("/scenarios/<name>/plans")
