@@ -44,9 +44,9 @@ def _fingerprint() -> str:
         except (ValueError, RecursionError):
             h.update(request.get_data(cache=True))
     elif request.mimetype == "multipart/form-data":
-        for k in sorted(request.form):
+        for k in sorted(request.form, key=str):
             h.update(f"{k}={request.form.getlist(k)}\n".encode())
-        for k in sorted(request.files):
+        for k in sorted(request.files, key=str):
             f = request.files[k]
             h.update(f"{k}:{f.filename}\n".encode())
             h.update(f.stream.read())

@@ -80,6 +80,9 @@ def _schemas(app: Flask) -> tuple[dict, dict]:
     for _, _, spec in _operations(app):
         if spec["body"] is not None:
             used.add((spec["body"], "validation"))
+        for part in (spec["multipart"] or {}).get("properties", {}).values():
+            if isinstance(part, type) and issubclass(part, BaseModel):  # a JSON part
+                used.add((part, "validation"))
         if spec["response"] is not None:
             used.add((spec["response"], "serialization"))
     ordered = sorted(used, key=lambda m: (m[0].__name__, m[1]))
@@ -104,6 +107,18 @@ def _bounded(node, config):
             out.get("description", "") + f" At most {config[bound]:,g} ({setting})."
         ).strip()
     return out
+
+
+def _multipart(declared: dict, refs: dict) -> dict:
+    """A multipart body: its parts, a model's schema for a part sent as JSON (with its
+    encoding), files as binary strings."""
+    props = {}
+    for name, part in declared["properties"].items():
+        if isinstance(part, type) and issubclass(part, BaseModel):
+            props[name] = refs[(part, "validation")]
+        else:
+            props[name] = part
+    return {"schema": {**declared, "properties": props}}
 
 
 def _errors(spec: dict, rule, role: str | None) -> list[str]:
@@ -154,7 +169,7 @@ def document(app: Flask) -> dict:
             if spec["body"] is not None:
                 content["application/json"] = {"schema": refs[(spec["body"], "validation")]}
             if spec["multipart"] is not None:
-                content["multipart/form-data"] = {"schema": spec["multipart"]}
+                content["multipart/form-data"] = _multipart(spec["multipart"], refs)
             if content:
                 op["requestBody"] = {"required": True, "content": content}
             ok: dict = {"description": "OK" if spec["status"] == 200 else "Created"}

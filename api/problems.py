@@ -62,6 +62,14 @@ DOMAIN_ERRORS: dict[type[Exception], Answer] = {
 }
 
 
+#: The 422 answers that judge what well-formed data means (the domain's call, not the request
+#: schema's): a schema-valid request can get these, and no other 422.
+DOMAIN_TITLES = frozenset(
+    {a.title for a in DOMAIN_ERRORS.values() if a.status == 422}
+    | {"Unknown forecast", "Idempotency-Key reused"}
+)
+
+
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)

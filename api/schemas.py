@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -40,19 +41,23 @@ def _within_bound(value: float | None, info: ValidationInfo):
     return value
 
 
-def _amount(value: float | str, info: ValidationInfo) -> float:
+def _amount(value: float | str) -> float:
     try:
-        amount = parse_amount(value)
+        return parse_amount(value)
     except ValueError as exc:  # pydantic reports it with the field's name
         raise ValueError(str(exc)) from None
-    return _within_bound(amount, info)
 
 
 BOUND = {"x-bound": "MAX_VALUE"}  # filled in with the setting by api.openapi
-AMOUNT_TEXT = r"^\s*[0-9][0-9_,]*(\.[0-9]+)?\s*[kKmMbB]?\s*$"
+#: Text amounts optimizer.parse_amount reads, above 0 ("12.5M", "800k", "1,200,000").
+AMOUNT_TEXT = (
+    r"^\s*([0-9][0-9_,]*)?[1-9][0-9_,]*(\.[0-9]+)?\s*[kKmMbB]?\s*$"
+    r"|^\s*[0-9][0-9_,]*\.[0-9]*[1-9][0-9]*\s*[kKmMbB]?\s*$"
+)
 
+#: A total (company, team or region number, a locked quota): above 0, a number or text.
 Amount = Annotated[
-    Annotated[float, Field(gt=0, allow_inf_nan=False, json_schema_extra=BOUND)]
+    Annotated[float, Field(gt=0, allow_inf_nan=False)]
     | Annotated[str, Field(pattern=AMOUNT_TEXT, max_length=40)],
     AfterValidator(_amount),
     Field(description="Money above 0: a number or text such as 12.5M, 800k.", examples=["12.5M"]),
@@ -67,11 +72,23 @@ Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f
 Text = Annotated[str, Field(max_length=200)]
 #: The periods the JSON API takes: a quarter (2025Q3) or a month (2025-07). Uploaded CSV files
 #: may use any spelling the data layer reads (FY2025-Q3, Jul 2025, ...).
-PERIOD = r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))$"
-QUARTER = r"^[0-9]{4}Q[1-4]$"
+PERIOD = r"^(19|20|21)[0-9]{2}(Q[1-4]|-(0[1-9]|1[0-2]))$"
+QUARTER = r"^(19|20|21)[0-9]{2}Q[1-4]$"
+
+
+def _whole(value):
+    """JSON has one number type: 3.0 is the integer 3 (as JSON Schema says), 3.5 is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def Int(**bounds):  # noqa: N802 - a type
+    """An integer within ``bounds`` as JSON Schema reads one (2026 or 2026.0; never "2026")."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_whole)]
+
+
 #: Database ids and versions (32-bit, as every SQL database stores them).
 MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Int(ge=1, le=MAX_ID)
 Policy = Literal[tuple(POLICIES)]  # type: ignore[valid-type]
 ROWS = {"x-bound": "MAX_ROWS"}  # maxItems, filled in with the setting by api.openapi
 
@@ -170,6 +187,7 @@ class Lock(Strict):
 
 
 _DEFAULT = Limits()
+NAMED_ONLY = {"additionalProperties": False}  # keys are names (the pattern of Name)
 
 
 class PlanLimits(Strict):
@@ -187,19 +205,25 @@ class PlanLimits(Strict):
             Annotated[float, Field(gt=0, le=1000)],
         ]
         | None
-    ) = Field(None, description="(low, high) multiples of OTE for the annual quota, low <= high.")
+    ) = Field(
+        None, description="The range of multiples of OTE for the annual quota (in any order)."
+    )
     smoothness: Annotated[float, Field(ge=0, le=10)] | None = Field(
         None, description="Largest change from one quarter to the next, as a share (0.3 = 30%)."
     )
-    team_targets: dict[Name, Amount] = Field(default_factory=dict, max_length=10_000)
-    region_targets: dict[Name, Amount] = Field(default_factory=dict, max_length=10_000)
+    team_targets: dict[Name, Amount] = Field(
+        default_factory=dict, max_length=10_000, json_schema_extra=NAMED_ONLY
+    )
+    region_targets: dict[Name, Amount] = Field(
+        default_factory=dict, max_length=10_000, json_schema_extra=NAMED_ONLY
+    )
     group_over_assignment: Share = 0.0
     locks: list[Lock] = Field(default_factory=list, json_schema_extra=ROWS)
 
     @model_validator(mode="after")
     def _ote_band_in_order(self):
-        if self.ote_band is not None and self.ote_band[0] > self.ote_band[1]:
-            raise ValueError("ote_band: give (low, high) with low <= high")
+        if self.ote_band is not None:
+            self.ote_band = tuple(sorted(self.ote_band))
         return self
 
     def to_limits(self) -> Limits:
@@ -221,7 +245,7 @@ class PlanLimits(Strict):
         )
 
 
-Year = Annotated[int, Field(ge=1900, le=2200)]
+Year = Int(ge=1900, le=2200)
 
 
 class ForecastRequest(Strict):
@@ -238,7 +262,7 @@ class ForecastRequest(Strict):
         description="Distinct levels, 0.5 among them (the median is the point forecast).",
         json_schema_extra={"uniqueItems": True, "contains": {"const": 0.5}},
     )
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: Int(ge=0, le=2**32 - 1) = 0
 
     @model_validator(mode="after")
     def _levels(self):
@@ -253,11 +277,8 @@ class PlanSettings(Strict):
 
     model_config = ConfigDict(json_schema_extra=one_of("target", "attainment"))
     scenario: Name = Field(examples=["FY2026 base"])
-    base_version: int = Field(
-        None,
-        ge=0,
-        le=MAX_ID,
-        description="Plan on top of this version; 409 if the scenario has moved on.",
+    base_version: Int(ge=0, le=MAX_ID) = Field(
+        None, description="Plan on top of this version; 409 if the scenario has moved on."
     )
     year: Year = Field(None, description="When forecasting from history.")
     target: Amount = Field(None, description="The company number (or give attainment).")
@@ -311,10 +332,10 @@ class ReplanRequest(Strict):
 
     actuals: list[HistoryRow] = Field(min_length=1, json_schema_extra=ROWS)
     at_risk_below: Level = AT_RISK_BELOW
-    base_version: int = Field(None, ge=0, le=MAX_ID)
+    base_version: Int(ge=0, le=MAX_ID) = None
 
 
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
 class BookingRow(Strict):
@@ -339,14 +360,14 @@ class ReliefRequest(Strict):
 
     actuals: list[BookingRow] = Field(min_length=1, json_schema_extra=ROWS)
     as_of: date_ = Field(None, description="Track to this day (default: the last booked).")
-    fiscal_year_start: int = Field(1, ge=1, le=12)
+    fiscal_year_start: Int(ge=1, le=12) = 1
 
 
 class ProgressRequest(ReliefRequest):
     """Bookings to date against a stored plan, and when to raise the flags."""
 
     at_risk_below: Level = AT_RISK_BELOW
-    missed_quarters: int = Field(2, ge=1, le=4)
+    missed_quarters: Int(ge=1, le=4) = 2
     grain: Literal["month", "week"] = "month"
 
 

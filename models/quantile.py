@@ -96,7 +96,8 @@ class QuantileForecaster(BaseForecaster):
         P = self.panel_
         cols = P.first + np.arange(P.revenue.shape[1])
         season_at = self.season_[:, cols % 4]
-        d = P.revenue / season_at
+        # A season with no sales at all (a company that booked nothing) deseasonalises to 0.
+        d = np.divide(P.revenue, season_at, out=np.zeros_like(P.revenue), where=season_at > 0)
         mask, ref = find_outliers(d, self.outlier_threshold)
         r, c = np.nonzero(mask)
         self.outliers_ = pd.DataFrame(

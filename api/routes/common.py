@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from flask import current_app, request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from werkzeug.utils import secure_filename
 
+from datasets import DataValidationError
+from datasets.errors import MAX_ROWS_SHOWN, Problem
 from datasets.tables import read_table
 
 from ..problems import ApiProblem
@@ -111,6 +113,36 @@ def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
         path = Path(tmp) / name
         f.save(path)
         return read_table(path, field)
+
+
+def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
+    """Validation errors in uploaded files' cells as the data layer reports them: per file,
+    column and problem, with the file's line numbers (the header is line 1)."""
+    found: dict[tuple, list[int]] = {}
+    for e in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = e["loc"]
+        if len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
+            column = next((str(p) for p in loc[2:] if isinstance(p, str) and "-" not in p), "")
+            what = e["msg"].removeprefix("Value error, ")
+            found.setdefault((loc[0], column, what), []).append(loc[1] + 2)
+    if not found:
+        return exc
+    problems = []
+    for (name, column, what), lines in found.items():
+        table = tables[name]
+        label = getattr(table, "name", name)
+        shown = tuple(f"line {n}" for n in sorted(set(lines))[:MAX_ROWS_SHOWN])
+        fix = (
+            f"add a '{column}' column"
+            if what == "Field required"
+            else f"correct the {column} cells"
+        )
+        problems.append(
+            Problem(
+                label, (column,) if column else (), what.lower(), fix + ".", shown, len(set(lines))
+            )
+        )
+    return DataValidationError(problems)
 
 
 def frame(rows: list[BaseModel]) -> pd.DataFrame:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, g, request, url_for
+from pydantic import TypeAdapter
 
 from datasets import load_company
 from models import DEFAULT_QUANTILES, forecast_year
@@ -23,9 +26,19 @@ MULTIPART = {
     "properties": {
         "history": {"type": "string", "format": "binary", "description": "history CSV"},
         "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
-        "year": {"type": "integer"},
+        "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
     },
 }
+
+
+def form_year(text: str | None) -> int | None:
+    """The ``year`` part of a multipart forecast request (422 naming it if it is no year)."""
+    if text is None or text == "":
+        return None
+    return YEAR.validate_json(text if text.strip().lstrip("-").isdigit() else json.dumps(text))
+
+
+YEAR = TypeAdapter(schemas.Year)
 
 
 def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILES, seed: int = 0):
@@ -61,7 +74,7 @@ def create():
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
         check_tables({"history": history, "roster": roster})
-        year = request.form.get("year", type=int)
+        year = form_year(request.form.get("year"))
         req = {"year": year, "source": "upload"}
         args = dict(year=year)
     else:

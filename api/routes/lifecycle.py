@@ -19,7 +19,7 @@ from ..explanations import own_story, rep_explanation
 from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..storage import NEXT_STATE, StateConflict
+from ..storage import StateConflict
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
 
@@ -67,7 +67,7 @@ def move_plan(plan_id: int):
         raise ApiProblem(403, "Forbidden", f"moving a plan to {body.to} needs a company approver")
     if rec.state != frm:
         raise ApiProblem(
-            409 if rec.state == NEXT_STATE.get(frm) else 422,
+            409,
             "Wrong state",
             f"plan {plan_id} is {rec.state}; only a plan {frm} can move to {body.to}",
         )

@@ -24,6 +24,7 @@ from ..problems import ApiProblem
 from ..storage import PlanRecord
 from .common import (
     ID,
+    file_problems,
     frame,
     json_body,
     parse_json,
@@ -46,13 +47,10 @@ MULTIPART = {
     "type": "object",
     "required": ["settings", "roster"],
     "properties": {
-        "settings": {
-            "type": "string",
-            "description": "PlanSettings as JSON: scenario, target or attainment, policy, limits",
-        },
-        "roster": {"type": "string", "format": "binary"},
-        "history": {"type": "string", "format": "binary"},
-        "forecast": {"type": "string", "format": "binary"},
+        "settings": schemas.PlanSettings,  # a JSON part
+        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
+        "history": {"type": "string", "format": "binary", "description": "history CSV"},
+        "forecast": {"type": "string", "format": "binary", "description": "forecast CSV"},
     },
 }
 
@@ -134,6 +132,7 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
     if not isinstance(settings, dict):
         raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
     check_tables(tables)
+    schemas.PlanSettings.model_validate_json(json.dumps(settings))  # the settings' own problems
     rows = {name: records(t.frame) for name, t in tables.items()}
     try:
         req = schemas.PlanRequest.model_validate_json(  # the files' cells are text: coerce
@@ -141,10 +140,8 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
             context={**validation_context(), "upload": True},
             strict=False,
         )
-    except ValidationError:
-        # Name the settings' own problem first.
-        schemas.PlanSettings.model_validate_json(json.dumps(settings))
-        raise
+    except ValidationError as exc:  # a file's cells: the data layer's answer, with its lines
+        raise file_problems(exc, tables) from None
     # Tables as read (the data layer's errors then name the file's lines); the forecast as data.
     return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
 
