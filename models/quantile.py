@@ -185,7 +185,9 @@ class QuantileForecaster(BaseForecaster):
         self._prepare()
         X, y, w, origin = self._training_set()
         if len(y) == 0:
-            raise ForecastError("the history is too short to learn from: give at least two quarters")
+            raise ForecastError(
+                "the history is too short to learn from: give at least two quarters"
+            )
         self.calibration_ = self._calibrate(X, y, w, origin)
         self.models_ = self._train(X, y, w)
         self.n_train_rows_ = min(len(y), self.max_train_rows)

@@ -18,6 +18,7 @@ POLICIES = (
 #: computed directly and checked against the limits afterwards (for comparison).
 LP_POLICIES = ("equal-stretch", "equal-probability")
 
+
 class SpecError(ValueError):
     """A plan the optimizer cannot take as asked: a limit out of range, an amount it cannot read,
     a lock or target naming a rep, quarter or team the plan does not have."""

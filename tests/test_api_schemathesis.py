@@ -44,7 +44,7 @@ CONFIG = SchemathesisConfig.from_dict(
                     }
                 },
             }
-        ]
+        ],
     }
 )
 
