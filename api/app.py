@@ -10,7 +10,7 @@ Settings (environment variable, or the same key without the prefix in ``config``
   ``QUOTAPLAN_MAX_REQUEST_BYTES`` (32 MB), ``QUOTAPLAN_MAX_REPS`` (20,000 reps, counted over
   every table of the request), ``QUOTAPLAN_MAX_ROWS`` (1,000,000 rows per table),
   ``QUOTAPLAN_MAX_VALUE`` (1e15, any amount per rep and period), ``QUOTAPLAN_FORECAST_TIME_LIMIT``
-  (seconds, 120) and ``QUOTAPLAN_SOLVER_TIME_LIMIT`` (seconds, 60).
+  (seconds, 300) and ``QUOTAPLAN_SOLVER_TIME_LIMIT`` (seconds, 60).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ DEFAULTS = {
     "MAX_REPS": 20_000,
     "MAX_ROWS": 1_000_000,
     "MAX_VALUE": 1e15,
-    "FORECAST_TIME_LIMIT": 120.0,
+    "FORECAST_TIME_LIMIT": 300.0,
     "SOLVER_TIME_LIMIT": 60.0,
 }
 INTEGERS = ("MAX_REQUEST_BYTES", "MAX_REPS", "MAX_ROWS")

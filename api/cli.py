@@ -1013,7 +1013,7 @@ Examples:
     help="Worker processes (default: one per core, at least 2).",
 )
 @click.option(
-    "--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Per worker."
+    "--threads", default=32, show_default=True, type=click.IntRange(1, 256), help="Per worker."
 )
 @click.option(
     "--database",

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, g, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from pydantic import TypeAdapter
 
-from datasets import load_company
-from models import DEFAULT_QUANTILES, forecast_year
+from models import DEFAULT_QUANTILES
 
-from .. import schemas
+from .. import schemas, work
 from ..auth import requires
 from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..work import heavy
 from .common import ID, frame, json_body, records, store, uploaded_table
 from .limits import check_tables
 
@@ -42,9 +42,10 @@ YEAR = TypeAdapter(schemas.Year)
 
 
 def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILES, seed: int = 0):
-    """Validate the tables, fit the quantile forecaster and predict the plan year."""
-    company = load_company(history, roster)
-    return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+    """Validate the tables, fit the quantile forecaster and predict the plan year (in a worker
+    process, stopped at QUOTAPLAN_FORECAST_TIME_LIMIT: see ``api.work``)."""
+    seconds = current_app.config["FORECAST_TIME_LIMIT"]
+    return work.forecast_table(history, roster, year, quantiles, seed, seconds=seconds)
 
 
 def _created(forecast_id: int):
@@ -60,6 +61,7 @@ def _created(forecast_id: int):
 @bp.post("")
 @requires("planner")
 @idempotent("forecast", _created)
+@heavy
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,

@@ -20,6 +20,7 @@ from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import StateConflict
+from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
 
@@ -82,6 +83,7 @@ def _created(adjustment_id: int):
 @bp.post(f"/plans/<{ID}:plan_id>/adjustments")
 @requires("planner")
 @idempotent("adjustment", _created)
+@heavy
 @operation(
     "Propose a change to a rep's annual quota, with a reason: the rest of the rep's team is "
     "rebalanced; the change waits for approval at team then region level.",

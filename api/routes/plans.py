@@ -22,6 +22,7 @@ from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
+from ..work import heavy
 from .common import (
     ID,
     file_problems,
@@ -155,6 +156,7 @@ def _created(plan_id: int):
 @bp.post("/plans")
 @requires("planner")
 @idempotent("plan", _created)
+@heavy
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -313,6 +315,7 @@ def compare(plan_id: int, other_id: int):
 @bp.post(f"/plans/<{ID}:plan_id>/replan")
 @requires("planner")
 @idempotent("plan", _created)
+@heavy
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,

@@ -13,6 +13,7 @@ from ..auth import requires
 from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
 
@@ -56,6 +57,7 @@ def _created(progress_id: int):
 @bp.post(f"/plans/<{ID}:plan_id>/progress")
 @requires("planner")
 @idempotent("progress", _created)
+@heavy
 @operation(
     "Track a plan: pacing, projected year-end, chances and flags per rep and team, from the "
     "bookings so far; stored as a snapshot of the plan's history.",
@@ -136,6 +138,7 @@ def get_progress(plan_id: int, progress_id: int):
 
 @bp.post(f"/plans/<{ID}:plan_id>/relief")
 @requires("planner")
+@heavy
 @operation(
     "Propose quota relief: the rest of the year re-planned from the closed quarters, keeping "
     "the company number where capacity allows and saying where it does not.",
