@@ -23,6 +23,7 @@ from flask import Flask, jsonify
 from . import problems, security
 from .auth import read_tokens
 from .openapi import document
+from .routes.common import register_lookups
 from .storage import Store
 
 DEFAULTS = {
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     problems.register(app)
     security.register(app)
+    register_lookups(app)
 
     from .routes import docs, forecasts, lifecycle, meta, plans, tracking, web
 

@@ -314,6 +314,18 @@ class Store:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def exists(self, kind: str, row_id: int) -> bool:
+        """Whether a plan, adjustment, forecast or progress snapshot has this id (no payload
+        read)."""
+        table = {
+            "plan": PlanRecord,
+            "adjustment": AdjustmentRecord,
+            "forecast": ForecastRecord,
+            "progress": ProgressRecord,
+        }[kind]
+        with self.sessions() as s:
+            return s.scalar(select(table.id).where(table.id == row_id)) is not None
+
     def ping(self) -> None:
         with self.sessions() as s:
             s.execute(select(1))

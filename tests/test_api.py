@@ -145,6 +145,8 @@ def test_unknown_things_are_404_problems(client):
     problem(client.get("/v1/plans/999"), 404)
     problem(client.get("/v1/scenarios/nope/plans"), 404)
     problem(client.get("/v1/nothing-here"), 404)
+    problem(client.delete("/v1/plans/1"), 404)  # no plan 1: the id is unknown whatever the method
+    client.post("/v1/plans", json=plan_body())
     problem(client.delete("/v1/plans/1"), 405)
 
 

@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.utils import secure_filename
 
 from datasets import DataValidationError
 from datasets.errors import MAX_ROWS_SHOWN, Problem
 from datasets.tables import read_table
 
-from ..problems import ApiProblem
+from ..auth import identify, open_mode
+from ..problems import ApiProblem, problem
 from ..schemas import MAX_ID
 from ..storage import Store
 from .limits import check_tables
@@ -29,6 +31,50 @@ ID = f"int(max={MAX_ID})"
 
 def store() -> Store:
     return current_app.extensions["quotaplan.store"]
+
+
+#: The ids a URL may hold, and what they name.
+ID_KINDS = {"plan_id": "plan", "other_id": "plan", "adjustment_id": "adjustment",
+            "forecast_id": "forecast"}  # fmt: skip
+
+
+def _unknown(view_args: dict) -> str | None:
+    if not (open_mode() or _token_ok()):
+        return None  # the view answers 401 first: ids are not probed without a token
+    for arg, kind in ID_KINDS.items():
+        if arg in view_args and not store().exists(kind, view_args[arg]):
+            return f"no {kind} {view_args[arg]}"
+    return None
+
+
+def _token_ok() -> bool:
+    who = identify(request.headers.get("Authorization"))
+    return who is not None and who.status() == "active"
+
+
+def register_lookups(app) -> None:
+    """An unknown id in the URL is a 404 on every path, whatever the method or the body: looked
+    up before the body is read (and before a 405 for a method the path does not take)."""
+
+    @app.before_request
+    def _known_ids():
+        if request.view_args and (missing := _unknown(request.view_args)):
+            raise ApiProblem(404, "Not found", f"{missing}; list what there is first")
+
+    @app.errorhandler(MethodNotAllowed)
+    def _method(exc: MethodNotAllowed):
+        adapter = app.url_map.bind_to_environ(request.environ)
+        for method in exc.valid_methods or ():
+            try:
+                _, view_args = adapter.match(method=method)
+            except HTTPException:
+                continue
+            if missing := _unknown(view_args):
+                return problem(404, "Not found", f"{missing}; list what there is first")
+            break
+        resp = problem(405, exc.name, "this endpoint does not take that method; see /openapi.json")
+        resp.headers["Allow"] = ", ".join(exc.valid_methods or ())
+        return resp
 
 
 #: How deeply a JSON body may nest (a plan request needs 4 levels; no request needs 32).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, current_app, g, request, url_for
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from models import DEFAULT_QUANTILES
 
@@ -15,7 +15,16 @@ from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..work import heavy
-from .common import ID, frame, json_body, records, store, uploaded_table
+from .common import (
+    ID,
+    file_problems,
+    frame,
+    json_body,
+    records,
+    store,
+    uploaded_table,
+    validation_context,
+)
 from .limits import check_tables
 
 bp = Blueprint("forecasts", __name__, url_prefix="/v1/forecasts")
@@ -75,7 +84,16 @@ def create():
     plan from it with ``forecast_id``."""
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
-        check_tables({"history": history, "roster": roster})
+        tables = {"history": history, "roster": roster}
+        check_tables(tables)
+        try:  # the cells as the JSON rows are checked (amounts within QUOTAPLAN_MAX_VALUE...)
+            schemas.ForecastRequest.model_validate_json(
+                json.dumps({k: records(v.frame) for k, v in tables.items()}),
+                context={**validation_context(), "upload": True},
+                strict=False,
+            )
+        except ValidationError as exc:
+            raise file_problems(exc, tables) from None
         year = form_year(request.form.get("year"))
         req = {"year": year, "source": "upload"}
         args = dict(year=year)
