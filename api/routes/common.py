@@ -185,7 +185,7 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
         )
         problems.append(
             Problem(
-                label, (column,) if column else (), what.lower(), fix + ".", shown, len(set(lines))
+                label, (column,) if column else (), what, fix + ".", shown, len(set(lines))
             )
         )
     return DataValidationError(problems)
