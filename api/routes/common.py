@@ -184,9 +184,7 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
             else f"correct the {column} cells"
         )
         problems.append(
-            Problem(
-                label, (column,) if column else (), what, fix + ".", shown, len(set(lines))
-            )
+            Problem(label, (column,) if column else (), what, fix + ".", shown, len(set(lines)))
         )
     return DataValidationError(problems)
 
