@@ -487,12 +487,7 @@ class Store:
             )
             s.add(rec)
             s.flush()
-            change = next((c for c in fields["changes"] if c["rep_id"] == fields["rep_id"]), None)
-            if change is None:  # the same number again: a change of nothing, logged as such
-                now = next(
-                    r["annual_quota"] for r in fields["reps"] if r["rep_id"] == fields["rep_id"]
-                )
-                change = {"before": now, "after": now}
+            change = next(c for c in fields["changes"] if c["rep_id"] == fields["rep_id"])
             s.add(
                 AuditRecord(
                     who=fields["proposed_by"],

@@ -493,3 +493,11 @@ def test_a_retried_post_with_its_idempotency_key_returns_the_first_result(client
     listed = client.get(f"/v1/plans/{plan['id']}/adjustments").get_json()["adjustments"]
     assert len(listed) == 1
     problem(client.post("/v1/plans", json=plan_body(), headers={"Idempotency-Key": "a b"}), 400)
+
+
+def test_an_adjustment_to_the_same_number_is_refused_not_a_500(client):
+    plan = client.post("/v1/plans", json=plan_body()).get_json()
+    rep = plan["reps"][0]
+    same = {"rep_id": rep["rep_id"], "annual_quota": rep["annual_quota"], "reason": "again"}
+    body = problem(client.post(f"/v1/plans/{plan['id']}/adjustments", json=same), 422)
+    assert "nothing to adjust" in body["detail"]

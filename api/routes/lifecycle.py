@@ -11,7 +11,8 @@ import pandas as pd
 from flask import Blueprint, g, request
 
 from optimizer import parse_amount
-from optimizer.adjust import adjust, changes
+from optimizer.adjust import AdjustmentRefused, adjust, changes
+from optimizer.solve import money
 
 from .. import schemas
 from ..auth import open_mode, requires
@@ -124,6 +125,12 @@ def _team_only(rec, new, team: str, rep_id: str):
 
 
 def _store_adjustment(rec, body, new, rep):
+    moved = changes(pd.DataFrame(rec.reps), new.reps)
+    if not any(c["rep_id"] == body.rep_id for c in moved):
+        raise AdjustmentRefused(
+            f"{body.rep_id}'s annual quota is already {money(body.annual_quota)}: nothing to "
+            "adjust; propose a different number"
+        )
     return store().add_adjustment(
         rec.id,
         rec.content_rev,
@@ -134,7 +141,7 @@ def _store_adjustment(rec, body, new, rep):
         levels=[f"team:{rep['team']}", f"region:{rep['region']}"],
         quotas=records(new.quotas),
         reps=records(new.reps),
-        changes=changes(pd.DataFrame(rec.reps), new.reps),
+        changes=moved,
     )
 
 
