@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from optimizer.solve import money
+from optimizer.wording import money
 
 _FIELDS = ("id", "at", "who", "plan_id", "action", "rep_id", "before", "after", "why")
 

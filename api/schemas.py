@@ -333,6 +333,11 @@ class ReplanRequest(Strict):
     actuals: list[HistoryRow] = Field(min_length=1, json_schema_extra=ROWS)
     at_risk_below: Level = AT_RISK_BELOW
     base_version: Int(ge=0, le=MAX_ID) = None
+    keep_adjustments: bool = Field(
+        True,
+        description="Hold every approved adjustment's annual quota as a lock (the default); "
+        "false re-plans those reps by the policy again.",
+    )
 
 
 MONTH = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"

@@ -83,10 +83,20 @@ def load_company(
     cross = cross_check(hist, rost, names["roster"], fiscal_year_start)
     if cross:
         raise DataValidationError(cross)
+    rost = off_the_team(rost, quarter_end(hist["period"].max(), fiscal_year_start))
     company = Company(hist, rost, (), fiscal_year_start)
     return Company(
         hist, rost, (*hist_notes, *rost_notes, *company_notes(company)), fiscal_year_start
     )
+
+
+def off_the_team(roster: pd.DataFrame, data_end: pd.Timestamp) -> pd.DataFrame:
+    """The roster with reps who left by the end of the data marked inactive (a ``leave_date``
+    on or before ``data_end``): they are leavers, whatever the ``active`` column says."""
+    gone = (roster["leave_date"] <= data_end).to_numpy()
+    if not gone.any():
+        return roster
+    return roster.assign(active=roster["active"] & ~gone)
 
 
 def company_notes(company: Company) -> list[str]:

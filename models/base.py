@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from datasets import Company, load_company
-from datasets.periods import QUARTER_LABEL, quarter_index, quarter_label
+from datasets.periods import QUARTER_LABEL, quarter_freq, quarter_index, quarter_label
 from datasets.roster import fte_quarter_columns
 
 from .panel import hire_quarters, make_panel, seasonal_index
@@ -99,12 +99,10 @@ class BaseForecaster(BaseEstimator):
         active = roster.loc[roster["active"], "rep_id"].to_numpy(dtype=object)
         rows = pd.Index(self.panel_.reps).get_indexer(active)
         q = self._quantiles(rows, targets)
-        q = (
-            q
-            * capacity_factor(roster.set_index("rep_id").loc[active], targets, self.hire_q_[rows])[
-                :, :, None
-            ]
-        )
+        on = roster.set_index("rep_id").loc[active]
+        factor = capacity_factor(on, targets, self.hire_q_[rows])
+        factor *= staying_share(on, targets, self.company_.fiscal_year_start)
+        q = q * factor[:, :, None]
         q = np.sort(np.clip(q, 0.0, None), axis=2)  # no crossing (rearrangement), no negatives
         labels = quarter_label(targets)
         table = pd.DataFrame(
@@ -116,6 +114,23 @@ class BaseForecaster(BaseEstimator):
         table["rep_id"] = table["rep_id"].astype("str")
         table["period"] = table["period"].astype("str")
         return table.reset_index(drop=True)
+
+
+def staying_share(roster: pd.DataFrame, targets: np.ndarray, fiscal_year_start: int = 1):
+    """Per rep and quarter, the share of the quarter the rep is still on the team: up to and
+    including their ``leave_date``, their last day (1 where they stay, 0 after they leave)."""
+    out = np.ones((len(roster), len(targets)))
+    if "leave_date" not in roster:
+        return out
+    leave = roster["leave_date"].to_numpy("datetime64[ns]")
+    freq = quarter_freq(fiscal_year_start)
+    for j, label in enumerate(quarter_label(targets)):
+        q = pd.Period(str(label), freq=freq)
+        start, end = q.start_time.normalize(), q.end_time.normalize() + pd.Timedelta(days=1)
+        days = (end - start).days
+        before = (leave - np.datetime64(start)) / np.timedelta64(1, "D") + 1
+        out[:, j] = np.where(np.isnat(leave), 1.0, np.clip(before / days, 0.0, 1.0))
+    return out
 
 
 def capacity_factor(roster: pd.DataFrame, targets: np.ndarray, hire_q: np.ndarray) -> np.ndarray:

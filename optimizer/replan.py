@@ -19,10 +19,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .errors import SpecError
 from .explain import attain_probability
 from .inputs import prepare
 from .solve import Plan, solve_plan
-from .spec import LP_POLICIES, PlanSpec, SpecError
+from .spec import LP_POLICIES, PlanSpec
 
 #: Default threshold of the at-risk flag: under a 30% chance of reaching the year's quota.
 AT_RISK_BELOW = 0.3

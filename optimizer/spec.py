@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .errors import SpecError
+
 POLICIES = (
     "equal-stretch",
     "equal-probability",
@@ -17,11 +19,6 @@ POLICIES = (
 #: Policies solved as linear programs under every limit; the others are the usual rules of thumb,
 #: computed directly and checked against the limits afterwards (for comparison).
 LP_POLICIES = ("equal-stretch", "equal-probability")
-
-
-class SpecError(ValueError):
-    """A plan the optimizer cannot take as asked: a limit out of range, an amount it cannot read,
-    a lock or target naming a rep, quarter or team the plan does not have."""
 
 
 _AMOUNT = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kmb]?)\s*$", re.IGNORECASE)

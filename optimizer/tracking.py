@@ -31,11 +31,13 @@ from datasets.errors import DataValidationError, Problem
 from datasets.periods import parse_periods, quarter_freq
 from datasets.tables import Table
 
+from .errors import PlanInfeasibleError, SpecError
 from .explain import attain_probability
 from .inputs import PlanData, prepare, quantile_at
 from .replan import AT_RISK_BELOW, replan
-from .solve import Plan, PlanInfeasibleError, money
-from .spec import PlanSpec, SpecError
+from .solve import Plan
+from .spec import PlanSpec
+from .wording import money
 
 #: Months 1-3 of a quarter when no monthly history says otherwise: deals close late in the
 #: quarter (the "hockey stick"; DOMAIN.md).
@@ -493,14 +495,17 @@ def relief(
         message = f"the company number {money(number)} holds"
         kept = True
     except PlanInfeasibleError as exc:
-        caps = [d for d in exc.diagnosis if d["limit"] == "cap"]
-        reasons = "; ".join(d["message"] for d in exc.diagnosis)
-        if not caps:
+        reasons = "; ".join(f.message for f in exc.diagnosis.findings)
+        lower = [
+            x.changes["target"]
+            for x in exc.diagnosis.fixes
+            if set(x.changes) == {"target"} and x.changes["target"] < spec.target
+        ]
+        if not lower:
             return Relief(
                 None, _changes(before, None, data), False, number, reasons, closed_actuals
             )
-        number = spec.target - caps[0]["amount"] / (1 + spec.limits.over_assignment)
-        number *= 1 - 1e-9
+        number = lower[0]
         try:
             # A plan at the lower number (its own level), not the previous plan's number.
             plan = replan(replace(spec, target=number), closed_actuals)

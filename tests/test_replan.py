@@ -79,8 +79,12 @@ def test_actuals_above_a_reps_annual_limit_do_not_make_the_replan_impossible():
     p = replan(PlanSpec(f, r, 1000, "equal-stretch", lim), actuals([[500], [100]]))
     q = quotas(p)
     assert q.sum() == pytest.approx(1000)
-    np.testing.assert_allclose(q[0, 1:], 50, rtol=1e-6)  # r0 at the floor (P10) for the rest
-    np.testing.assert_allclose(q[1, 1:], 250 / 3, rtol=1e-6)
+    # The anti-ratchet limit gives way to what r0 sold (500), and r0's floors to the
+    # anti-ratchet limit (the documented order): nothing more is asked of r0 this year.
+    np.testing.assert_allclose(q[0, 1:], 0, atol=1e-9)
+    np.testing.assert_allclose(q[1, 1:], 400 / 3, rtol=1e-6)
+    gave = {(g["rep_id"], g["limit"], g["gave_way_to"]) for g in p.summary["limits_gave_way"]}
+    assert gave == {("r0", "ratchet", "actual"), ("r0", "floor", "ratchet")}
 
 
 def test_the_phasing_band_gives_way_to_what_the_actuals_leave():
@@ -171,3 +175,14 @@ def test_monthly_actuals_roll_up_and_a_partial_quarter_is_refused():
     np.testing.assert_allclose(quotas(replan(spec, months))[:, 0], [40, 100])
     with pytest.raises(DataValidationError, match="a closed quarter must be complete"):
         replan(spec, months[months["period"] != "2026-03"])
+
+
+def test_a_team_ahead_of_its_own_target_replans_with_its_floors_given_way():
+    f, r = make_inputs([[100] * 4] * 4, team=["A", "A", "B", "B"])
+    lim = Limits(phasing_band=None, max_increase=None, group_targets={("team", "A"): 800})
+    # Team A sold 700 of its 800 in Q1: its open floors (6 x 50) do not fit the 100 left.
+    p = replan(PlanSpec(f, r, 1600, "equal-stretch", lim), actuals([[350], [350], [100], [100]]))
+    q = quotas(p)
+    assert q[:2].sum() == pytest.approx(800) and q.sum() == pytest.approx(1600)
+    ahead = [g for g in p.summary["limits_gave_way"] if g["rep_id"] is None]
+    assert len(ahead) == 1 and ahead[0]["why"].startswith("team A is ahead of plan")

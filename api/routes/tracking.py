@@ -81,7 +81,7 @@ def add_progress(plan_id: int):
         else DEFAULT_MONTH_SHAPE
     )
     p = track(
-        _stored_spec(rec),
+        _stored_spec(rec, actuals=False),
         pd.DataFrame(rec.quotas),
         _bookings(body.actuals),
         as_of=body.as_of,
