@@ -167,7 +167,9 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
     found: dict[tuple, list[int]] = {}
     for e in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = e["loc"]
-        if len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
+        if len(loc) == 1 and loc[0] in tables:  # the table as a whole: no rows
+            found.setdefault((loc[0], "", "has no rows"), [])
+        elif len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
             column = next((str(p) for p in loc[2:] if isinstance(p, str) and "-" not in p), "")
             what = e["msg"].removeprefix("Value error, ")
             found.setdefault((loc[0], column, what), []).append(loc[1] + 2)
@@ -179,9 +181,11 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
         label = getattr(table, "name", name)
         shown = tuple(f"line {n}" for n in sorted(set(lines))[:MAX_ROWS_SHOWN])
         fix = (
-            f"add a '{column}' column"
+            "Add the rows below the header"
+            if not column
+            else f"Add a '{column}' column"
             if what == "Field required"
-            else f"correct the {column} cells"
+            else f"Correct the {column} cells"
         )
         problems.append(
             Problem(label, (column,) if column else (), what, fix + ".", shown, len(set(lines)))
