@@ -485,7 +485,7 @@ def test_a_retried_post_with_its_idempotency_key_returns_the_first_result(client
     assert "another request" in body["detail"]
     plan = first.get_json()
     rep = plan["reps"][0]
-    adj = {"rep_id": rep["rep_id"], "annual_quota": rep["annual_quota"], "reason": "keep it"}
+    adj = {"rep_id": rep["rep_id"], "annual_quota": rep["annual_quota"] * 1.01, "reason": "more"}
     k2 = {"Idempotency-Key": "adj-1"}
     a = client.post(f"/v1/plans/{plan['id']}/adjustments", json=adj, headers=k2)
     b = client.post(f"/v1/plans/{plan['id']}/adjustments", json=adj, headers=k2)

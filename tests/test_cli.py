@@ -67,7 +67,12 @@ def test_check_refuses_unclear_files(write_csv):
 def test_generate_then_check(tmp_path):
     result = run("data", "generate", "--reps", 30, "--years", 2, "--seed", 3, "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    assert {p.name for p in tmp_path.iterdir()} == {"history.csv", "roster.csv", "truth.csv"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "history.csv",
+        "roster.csv",
+        "truth.csv",
+        "targets.csv",
+    }
     result = run("data", "check", tmp_path / "history.csv", tmp_path / "roster.csv")
     assert result.exit_code == 0, result.output
 
