@@ -319,3 +319,21 @@ def test_a_stored_plan_is_reproduced_from_its_inputs(client):
     a = pd.DataFrame(first["quotas"]).set_index(["rep_id", "period"])["quota"]
     b = pd.DataFrame(again["quotas"]).set_index(["rep_id", "period"])["quota"]
     pd.testing.assert_series_equal(a, b, rtol=1e-9)
+
+
+def test_a_plan_says_which_reps_limits_gave_way(client):
+    """R000's floors (P10) add up to more than +25% on last year's quota: the plan goes ahead,
+    and the response says whose limit gave way, to what and why."""
+    forecast, roster, total = tables()
+    roster[0]["last_year_quota"] = 100_000.0
+    resp = client.post("/v1/plans", json=plan_body(roster=roster, target=total * 0.95))
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    body = resp.get_json()
+    gave = body["summary"]["limits_gave_way"]
+    assert [(g["rep_id"], g["limit"], g["gave_way_to"]) for g in gave] == [
+        ("R000", "floor", "ratchet")
+    ]
+    assert "anti-ratchet limit of 125.00k" in gave[0]["why"]
+    r000 = next(r for r in body["reps"] if r["rep_id"] == "R000")
+    assert r000["annual_quota"] == pytest.approx(125_000) and r000["gave_way"]
+    assert body["summary"]["level"]["kind"] == "stretch"
