@@ -285,7 +285,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores, shared with other work (load average "
         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after). `quotaplan serve` with its "
-        "defaults (gunicorn, one worker process per core and at least 2, 4 threads each). "
+        "defaults (gunicorn, one worker process per core and at least 2, 32 threads each). "
         f"Command: `python -m benchmarks.bench_api {cmd}`. Each request plans {args.reps} reps "
         "(equal-stretch, default limits) from forecast rows and stores the plan; medians of "
         f"{args.repeats} runs of {args.requests} requests per level. Health: `/v1/health` asked "
