@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import SpecError
 from .inputs import PlanData
 from .spec import Limits, parse_amount
 
@@ -486,18 +487,18 @@ def annual_locks(data: PlanData, limits: Limits) -> dict[int, float]:
 def rep_index(data: PlanData, rep) -> int:
     hits = np.flatnonzero(data.reps == str(rep))
     if not len(hits):
-        raise ValueError(f"lock for rep {rep!r}, who is not in the forecast")
+        raise SpecError(f"lock for rep {rep!r}, who is not in the forecast")
     return int(hits[0])
 
 
 def period_index(data: PlanData, period) -> int:
     hits = np.flatnonzero(data.periods == str(period))
     if not len(hits):
-        raise ValueError(
+        raise SpecError(
             f"lock for {period!r}, which is not a quarter of the plan ({', '.join(data.periods)})"
         )
     if data.closed[hits[0]]:
-        raise ValueError(f"lock for {period!r}, a closed quarter: its quotas are the actuals")
+        raise SpecError(f"lock for {period!r}, a closed quarter: its quotas are the actuals")
     return int(hits[0])
 
 
@@ -572,7 +573,7 @@ def group_targets(
     for (level, name), value in limits.group_targets.items():
         members = rows[level].get(name)
         if members is None:
-            raise ValueError(f"{level} target for {name!r}, which has no reps in the forecast")
+            raise SpecError(f"{level} target for {name!r}, which has no reps in the forecast")
         total = parse_amount(value) * (1 + limits.group_over_assignment)
         out.append(((level, name), np.asarray(members), total))
     return out
