@@ -59,10 +59,9 @@ def _pool() -> ProcessPool:
         if pid not in _pools:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["api.work"])  # the heavy imports, once
-            # Niced: a forecast yields the CPU to the web workers' quick requests.
-            _pools[pid] = ProcessPool(
-                max_workers=1, initializer=os.nice, initargs=(10,), context=ctx
-            )
+            # Not niced: on a busy machine a niced forecast starves behind everyone else's work
+            # and runs into its time limit; the web workers' threads answer meanwhile anyway.
+            _pools[pid] = ProcessPool(max_workers=1, context=ctx)
             atexit.register(_pools[pid].stop)
         return _pools[pid]
 
