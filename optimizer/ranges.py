@@ -61,10 +61,10 @@ ANNUAL = {
 @dataclass(frozen=True)
 class GaveWay:
     """One rep's limit that gave way to a stronger one (or, ``rep`` None, the open quarters'
-    floors of a group that is ahead of plan)."""
+    floors of a group that is ahead of plan, or the open quarters' phasing band: ``phasing``)."""
 
     rep: int | None  # row index in the plan's data
-    limit: str  # the limit that gave way (a name of PRECEDENCE)
+    limit: str  # the limit that gave way (a name of PRECEDENCE, or "phasing")
     to: str  # what it gave way to
     amount: float  # money: how far it moved
     why: str  # in words, with the figures
@@ -355,40 +355,37 @@ def _ahead_of_plan(data, limits, total, floor, rest, locked, lo, annual, tol) ->
             annual[name] = np.fmin(
                 annual[name], np.where(np.isfinite(annual[name]), ceiling, np.nan)
             )
-    out += _floors_within_the_band(data, limits, total, floor, rest, held.sum(), tol)
+    out += _band_gives_way(data, limits, total, floor, tol)
     return out
 
 
-def _floors_within_the_band(data, limits, total, floor, rest, held, tol) -> list[GaveWay]:
-    """What the actuals leave must also hold each open quarter's band: each quarter takes at
-    least the larger of its floors and its band's lower edge. Where those add up to more than
-    is left (the floors of some quarters crowd out the band of others), the floors of the
-    quarters above their lower edge give way towards it, in proportion (``floor`` in place)."""
+def _band_gives_way(data, limits, total, floor, tol) -> list[GaveWay]:
+    """What the actuals leave must hold the open quarters' floors; the phasing band's lower
+    edges (the company's shape, below every rep's own limit) give way to them where both cannot
+    hold: when the actuals leave less than the edges add up to (the edges would fix every open
+    quarter's total exactly, leaving no room for any rep's annual minimum), or when the floors
+    of some quarters crowd out the edges of others. Each open quarter's lower edge is then at
+    most its floors' sum (see :func:`phasing_ranges`)."""
     lo_band, _ = _band(data, limits, total)
     open_ = ~data.closed
     if limits.phasing_band is None or not open_.any():
         return []
-    left = total - held
-    col = np.where(rest, floor, 0.0).sum(axis=0)[open_]
+    left = total - floor[:, ~open_].sum()  # what the actuals leave
+    col = floor[:, open_].sum(axis=0)  # the open floors, locked quarters at their locks
     edge = lo_band[open_]
-    if np.maximum(col, edge).sum() <= left + tol:
+    tol = max(tol, 1e-6 * abs(left))  # actuals on plan fit to the solver's tolerance
+    squeezed = _band(data, limits, total, squeeze=False)[0][open_].sum() > left + tol
+    if not squeezed and np.maximum(col, edge).sum() <= left + tol:
         return []
-    over = col > edge
-    spare = max(left - edge.sum(), 0.0) * (1 - 1e-9)  # a hair inside: the fit is exact
-    theta = spare / (col[over] - edge[over]).sum()
-    new = np.where(over, edge + theta * (col - edge), col)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(col > 0, new / col, 1.0)
-    for k, t in enumerate(np.flatnonzero(open_)):
-        floor[rest[:, t], t] *= factor[k]
     return [
         GaveWay(
             None,
-            "floor",
             "phasing",
-            float((col - new).sum()),
-            "what the actuals leave must also hold each open quarter's phasing band: the floors "
-            "of the quarters above its lower edge give way towards it",
+            "floor",
+            float(np.maximum(edge - col, 0.0).sum()),
+            f"the actuals leave {_money(max(left, 0.0))} for the open quarters: the phasing "
+            "band's lower edges give way to the reps' floors (each open quarter at least its "
+            "floors' sum, at most its upper edge)",
         )
     ]
 
@@ -536,20 +533,23 @@ def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.nda
         # Ahead of plan, the open floors gave way to exactly what is left: the quotas are those
         # floors, so each open quarter's lower edge is at most its floors' sum.
         rl = rep_limits(data, limits, total)
-        if any(g.rep is None and g.why.startswith("the company") for g in rl.gave_way):
+        if any(g.rep is None and g.limit in ("floor", "phasing") for g in rl.gave_way):
             lo[~closed] = np.minimum(lo[~closed], rl.floor[:, ~closed].sum(axis=0))
     return lo, hi
 
 
-def _band(data: PlanData, limits: Limits, total: float) -> tuple[np.ndarray, np.ndarray]:
-    """The phasing band's edges per quarter (see :func:`phasing_ranges`), before the floors."""
+def _band(
+    data: PlanData, limits: Limits, total: float, squeeze: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The phasing band's edges per quarter (see :func:`phasing_ranges`), before the floors;
+    ``squeeze=False``: the open quarters' edges as set, before they give way to the actuals."""
     T = len(data.periods)
     if limits.phasing_band is None:
         return np.full(T, np.nan), np.full(T, np.nan)
     season = seasonal_shares(data) * total
     lo, hi = (1 - limits.phasing_band) * season, (1 + limits.phasing_band) * season
     closed = data.closed
-    if closed.any():
+    if closed.any() and squeeze:
         left = total - float(np.nansum(data.actual[:, closed]))
         open_lo, open_hi = lo[~closed].sum(), hi[~closed].sum()
         if left < open_lo:
