@@ -647,13 +647,9 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
             "give either --target (the company number) or --attainment (the share of reps "
             "who should reach quota)"
         )
-    if o["history_path"] is not None:
-        company = load_company(o["history_path"], o["roster_path"])
-        forecast_table = forecast_year(company, o["year"], seed=o["seed"])
-        roster = company.roster
-    else:
-        forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
-        roster = load_roster(o["roster_path"])[0]
+    # Every setting is read before any file: a usage error comes back before a forecast.
+    target = None if o["target"] is None else parse_amount(o["target"])
+    attainment = _share(o["attainment"])
     band = None
     if o["ote_band"]:
         lo, _, hi = o["ote_band"].partition(",")
@@ -674,14 +670,15 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
             **_groups("region", o["region_target"]),
         },
     )
+    if o["history_path"] is not None:
+        company = load_company(o["history_path"], o["roster_path"])
+        forecast_table = forecast_year(company, o["year"], seed=o["seed"])
+        roster = company.roster
+    else:
+        forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
+        roster = load_roster(o["roster_path"])[0]
     return PlanSpec(
-        forecast_table,
-        roster,
-        o["target"],
-        o["policy"],
-        limits,
-        actuals,
-        attainment=_share(o["attainment"]),
+        forecast_table, roster, target, o["policy"], limits, actuals, attainment=attainment
     )
 
 
