@@ -23,6 +23,7 @@ from models import ForecastError
 from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 from optimizer.adjust import AdjustmentRefused
 
+from .lifecycle import NotAllowed, WrongState
 from .storage import StateConflict, VersionConflict
 
 log = logging.getLogger("quotaplan.api")
@@ -63,6 +64,8 @@ DOMAIN_ERRORS: dict[type[Exception], Answer] = {
     SolverLimitError: Answer(503, "Solver time limit", headers={"Retry-After": "60"}),
     VersionConflict: Answer(409, "Version conflict", lambda e: {"latest_version": e.latest}),
     StateConflict: Answer(409, "Conflict"),
+    WrongState: Answer(409, "Wrong state"),
+    NotAllowed: Answer(403, "Forbidden"),
 }
 
 

@@ -31,6 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from . import lifecycle
+
 
 class Base(DeclarativeBase):
     pass
@@ -221,10 +223,6 @@ class AlreadyDone(Exception):
             f"idempotency key {record.key!r} was used for {record.resource} {record.resource_id}"
         )
         self.record = record
-
-
-#: The plan's states and the move that leaves each.
-NEXT_STATE = {"draft": "in_review", "in_review": "approved", "approved": "published"}
 
 
 class VersionConflict(Exception):
@@ -480,8 +478,8 @@ class Store:
         with self._once(idempotency) as s:
             plan = s.get(PlanRecord, plan_id)
             latest = self._latest(s, plan.scenario_id)
-            if plan.content_rev != plan_rev or (
-                plan.state == "published" and latest != plan.version
+            if not lifecycle.may_propose(
+                plan.state, plan.content_rev, plan.version, plan_rev, latest
             ):
                 raise StateConflict(
                     f"plan {plan_id} changed while the adjustment was computed (or has a newer "
@@ -550,13 +548,7 @@ class Store:
                             "at": _now().isoformat(),
                         },
                     ],
-                    status=(
-                        "rejected"
-                        if decision == "reject"
-                        else "approved"
-                        if step + 1 == len(adj.levels)
-                        else "pending"
-                    ),
+                    status=lifecycle.status_after(decision, step, adj.levels),
                 )
             ).rowcount
             if not done:
@@ -579,9 +571,7 @@ class Store:
                 return adj, None
             plan = s.get(PlanRecord, adj.plan_id, with_for_update=True)
             latest = self._latest(s, plan.scenario_id)
-            if plan.content_rev != adj.plan_rev or latest != adj.scenario_version:
-                # Computed against a plan that has changed since: applying it would undo the
-                # other change for the teammates both moved. It is set aside, not applied.
+            if lifecycle.is_stale(plan.content_rev, adj.plan_rev, latest, adj.scenario_version):
                 adj.status = "stale"
                 s.add(
                     AuditRecord(
@@ -604,7 +594,7 @@ class Store:
 
     def _apply(self, s, adj: AdjustmentRecord, who: str, plan, latest: int) -> PlanRecord:
         target = plan
-        if plan.state == "published":  # never in place: the revision is the next version
+        if lifecycle.applies_as_revision(plan.state):
             target = PlanRecord(
                 scenario_id=plan.scenario_id,
                 version=latest + 1,

@@ -1,5 +1,6 @@
-"""A plan's life: states (draft -> in review -> approved -> published), adjustments approved up
-the team/region hierarchy, the books at every level, the audit log and each rep's explanation.
+"""A plan's life over HTTP: moving its state, adjustments approved up the team/region hierarchy
+(the rules: ``api.lifecycle``), the books at every level, the audit log and each rep's
+explanation.
 
 Every change is written with its audit entry in one transaction (``api.storage``); a plan that
 is published changes only through a new version (a revision), never in place.
@@ -18,6 +19,7 @@ from .. import schemas
 from ..auth import open_mode, requires
 from ..explanations import own_story, rep_explanation
 from ..idempotency import idempotent
+from ..lifecycle import Actor, approval_levels, check_decision, check_move
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import StateConflict
@@ -27,17 +29,9 @@ from .plans import _record, _stored_spec
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/v1")
 
-#: Who may make each move: the role, and for approvers the level (company-wide).
-MOVES = {
-    "in_review": ("draft", "planner"),
-    "approved": ("in_review", "approver"),
-    "published": ("approved", "approver"),
-    "draft": ("in_review", "approver"),  # sent back
-}
 
-
-def _open() -> bool:
-    return open_mode()
+def _actor() -> Actor:
+    return Actor(g.user, g.role, g.get("scope"), open_mode())
 
 
 def _brief(rec) -> dict:
@@ -64,16 +58,8 @@ def move_plan(plan_id: int):
     """Two approvers moving the same plan at once: one wins, the other gets 409."""
     body = json_body(schemas.StateChange)
     rec = _record(plan_id)
-    frm, role = MOVES[body.to]
-    if role == "approver" and not _open() and (g.role != "approver" or g.scope != "company"):
-        raise ApiProblem(403, "Forbidden", f"moving a plan to {body.to} needs a company approver")
-    if rec.state != frm:
-        raise ApiProblem(
-            409,
-            "Wrong state",
-            f"plan {plan_id} is {rec.state}; only a plan {frm} can move to {body.to}",
-        )
-    return _brief(store().move(plan_id, frm, body.to, g.user, body.comment))
+    move = check_move(plan_id, rec.state, body.to, _actor())
+    return _brief(store().move(plan_id, move.frm, move.to, g.user, body.comment))
 
 
 def _created(adjustment_id: int):
@@ -138,7 +124,7 @@ def _store_adjustment(rec, body, new, rep):
         rep_id=body.rep_id,
         proposed_by=g.user,
         reason=body.reason,
-        levels=[f"team:{rep['team']}", f"region:{rep['region']}"],
+        levels=approval_levels(rep["team"], rep["region"]),
         quotas=records(new.quotas),
         reps=records(new.reps),
         changes=moved,
@@ -189,22 +175,8 @@ def decide(adjustment_id: int):
     adj = store().adjustment(adjustment_id)
     if adj is None:
         raise ApiProblem(404, "Not found", f"no adjustment {adjustment_id}")
-    if adj.status != "pending":
-        raise ApiProblem(409, "Already decided", f"adjustment {adjustment_id} is {adj.status}")
-    level = adj.levels[adj.step]
-    if not _open() and g.user == adj.proposed_by:
-        raise ApiProblem(
-            403,
-            "Forbidden",
-            f"adjustment {adjustment_id} was proposed by '{adj.proposed_by}', who cannot also "
-            "decide it (four eyes): another approver at that level decides",
-        )
-    if not _open() and g.scope != level:
-        raise ApiProblem(
-            403,
-            "Forbidden",
-            f"adjustment {adjustment_id} waits for {level}; your token approves at {g.scope}",
-        )
+    level = adj.levels[adj.step] if adj.status == "pending" else None
+    check_decision(adjustment_id, adj.status, level, adj.proposed_by, _actor())
     adj, plan = store().decide(adjustment_id, level, g.user, body.decision, body.comment)
     if adj.status == "stale":
         raise ApiProblem(
@@ -294,7 +266,7 @@ def _entry(e) -> dict:
     errors=("401", "403", "404"),
 )
 def explain_rep(plan_id: int, rep_id: str):
-    if not _open() and g.role == "rep" and g.user != rep_id:
+    if not open_mode() and g.role == "rep" and g.user != rep_id:
         raise ApiProblem(403, "Forbidden", "a rep's token reads only that rep's own quota")
     rec = _record(plan_id)
     reps = pd.DataFrame(rec.reps).set_index("rep_id")
