@@ -427,9 +427,12 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
         elif t < lo:
             edge[g] = _round_sig(lo, 4, up=True)
     if edge:
-        moved = {**targets, **edge}
+        # A group whose reps can carry nothing (all locked at zero, or gone) loses its target.
+        moved = {g: v for g, v in {**targets, **edge}.items() if v > 0}
         words = "; ".join(
-            f"{'raise' if v > targets[g] else 'lower'} {g[0]} {g[1]}'s target to {money(v)}"
+            f"drop {g[0]} {g[1]}'s target (its reps can carry nothing)"
+            if v <= 0
+            else f"{'raise' if v > targets[g] else 'lower'} {g[0]} {g[1]}'s target to {money(v)}"
             for g, v in edge.items()
         )
         trial = _with(spec, group_targets=moved)

@@ -5,31 +5,12 @@ from __future__ import annotations
 import io
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
+from builders import plan_body, problem, tables
 
 from api.app import create_app
 from api.auth import digest, read_tokens
-
-QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-
-
-def tables(n: int = 6, names=None):
-    """A forecast (P10/P50/P90) and roster of ``n`` reps in two teams, as JSON rows."""
-    rng = np.random.default_rng(0)
-    reps = names or [f"R{i:03d}" for i in range(n)]
-    p50 = rng.uniform(80, 120, (len(reps), 4)) * 1000
-    forecast = [
-        {"rep_id": r, "period": q, "q10": v * 0.6, "q50": v, "q90": v * 1.5}
-        for r, row in zip(reps, p50, strict=True)
-        for q, v in zip(QUARTERS, row, strict=True)
-    ]
-    roster = [
-        {"rep_id": r, "team": "A" if i % 2 else "B", "region": "EU", "active": True}
-        for i, r in enumerate(reps)
-    ]
-    return forecast, roster, float(p50.sum())
 
 
 @pytest.fixture
@@ -40,19 +21,6 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def plan_body(**over):
-    forecast, roster, total = tables()
-    return {"scenario": "FY26", "target": total, "forecast": forecast, "roster": roster, **over}
-
-
-def problem(resp, status):
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == "application/problem+json"
-    body = resp.get_json(force=True)
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
 
 
 def test_health(client):

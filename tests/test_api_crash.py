@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
-from test_api import plan_body
+from builders import plan_body
 
 from api.storage import AdjustmentRecord, PlanRecord, Store
 from benchmarks.bench_api import call, plan_request, start

@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from builders import plan_body, problem, tables
 from click.testing import CliRunner
-from test_api import plan_body, problem, tables
 
 from api.app import create_app
 from api.auth import Token, digest

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_api import plan_body, problem
+from builders import plan_body, problem
 
 from api.app import create_app
 from api.auth import digest

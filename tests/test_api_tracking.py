@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api import plan_body, problem
+from builders import plan_body, problem
 
 from api.app import create_app
 

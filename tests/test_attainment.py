@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from test_optimizer import make_inputs
+from builders import make_inputs
 
 from optimizer import PlanInfeasibleError, PlanSpec, plan, solve_plan
 from optimizer.attainment import SHARE_TOL

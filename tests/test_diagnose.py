@@ -5,29 +5,11 @@ first fix always plans (hypothesis)."""
 import numpy as np
 import pandas as pd
 import pytest
+from builders import FREE, inputs
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
-
-QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-
-
-def inputs(p50, q10=None, q90=None, **roster):
-    p50 = np.asarray(p50, float)
-    q10 = 0.5 * p50 if q10 is None else np.asarray(q10, float)
-    q90 = 1.5 * p50 if q90 is None else np.asarray(q90, float)
-    reps = [f"r{i}" for i in range(len(p50))]
-    rows = [
-        {"rep_id": r, "period": q, "q10": q10[i, t], "q50": p50[i, t], "q90": q90[i, t]}
-        for i, r in enumerate(reps)
-        for t, q in enumerate(QUARTERS)
-    ]
-    base = {"rep_id": reps, "team": "T", "region": "R", "active": True}
-    return pd.DataFrame(rows), pd.DataFrame({**base, **roster})
-
-
-FREE = dict(floor_quantile=None, phasing_band=None, max_increase=None)
 
 
 def impossible(spec: PlanSpec):

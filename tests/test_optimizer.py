@@ -1,43 +1,12 @@
 """The optimizer on tiny instances computed by hand."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from builders import FREE, make_inputs, quotas
 
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, parse_amount, plan, solve_plan
 from optimizer.explain import attain_probability
-
-QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-
-
-def make_inputs(p50, spread=0.5, team=None, last_year=None, ote=None):
-    """Forecast with q10 = p50 x (1 - spread), q90 = p50 x (1 + spread); p50 is reps x quarters."""
-    p50 = np.asarray(p50, float)
-    reps = [f"r{i}" for i in range(len(p50))]
-    rows = [
-        {"rep_id": r, "period": q, "q10": v * (1 - spread), "q50": v, "q90": v * (1 + spread)}
-        for r, vals in zip(reps, p50, strict=True)
-        for q, v in zip(QUARTERS, vals, strict=True)
-    ]
-    roster = pd.DataFrame(
-        {
-            "rep_id": reps,
-            "team": team or ["T"] * len(reps),
-            "region": "R",
-            "active": True,
-            "last_year_quota": last_year if last_year is not None else np.nan,
-            "ote": ote if ote is not None else np.nan,
-        }
-    )
-    return pd.DataFrame(rows), roster
-
-
-FREE = dict(floor_quantile=None, phasing_band=None, max_increase=None)
-
-
-def quotas(p):
-    return p.quotas.pivot(index="rep_id", columns="period", values="quota").to_numpy()
 
 
 def test_equal_stretch_is_proportional_when_nothing_binds():

@@ -1,46 +1,12 @@
 """Invariants of the optimizer on random feasible instances (hypothesis)."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from builders import LIMITS, QUARTERS, instances, matrix
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, plan, replan, solve_plan
-
-QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-LIMITS = dict(floor_quantile=0.1, cap_quantile=0.9, phasing_band=0.2, max_increase=0.3)
-
-
-@st.composite
-def instances(draw):
-    n = draw(st.integers(2, 7))
-    p50 = np.array(
-        draw(
-            st.lists(st.lists(st.floats(10, 1000), min_size=4, max_size=4), min_size=n, max_size=n)
-        )
-    )
-    spread = np.array(draw(st.lists(st.floats(0.2, 0.8), min_size=n, max_size=n)))
-    has_ly = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
-    ly_factor = np.array(draw(st.lists(st.floats(0.8, 1.5), min_size=n, max_size=n)))
-    factor = draw(st.floats(0.75, 1.15))
-    reps = [f"r{i}" for i in range(n)]
-    rows = [
-        {"rep_id": r, "period": q, "q10": v * (1 - s), "q50": v, "q90": v * (1 + s)}
-        for r, vals, s in zip(reps, p50, spread, strict=True)
-        for q, v in zip(QUARTERS, vals, strict=True)
-    ]
-    roster = pd.DataFrame(
-        {
-            "rep_id": reps,
-            "team": "T",
-            "region": "R",
-            "active": True,
-            "last_year_quota": np.where(has_ly, p50.sum(axis=1) * ly_factor, np.nan),
-            "ote": np.nan,
-        }
-    )
-    return pd.DataFrame(rows), roster, factor * p50.sum()
 
 
 def solve(f, r, target, **kw):
@@ -48,10 +14,6 @@ def solve(f, r, target, **kw):
         return plan(f, r, target=target, **{**LIMITS, **kw})
     except PlanInfeasibleError:
         assume(False)
-
-
-def matrix(p):
-    return p.quotas.pivot(index="rep_id", columns="period", values="quota")
 
 
 SETTINGS = settings(

@@ -4,25 +4,11 @@ they give way in the documented order, and every give-way is reported."""
 import numpy as np
 import pandas as pd
 import pytest
+from builders import inputs
 
 from optimizer import Limits, PlanSpec, plan, solve_plan
 from optimizer.inputs import MIN_LAST_YEAR_SHARE, prepare
 from optimizer.ranges import PRECEDENCE
-
-QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-
-
-def inputs(p50, spread=0.5, **roster):
-    """Forecast q10/q50/q90 = p50 x (1 -/+ spread); ``roster`` columns per rep."""
-    p50 = np.asarray(p50, float)
-    reps = [f"r{i}" for i in range(len(p50))]
-    rows = [
-        {"rep_id": r, "period": q, "q10": v * (1 - spread), "q50": v, "q90": v * (1 + spread)}
-        for r, vals in zip(reps, p50, strict=True)
-        for q, v in zip(QUARTERS, vals, strict=True)
-    ]
-    base = {"rep_id": reps, "team": "T", "region": "R", "active": True}
-    return pd.DataFrame(rows), pd.DataFrame({**base, **roster})
 
 
 def gave(p):

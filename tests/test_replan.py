@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from test_optimizer import QUARTERS, make_inputs, quotas
+from builders import QUARTERS, make_inputs, quotas
 
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, replan, solve_plan

@@ -3,10 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from builders import LIMITS, QUARTERS, instances, make_inputs
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_optimizer import QUARTERS, make_inputs
-from test_optimizer_properties import LIMITS, instances
 
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
