@@ -14,7 +14,8 @@ from flask import Flask, Response, json
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from datasets import DataValidationError
+from datasets import DataValidationError, Problem
+from datasets.errors import more, row_refs
 from optimizer import PlanInfeasibleError, SolverLimitError
 from optimizer.adjust import AdjustmentRefused
 
@@ -43,15 +44,68 @@ def _field(loc) -> str:
     return ".".join(str(p) for p in loc) or "body"
 
 
+#: Request fields that hold a table's rows: their errors are grouped by column, not listed by row.
+TABLES = ("history", "roster", "forecast", "actuals")
+
+
+def _is_row(loc) -> bool:
+    return len(loc) >= 2 and loc[0] in TABLES and isinstance(loc[1], int)
+
+
+def row_problems(exc: ValidationError, *, lines: bool) -> list[Problem]:
+    """pydantic's errors on table rows as the data layer's problems: one per table, column and
+    message, naming a few rows ("line 14", or "row 12" of the JSON list) and how many more.
+    ``lines``: the rows came from an uploaded file (record 0 is line 2)."""
+    groups: dict[tuple, list[int]] = {}
+    other = []
+    for e in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = e["loc"]
+        if _is_row(loc):
+            column = ".".join(str(p) for p in loc[2:]) or "row"
+            groups.setdefault((loc[0], column, e["msg"]), []).append(loc[1])
+        else:
+            other.append(e)
+    problems = []
+    for (table, column, msg), positions in groups.items():
+        refs, n = row_refs(sorted(set(positions)), lines=lines)
+        problems.append(
+            Problem(
+                table,
+                (column,) if column != "row" else (),
+                msg[0].lower() + msg[1:] if msg else "invalid value",
+                "Correct these rows (see the table's columns in the API reference).",
+                refs,
+                n,
+            )
+        )
+    for e in other:
+        problems.append(Problem("request", (_field(e["loc"]),), e["msg"], "Correct the field."))
+    return problems
+
+
 def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
-    """pydantic's errors in words: 'target: Input should be ...'."""
-    errors = [
-        {"field": _field(e["loc"]), "message": e["msg"]}
-        for e in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    if len(errors) > 5:
-        detail += f"; and {len(errors) - 5} more"
+    """pydantic's errors in words: 'target: Input should be ...'; errors on table rows grouped
+    by table, column and message (a few rows named and how many more), never one per row."""
+    errors, rows = [], {}
+    for e in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = e["loc"]
+        if not _is_row(loc):
+            errors.append({"field": _field(loc), "message": e["msg"]})
+            continue
+        field = ".".join([f"{loc[0]}[]", *(str(p) for p in loc[2:])])
+        key = (field, e["msg"])
+        if key not in rows:
+            rows[key] = []
+            errors.append({"field": field, "message": e["msg"], "rows": rows[key]})
+        rows[key].append(loc[1])
+    words = []
+    for e in errors:
+        if "rows" in e:
+            refs, n = row_refs(sorted(set(e["rows"])), lines=False)
+            e["rows"], e["n_rows"] = list(refs), n
+        at = f" (at {more(e['rows'], e['n_rows'])})" if "rows" in e else ""
+        words.append(f"{e['field']}: {e['message']}{at}")
+    detail = "; ".join(words[:5]) + (f"; and {len(words) - 5} more" if len(words) > 5 else "")
     return detail, errors
 
 

@@ -118,14 +118,45 @@ class PlanLimits(Strict):
         )
 
 
+FiscalYearStart = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=12,
+        description="Month (1-12) in which the fiscal year and its Q1 start: how months, hire "
+        "dates and leave map to quarters.",
+    ),
+]
+PartialQuarters = Annotated[
+    Literal["complete", "drop"],
+    Field(
+        description="A quarter that monthly history covers only in part: completed from the "
+        "within-quarter shape, or dropped."
+    ),
+]
+
+
 class ForecastRequest(Strict):
     history: list[HistoryRow] = Field(min_length=1)
     roster: list[RosterRow] = Field(min_length=1)
     year: int | None = Field(
-        None, ge=1900, le=2200, description="Default: the year after the history."
+        None,
+        ge=1900,
+        le=2200,
+        description="Default: the year after the last complete year of the history.",
     )
     quantiles: list[Level] = Field(default_factory=lambda: [0.1, 0.5, 0.9], min_length=1)
     seed: int = 0
+    fiscal_year_start: FiscalYearStart = 1
+    partial_quarters: PartialQuarters = "complete"
+
+
+class ForecastUpload(Strict):
+    """The form fields of a forecast made from uploaded CSV files."""
+
+    year: int | None = Field(None, ge=1900, le=2200)
+    fiscal_year_start: FiscalYearStart = 1
+    partial_quarters: PartialQuarters = "complete"
 
 
 class PlanSettings(Strict):
@@ -140,6 +171,12 @@ class PlanSettings(Strict):
         description="Plan on top of this version; 409 if the scenario has moved on.",
     )
     year: int | None = Field(None, ge=1900, le=2200, description="When forecasting from history.")
+    fiscal_year_start: FiscalYearStart | None = Field(
+        None,
+        description="Month (1-12) in which the fiscal year and its Q1 start. Default: the "
+        "forecast's (its fiscal_year_start column), else 1. Stored with the plan.",
+    )
+    partial_quarters: PartialQuarters = "complete"
     target: Amount | None = None
     attainment: Level | None = Field(None, description="Share of reps who should reach quota.")
     policy: Policy = "equal-stretch"
@@ -184,10 +221,11 @@ class ReplanRequest(Strict):
 
 
 class BookingRow(Strict):
-    """Bookings so far: a month's total (``period`` such as 2026-04) or a dated booking."""
+    """Bookings so far: a month's total (``period`` such as 2026-04), a closed quarter's total
+    (``period`` such as 2026Q1), or a dated booking."""
 
     rep_id: Name
-    period: str | None = Field(None, min_length=1, max_length=20, examples=["2026-04"])
+    period: str | None = Field(None, min_length=1, max_length=20, examples=["2026-04", "2026Q1"])
     date: date_ | None = Field(None, examples=["2026-04-17"])
     revenue: float = Field(description="Booked amount (>= 0).")
 
@@ -203,7 +241,9 @@ class ReliefRequest(Strict):
 
     actuals: list[BookingRow] = Field(min_length=1)
     as_of: date_ | None = Field(None, description="Track to this day (default: the last booked).")
-    fiscal_year_start: int = Field(1, ge=1, le=12)
+    fiscal_year_start: FiscalYearStart | None = Field(
+        None, description="Default: the plan's; a different one is refused (422)."
+    )
 
 
 class ProgressRequest(ReliefRequest):
@@ -344,6 +384,11 @@ class ForecastOut(BaseModel):
     id: int
     created_at: datetime
     rows: list[dict[str, Any]]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What limits the forecast (a short history, reps with no history and no "
+        "hire date)",
+    )
     notes: list[str]
 
 

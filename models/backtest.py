@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from datasets import Company
 from datasets.periods import quarter_end, quarter_index
+from datasets.roster import fte_quarter_columns
 
 from . import metrics
 from .base import BaseForecaster, level_column
@@ -35,12 +36,18 @@ class BacktestResult:
 def backtest_roster(company: Company, train: pd.DataFrame, year_end: pd.Timestamp) -> pd.DataFrame:
     """The roster as it could have been known before the test year.
 
-    Reps who have left since are put back (their team unknown), plan-year capacity columns are
-    dropped (they concern today's plan), and reps hired after the test year are left out.
+    Reps who have left since are put back (their team unknown), capacity columns of quarters
+    after the test year are dropped (they concern later plans; the test year's and earlier
+    ones, leave recorded or planned by then, are kept), and reps hired after the test year are
+    left out.
     """
     roster = company.roster
-    base_cols = [c for c in roster.columns if not c.startswith("fte_")]
-    known = roster[base_cols].copy()
+    later = [
+        col
+        for q, col in fte_quarter_columns(roster).items()
+        if quarter_end(q, company.fiscal_year_start) > year_end
+    ]
+    known = roster.drop(columns=later).copy()
     known["active"] = True
     gone = np.setdiff1d(train["rep_id"].unique(), known["rep_id"])
     if len(gone):
@@ -61,7 +68,8 @@ def split_at_year(company: Company, year: int) -> tuple[Company, pd.DataFrame]:
     train = h[q < year * 4].reset_index(drop=True)
     actual = h[q // 4 == year].reset_index(drop=True)
     roster = backtest_roster(company, train, quarter_end(f"{year}Q4", company.fiscal_year_start))
-    return Company(train, roster, (), company.fiscal_year_start), actual
+    known = Company(train, roster, (), company.fiscal_year_start, company.month_shape)
+    return known, actual
 
 
 def backtest(

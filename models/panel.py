@@ -12,12 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from datasets.periods import quarter_freq, quarter_index
-
-#: Share of full productivity in the quarter of hire and the quarters after it, used when the
-#: history holds too few past hires to learn the curve (5-month ramp, DOMAIN.md: 0/25/50/75/100%
-#: by month, hires spread over the quarter).
-DEFAULT_RAMP = np.array([0.1, 0.55, 0.95, 1.0])
+from datasets.periods import quarter_index
 
 
 @dataclass(frozen=True)
@@ -48,17 +43,6 @@ def make_panel(history: pd.DataFrame, extra_reps=()) -> Panel:
     revenue = np.full((len(reps), last - first + 1), np.nan)
     revenue[row, q - first] = history["revenue"].to_numpy(float)
     return Panel(reps, first, revenue)
-
-
-def hire_quarters(roster: pd.DataFrame, reps: np.ndarray, fiscal_year_start: int = 1) -> np.ndarray:
-    """Quarter index of each rep's hire date (NaN where unknown or not on the roster)."""
-    hired = roster.set_index("rep_id")["hire_date"].reindex(reps)
-    known = hired.notna().to_numpy()
-    out = np.full(len(reps), np.nan)
-    if known.any():
-        labels = hired[known].dt.to_period(quarter_freq(fiscal_year_start)).astype(str).to_numpy()
-        out[known] = quarter_index(labels)
-    return out
 
 
 def seasonal_index(
@@ -124,53 +108,3 @@ def find_outliers(
     count = np.sum(~np.isnan(stack), axis=2)
     mask = (count >= min_neighbours) & (ref > 0) & (d > threshold * ref)
     return mask, ref
-
-
-def learn_ramp(
-    d: np.ndarray, hire_q: np.ndarray, first: int, max_k: int = 4, min_reps: int = 5
-) -> pd.DataFrame:
-    """Share of full productivity by quarters since hire, learned from past hires.
-
-    For every rep hired inside the history, each of their first ``max_k`` quarters (0 = the
-    quarter of hire) is divided by their mature level (median of later quarters, at least two);
-    the curve is the median of those ratios across reps, made non-decreasing and capped at 1.
-    Buckets with fewer than ``min_reps`` hires fall back to :data:`DEFAULT_RAMP`.
-    """
-    n, T = d.shape
-    k = (first + np.arange(T))[None, :] - hire_q[:, None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mature_vals = np.where(k >= max_k, d, np.nan)
-        mature = np.nanmedian(mature_vals, axis=1)
-    enough = (np.sum(~np.isnan(mature_vals), axis=1) >= 2) & (mature > 0) & (hire_q >= first)
-    rows = []
-    for kk in range(max_k):
-        col = hire_q - first + kk
-        ok = enough & (col >= 0) & (col < T)
-        ratios = d[np.flatnonzero(ok), col[ok].astype(int)] / mature[ok]
-        ratios = ratios[~np.isnan(ratios)]
-        learned = len(ratios) >= min_reps
-        default = DEFAULT_RAMP[min(kk, len(DEFAULT_RAMP) - 1)]
-        rows.append(
-            {
-                "quarters_since_hire": kk,
-                "share": float(np.median(ratios)) if learned else default,
-                "hires": len(ratios),
-                "learned": learned,
-            }
-        )
-    curve = pd.DataFrame(rows)
-    curve["share"] = np.maximum.accumulate(curve["share"].clip(0.0, 1.0).to_numpy())
-    return curve
-
-
-def ramp_share(curve: pd.DataFrame, quarters_since_hire: np.ndarray) -> np.ndarray:
-    """The ramp curve at given tenures: 0 before hire, 1 after the curve ends or if unknown."""
-    k = np.asarray(quarters_since_hire, float)
-    shares = curve["share"].to_numpy()
-    out = np.ones_like(k)
-    known = ~np.isnan(k)
-    inside = known & (k >= 0) & (k < len(shares))
-    out[inside] = shares[k[inside].astype(int)]
-    out[known & (k < 0)] = 0.0
-    return out

@@ -59,6 +59,7 @@ class Plan:
                 "stretch": "annual_stretch",
                 "p_attain": "annual_p_attain",
                 "binding": "rep_binding",
+                "basis": "rep_basis",
             }
         )
         return self.quotas.merge(reps, on="rep_id", how="left")
@@ -360,6 +361,7 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
             "stretch": stretch.ravel(),
             "p_attain": p_q.ravel(),
             "binding": binding.ravel(),
+            **({"basis": data.basis.ravel()} if data.basis is not None else {}),
         }
     )
     annual = quota.sum(axis=1)
@@ -387,11 +389,13 @@ def explain(data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timin
                 "change_vs_last_year": annual / lyq - 1,
                 "quota_to_ote": annual / data.ote,
                 "violations": violations,
+                "basis": data.rep_basis(),
             }
         )
     planned = annual > 0
     summary = {
         "policy": spec.policy,
+        "fiscal_year_start": spec.fiscal_year_start,
         "company_target": spec.target,
         "over_assignment": limits.over_assignment,
         "total_quota": float(quota.sum()),

@@ -69,14 +69,11 @@ def test_revenue_before_hire_is_noted(write_csv):
 
 
 def test_fiscal_calendar_applies_to_monthly_history_and_hire_horizon(write_csv):
-    h = write_csv("h.csv", "rep_id,period,revenue\na,2025-03,1\na,2025-05,2")
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2025-03,1\na,2025-04,0\na,2025-05,2")
     r = write_csv("r.csv", "rep_id\na")
     company = load_company(h, r, fiscal_year_start=6)  # June-May fiscal years
-    assert company.history["period"].tolist() == ["2025Q4"]
-    assert (
-        company.history["revenue"].tolist() == [2.0 + 1.0]
-        or company.history["revenue"].sum() == 3.0
-    )
+    assert company.history["period"].tolist() == ["2025Q4"]  # March-May 2025
+    assert company.history["revenue"].tolist() == [3.0]
 
 
 def test_summary_figures(files):

@@ -9,8 +9,9 @@ from test_optimizer import QUARTERS, make_inputs
 from test_optimizer_properties import LIMITS, instances
 
 from datasets import DataValidationError
+from datasets.history import month_shape
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
-from optimizer.tracking import month_shape, relief, track
+from optimizer.tracking import relief, track
 
 FREE = Limits(floor_quantile=None, phasing_band=None, max_increase=None)
 

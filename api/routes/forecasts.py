@@ -23,14 +23,38 @@ MULTIPART = {
         "history": {"type": "string", "format": "binary", "description": "history CSV"},
         "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
         "year": {"type": "integer"},
+        "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12},
+        "partial_quarters": {"type": "string", "enum": ["complete", "drop"]},
     },
 }
 
+#: Stored forecast notes that are warnings carry this prefix (one list in the database).
+WARNING = "warning: "
 
-def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILES, seed: int = 0):
+
+def forecast_table(
+    history,
+    roster,
+    year: int | None,
+    quantiles=DEFAULT_QUANTILES,
+    seed: int = 0,
+    fiscal_year_start: int = 1,
+    partial_quarters: str = "complete",
+):
     """Validate the tables, fit the quantile forecaster and predict the plan year."""
-    company = load_company(history, roster)
+    company = load_company(
+        history, roster, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+    )
     return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+
+
+def _forecast_out(rec) -> dict:
+    warnings = [n[len(WARNING) :] for n in rec.notes if n.startswith(WARNING)]
+    notes = [n for n in rec.notes if not n.startswith(WARNING)]
+    out = schemas.ForecastOut(
+        id=rec.id, created_at=rec.created_at, rows=rec.rows, warnings=warnings, notes=notes
+    )
+    return out.model_dump(mode="json")
 
 
 @bp.post("")
@@ -48,21 +72,21 @@ def create():
     plan from it with ``forecast_id``."""
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
-        year = request.form.get("year", type=int)
-        req = {"year": year, "source": "upload"}
-        args = dict(year=year)
+        form = schemas.ForecastUpload.model_validate(
+            {k: v for k, v in request.form.items() if k in schemas.ForecastUpload.model_fields}
+        )
+        req = {**form.model_dump(mode="json"), "source": "upload"}
+        args = form.model_dump()
     else:
         body = json_body(schemas.ForecastRequest)
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
-        args = dict(year=body.year, quantiles=body.quantiles, seed=body.seed)
+        args = body.model_dump(exclude={"history", "roster"})
     check_reps(roster)
     table, company = forecast_table(history, roster, **args)
-    rec = store().add_forecast(
-        created_by=g.user, request=req, rows=records(table), notes=list(company.notes)
-    )
-    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
-    return out.model_dump(mode="json"), 201, {"Location": url_for(".get", forecast_id=rec.id)}
+    notes = [WARNING + w for w in company.warnings] + list(company.notes)
+    rec = store().add_forecast(created_by=g.user, request=req, rows=records(table), notes=notes)
+    return _forecast_out(rec), 201, {"Location": url_for(".get", forecast_id=rec.id)}
 
 
 @bp.get(f"/<{ID}:forecast_id>")
@@ -72,6 +96,4 @@ def get(forecast_id: int):
     rec = store().forecast(forecast_id)
     if rec is None:
         raise ApiProblem(404, "Not found", f"no forecast {forecast_id}")
-    return schemas.ForecastOut(
-        id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes
-    ).model_dump(mode="json")
+    return _forecast_out(rec)
