@@ -30,7 +30,7 @@ from optimizer import (
     replan,
     solve_plan,
 )
-from optimizer.solve import money
+from optimizer.wording import headline, money
 
 EXAMPLE = """
 \b
@@ -243,13 +243,18 @@ def format_summary(s: dict, files) -> str:
     help="Directory for history, roster and truth tables.",
 )
 def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: Path) -> None:
-    """Write a synthetic company (history, roster, and the true expected revenue)."""
+    """Write a synthetic company: history, roster, the true expected revenue, and team targets
+    for the next year (one team's beyond what it can carry, as often happens)."""
     synth = make_company(reps, years, start_year=start_year, random_state=seed)
     out.mkdir(parents=True, exist_ok=True)
+    targets = pd.DataFrame(
+        [{"level": "team", "name": k, "target": v} for k, v in synth.team_targets.items()]
+    )
     for name, frame in (
         ("history", synth.company.history),
         ("roster", synth.company.roster),
         ("truth", synth.truth),
+        ("targets", targets),
     ):
         path = out / f"{name}.{fmt}"
         write_table(frame, path)
@@ -588,6 +593,24 @@ def _groups(level: str, values: tuple[str, ...]) -> dict:
     return out
 
 
+def _targets_file(path: Path) -> dict:
+    """Group targets from a table with columns ``level`` (team or region), ``name``, ``target``."""
+    table = read_table(path, path.name).frame
+    missing = [c for c in ("level", "name", "target") if c not in table.columns]
+    if missing:
+        raise click.BadParameter(
+            f"{path.name} needs the columns level, name, target (missing: {', '.join(missing)})",
+            param_hint="--targets",
+        )
+    bad = sorted(set(table["level"].astype(str)) - {"team", "region"})
+    if bad:
+        raise click.BadParameter(
+            f"{path.name}: level must be team or region, got {', '.join(bad)}",
+            param_hint="--targets",
+        )
+    return {(str(r.level), str(r.name)): r.target for r in table.itertuples()}
+
+
 def plan_options(command):
     """The options ``plan`` and ``replan`` share: inputs, the number, the policy and limits."""
     options = [
@@ -691,6 +714,13 @@ def plan_options(command):
         ),
         click.option("--region-target", multiple=True, help="REGION=AMOUNT. Repeatable."),
         click.option(
+            "--targets",
+            "targets_path",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Team and region targets from a file (CSV or Parquet: level, name, target), "
+            "as `quotaplan data generate` writes them; --team-target/--region-target add to it.",
+        ),
+        click.option(
             "--out",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write the plan here (.csv or .parquet) and its summary beside it (.summary.json).",
@@ -745,6 +775,7 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
         smoothness=_share(o["smoothness"]),
         locks=_locks(o["locks"]),
         group_targets={
+            **(_targets_file(o["targets_path"]) if o.get("targets_path") else {}),
             **_groups("team", o["team_target"]),
             **_groups("region", o["region_target"]),
         },
@@ -1033,21 +1064,7 @@ def fiscal_words(quarter: str, fiscal_year_start: int) -> str:
 
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     s = result.summary
-    lines = [
-        f"Plan ({s['policy']}): company number {money(s['company_target'])}, over-assignment {s['over_assignment']:.1%}, quotas total {money(s['total_quota'])} over {s['reps']} reps",
-        f"Expected share of reps attaining their annual quota: {s['expected_share_attaining']:.0%}   max stretch (quota / P50): {s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}",
-        f"Solver: {s['solver_status']}"
-        + (f" ({s['route']})" if s.get("route") else "")
-        + f"; {s['total_s']:.2f} s in all",
-    ]
-    if s.get("marginal") and "max_stretch_per_1pct_more" in s["marginal"]:
-        lines.append(
-            f"Raising the number by 1% raises the max stretch by {s['marginal']['max_stretch_per_1pct_more']:.3f}"
-        )
-    if s.get("objective") and "common_chance" in s["objective"]:
-        lines.append(
-            f"Every rep's chance of attaining a quarter's quota: about {s['objective']['common_chance']:.0%} where no limit binds"
-        )
+    lines = headline(s)
     if "attainment_goal" in s:
         lines.append(
             f"Company number found for {s['attainment_goal']:.0%} of reps attaining: "

@@ -3,7 +3,7 @@ it, the limit that held it, and every adjustment and approval since (from the au
 
 from __future__ import annotations
 
-from optimizer.solve import money
+from optimizer.wording import money
 
 
 def rep_explanation(rec, r, history) -> list[str]:

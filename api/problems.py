@@ -132,7 +132,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(PlanInfeasibleError)
     def _impossible(exc: PlanInfeasibleError):
-        return problem(422, "Impossible plan", str(exc), diagnosis=exc.diagnosis)
+        d = exc.diagnosis
+        return problem(
+            422, "Impossible plan", str(exc), diagnosis=d.as_dicts(), fixes=d.fixes_as_dicts()
+        )
 
     @app.errorhandler(SolverLimitError)
     def _time_limit(exc: SolverLimitError):

@@ -218,6 +218,11 @@ class ReplanRequest(Strict):
     actuals: list[HistoryRow] = Field(min_length=1)
     at_risk_below: Level = AT_RISK_BELOW
     base_version: int | None = Field(None, ge=0, le=MAX_ID)
+    keep_adjustments: bool = Field(
+        True,
+        description="Hold every approved adjustment's annual quota as a lock (the default); "
+        "false re-plans those reps by the policy again.",
+    )
 
 
 class BookingRow(Strict):

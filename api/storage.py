@@ -223,6 +223,15 @@ def _append_only(engine: Engine) -> None:
             )
 
 
+def _decided(request: dict, adj) -> dict:
+    """A plan's stored request with an applied adjustment recorded: the rep's annual quota as
+    decided, which later re-plans and adjustments hold as a lock."""
+    after = next(c["after"] for c in adj.changes if c["rep_id"] == adj.rep_id)
+    kept = [a for a in request.get("adjustments") or [] if a["rep_id"] != adj.rep_id]
+    entry = {"id": adj.id, "rep_id": adj.rep_id, "annual_quota": after}
+    return {**request, "adjustments": [*kept, entry]}
+
+
 class Store:
     """The database behind the API: every method is one transaction."""
 
@@ -501,7 +510,7 @@ class Store:
                 kind="revision",
                 parent_id=plan.id,
                 created_by=who,
-                request=plan.request,
+                request=_decided(plan.request, adj),
                 summary=plan.summary,
                 quotas=adj.quotas,
                 reps=adj.reps,
@@ -511,6 +520,7 @@ class Store:
             s.flush()
         else:
             plan.quotas, plan.reps = adj.quotas, adj.reps
+            plan.request = _decided(plan.request, adj)
             plan.content_rev += 1
         for c in adj.changes:
             s.add(

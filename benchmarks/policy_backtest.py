@@ -62,7 +62,7 @@ def backtest_policies(
         ``target`` is given), so every policy splits the same number among the same reps.
     """
     past, actual = split_at_year(company, year)
-    past = on_the_team(past)
+    past = on_the_team(past, company.roster)
     if actual.empty:
         raise ValueError(f"no actuals in {year} to score against")
     model = clone(forecaster) if forecaster is not None else QuantileForecaster()
@@ -118,15 +118,22 @@ def full_year(quotas: pd.DataFrame, periods) -> pd.DataFrame:
     return q[q["rep_id"].isin(counts.index[counts == len(set(periods))])].reset_index(drop=True)
 
 
-def on_the_team(past: Company) -> Company:
-    """The roster as a planner sees it at the start of the plan year: reps who booked in the
-    last quarter of the history, and hires with no history yet, are on the team; reps whose
-    bookings stopped before it have left and get no quota (the forecaster skips inactive reps).
-    Reps who will leave during the year are not known yet, and keep their quota."""
+def on_the_team(past: Company, roster: pd.DataFrame) -> Company:
+    """The roster as a planner sees it at the start of the plan year. Reps whose status the
+    company's ``roster`` gives (active, or a leave date) are on the team unless it says they left
+    before the year (see :func:`models.backtest.backtest_roster`), whatever they booked late in
+    the year before. Other reps are judged by their bookings: on the team if they booked in the
+    last quarter of the history; hires with no history yet are on it. Reps who will leave during
+    the year are not known yet, and keep their quota."""
     h = past.history
     recent = h.loc[h["period"] == h["period"].max(), "rep_id"]
+    rep = past.roster["rep_id"]
+    told = roster.loc[roster["active"] | roster["leave_date"].notna(), "rep_id"]
+    known = rep.isin(pd.Index(told))
     roster = past.roster.assign(
-        active=past.roster["rep_id"].isin(recent) | ~past.roster["rep_id"].isin(h["rep_id"])
+        active=np.where(
+            known, past.roster["active"], rep.isin(recent) | ~rep.isin(h["rep_id"])
+        ).astype(bool)
     )
     return Company(h, roster, past.notes, past.fiscal_year_start)
 

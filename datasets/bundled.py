@@ -34,7 +34,8 @@ def sample_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The sample's history and roster as written to CSV."""
     company = make_company(**SAMPLE_SETTINGS).company
     roster = company.roster.copy()
-    roster["hire_date"] = roster["hire_date"].dt.strftime("%Y-%m-%d")
+    for col in ("hire_date", "leave_date"):
+        roster[col] = roster[col].dt.strftime("%Y-%m-%d")
     fte = [c for c in roster.columns if c.startswith("fte")]
     roster[fte] = roster[fte].round(4)
     return company.history, roster

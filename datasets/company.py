@@ -135,6 +135,7 @@ def load_company(
     cross = cross_check(hist, rost, tables["roster"].name, fiscal_year_start)
     if cross:
         raise DataValidationError(cross)
+    rost = off_the_team(rost, quarter_end(hist["period"].max(), fiscal_year_start))
     raw = tables["history"].frame
     monthly = parse_periods(raw["period"], fiscal_year_start)["grain"].eq("M").any()
     shape = month_shape(raw, fiscal_year_start) if monthly else DEFAULT_MONTH_SHAPE
@@ -218,6 +219,15 @@ def require_years(company: Company, n: int, what: str) -> None:
             )
         ]
     )
+
+
+def off_the_team(roster: pd.DataFrame, data_end: pd.Timestamp) -> pd.DataFrame:
+    """The roster with reps who left by the end of the data marked inactive (a ``leave_date``
+    on or before ``data_end``): they are leavers, whatever the ``active`` column says."""
+    gone = (roster["leave_date"] <= data_end).to_numpy()
+    if not gone.any():
+        return roster
+    return roster.assign(active=roster["active"] & ~gone)
 
 
 def company_notes(company: Company) -> list[str]:

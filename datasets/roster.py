@@ -90,24 +90,18 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
         )
         out[col] = (values.fillna(UNASSIGNED) if col != "manager_id" else values).astype("str")
 
-    if "hire_date" in df:
-        hire_blank = is_blank(df["hire_date"].astype(object))
-        hire = pd.to_datetime(
-            df["hire_date"].where(~hire_blank, None), errors="coerce", format="mixed"
-        )
-        bad = hire.isna() & ~hire_blank
-        if bad.any():
-            problems.append(
-                table.problem(
-                    ["hire_date"],
-                    f"unreadable date ({sample_values(df['hire_date'], bad)})",
-                    "Write dates as ISO dates such as 2024-03-01.",
-                    bad,
-                )
+    for col in ("hire_date", "leave_date"):
+        out[col] = _dates(table, col, problems)
+    late = (out["leave_date"] < out["hire_date"]).to_numpy()
+    if late.any():
+        problems.append(
+            table.problem(
+                ["hire_date", "leave_date"],
+                f"leave date before the hire date ({sample_values(out['rep_id'], late)})",
+                "Correct one of the dates (day, month or year swapped?).",
+                late,
             )
-        out["hire_date"] = hire.dt.normalize()
-    else:
-        out["hire_date"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+        )
 
     fte_cols = ["fte"] + sorted(c for c in df.columns if _is_fte_quarter(c))
     for col in fte_cols:
@@ -154,6 +148,27 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
         else:
             out["fte"] = values.fillna(1.0)
 
+    if "last_year_quota_months" in df:
+        months, _ = numeric_column(
+            table,
+            "last_year_quota_months",
+            "Write the months of last year the quota covered, from 0 to 12.",
+            problems,
+        )
+        bad = ((months < 0) | (months > 12)).to_numpy()
+        if bad.any():
+            problems.append(
+                table.problem(
+                    ["last_year_quota_months"],
+                    f"months outside 0..12 ({sample_values(months, bad)})",
+                    "Write the months of last year the quota covered, from 0 to 12 (blank: 12, "
+                    "or from the hire date).",
+                    bad,
+                )
+            )
+        out["last_year_quota_months"] = months
+    else:
+        out["last_year_quota_months"] = np.nan
     for col, strictly_positive in (("last_year_quota", False), ("ote", True)):
         if col not in df:
             out[col] = np.nan
@@ -204,6 +219,26 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
     ordered = COLUMNS + sorted(c for c in out.columns if c not in COLUMNS)
     out = out[ordered].sort_values("rep_id", kind="stable").reset_index(drop=True)
     return out, notes
+
+
+def _dates(table: Table, col: str, problems: list) -> pd.Series:
+    """A date column (blank: NaT); unreadable dates are a problem naming their lines."""
+    df = table.frame
+    if col not in df:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    blank = is_blank(df[col].astype(object))
+    dates = pd.to_datetime(df[col].where(~blank, None), errors="coerce", format="mixed")
+    bad = dates.isna() & ~blank
+    if bad.any():
+        problems.append(
+            table.problem(
+                [col],
+                f"unreadable date ({sample_values(df[col], bad)})",
+                "Write dates as ISO dates such as 2024-03-01.",
+                bad,
+            )
+        )
+    return dates.dt.normalize().astype("datetime64[ns]")
 
 
 def fte_quarter_columns(roster: pd.DataFrame) -> dict[str, str]:

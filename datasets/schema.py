@@ -64,6 +64,13 @@ ROSTER = (
         ("start_date", "hired", "hiredate", "date_hired"),
     ),
     Column(
+        "leave_date",
+        False,
+        "The rep's last day on the team, past or planned (ISO). Blank: staying. A rep who has "
+        "left is not planned; one leaving during the plan year has no capacity after the date.",
+        ("end_date", "exit_date", "termination_date", "left_on"),
+    ),
+    Column(
         "fte",
         False,
         "Standing capacity 0..1 (0.5 = half time), as in the rep's history. Blank: 1. "
@@ -73,8 +80,16 @@ ROSTER = (
     Column(
         "last_year_quota",
         False,
-        "Last year's annual quota (>= 0), for anti-ratchet and growth guardrails.",
+        "Last year's annual quota (>= 0), for anti-ratchet and growth guardrails. A quota that "
+        "covered part of the year (a hire during it) is annualised before the growth limits apply.",
         ("prior_quota", "quota_last_year", "ly_quota", "previous_quota"),
+    ),
+    Column(
+        "last_year_quota_months",
+        False,
+        "Months of last year (0-12) that last_year_quota covered. Blank: from hire_date (a hire "
+        "during last year covered the rest of it), else 12.",
+        ("quota_months", "months_on_quota"),
     ),
     Column(
         "ote",

@@ -8,7 +8,7 @@ forecaster can be scored against the truth rather than against noise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,8 @@ class SyntheticCompany:
         since the start of the history; ``leave_month`` past the end means still employed),
         ``ramp_months`` (months from the start date to full productivity) and
         ``fast_starter`` (an experienced hire, productive within weeks).
+    team_targets : the plan year's number per team, as a planner might set them (one team's
+        beyond what it can carry; see ``overreach``).
     monthly : with ``monthly=True`` (or a partial last quarter), the bookings per rep and month
         (``rep_id``, ``period`` such as ``2025-11``, ``revenue``) as an export would hold them;
         ``company`` is then read from this table by the data layer. None otherwise.
@@ -46,6 +48,7 @@ class SyntheticCompany:
     company: Company
     truth: pd.DataFrame
     reps: pd.DataFrame
+    team_targets: dict = field(default_factory=dict)
     monthly: pd.DataFrame | None = None
 
 
@@ -69,6 +72,9 @@ def make_company(
     bluebird_rate: float = 0.01,
     planned_hires: float = 0.05,
     quota_uplift: float = 0.10,
+    no_quota_share: float = 0.05,
+    team_growth: float = 0.10,
+    overreach: float = 2.0,
     leave_history: bool = True,
     fast_starters: float = 0.25,
     unknown_start: float = 0.3,
@@ -100,6 +106,12 @@ def make_company(
         roster, no history yet).
     quota_uplift : last year's quotas were set as the year before's actuals plus this share
         (the "last year plus X%" practice), and appear as ``last_year_quota`` on the roster.
+        Reps hired during last year have a pro-rated, partial-year quota (see
+        :func:`_last_year_quotas`).
+    no_quota_share : share of reps with no last year's quota on file.
+    team_growth, overreach : the plan year's team targets (``SyntheticCompany.team_targets``):
+        last year's team bookings plus ``team_growth``; one team asked for ``overreach`` times
+        its bookings, more than it can carry (0: none).
     leave_history : the roster also records past leave and part-time spells, per quarter
         (``fte_2024Q3`` columns for the history's quarters), as an HR system does; otherwise
         only the plan year's.
@@ -266,32 +278,47 @@ def make_company(
     hire_date[blank_start] = pd.NaT
 
     on_roster = leave > T - 1  # still employed at the end of the history, or a planned hire
-    prior_year = q_idx // 4 == n_years - 2
-    full_year = (hire <= 12 * (n_years - 2)) & (leave > T - 1)  # employed through both years
-    prior_actual = np.bincount(r_idx[prior_year], revenue[prior_year], n)
-    last_year_quota = np.where(
-        full_year & (prior_actual > 0), np.round(prior_actual * (1 + quota_uplift), -3), np.nan
-    )
+    # Reps who left during the history stay on the roster, inactive, with the day they left
+    # (the last day of the month before their first month away), as an HR export lists them.
+    left = ~on_roster & (hire < T)
+    leave_month = np.where(left, leave, 0).astype(np.int64)
+    left_number = origin.year * 12 + origin.month - 1 + leave_month
+    leave_date = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": np.floor_divide(left_number, 12),
+                "month": np.mod(left_number, 12) + 1,
+                "day": 1,
+            }
+        )
+    ) - pd.Timedelta(days=1)
+    leave_date = leave_date.where(left)
     annual_level = 4 * rep_level * (1 + rep_growth) ** n_years
     ote = np.round(annual_level / (5.0 * np.exp(rng.normal(0, 0.12, n))), -3).clip(min=1000)
+    last_year_quota = _last_year_quotas(
+        hire, leave, team, r_idx, q_idx, revenue, n_years, quota_uplift, rng, no_quota_share
+    )
     roster = pd.DataFrame(
         {
             "rep_id": ids,
             "team": teams[team],
             "region": np.array(REGIONS)[region],
             "hire_date": hire_date.dt.normalize().astype("datetime64[ns]"),
+            "leave_date": leave_date.astype("datetime64[ns]"),
             "fte": standing_fte,
-            "last_year_quota": last_year_quota,
+            "last_year_quota": np.where(on_roster, last_year_quota, np.nan),
+            "last_year_quota_months": np.nan,
             "ote": ote,
             "manager_id": np.char.add("M-", teams[team]),
-            "active": True,
+            "active": on_roster,
         }
     )
     plan_year = start_year + n_years
     for qi in range(4):
         f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1, dtype=np.float64)
         col = np.where(np.isclose(f, roster["fte"].to_numpy()), np.nan, f)
-        if np.isfinite(col[on_roster]).any():
+        col = np.where(on_roster, col, np.nan)
+        if np.isfinite(col).any():
             roster[f"fte_{plan_year}Q{qi + 1}"] = col
     # --- leave on the roster for past quarters too -------------------------------------------
     if leave_history:
@@ -299,10 +326,10 @@ def make_company(
         for q in range(Q):
             f = fte[:, 3 * q : 3 * q + 3].mean(axis=1, dtype=np.float64)
             col = np.where(np.isclose(f, standing_fte), np.nan, f)
-            if np.isfinite(col[on_roster]).any():
+            if np.isfinite(col[on_roster | left]).any():
                 past[f"fte_{labels[q]}"] = col
         roster = pd.concat([roster, pd.DataFrame(past, index=roster.index)], axis=1)
-    roster = roster[on_roster].sort_values("rep_id").reset_index(drop=True)
+    roster = roster[on_roster | left].sort_values("rep_id").reset_index(drop=True)
     roster = roster[ROSTER_COLUMNS + sorted(c for c in roster.columns if c not in ROSTER_COLUMNS)]
 
     reps = pd.DataFrame(
@@ -318,6 +345,7 @@ def make_company(
             "fast_starter": fast,
         }
     )
+    targets = _team_targets(history, roster, labels[-4:], team_growth, overreach, rng)
     # --- monthly bookings; a last quarter the export caught part-way ----------------------------
     if monthly or last_quarter_months < 3:
         months = _months(revenue, by_month[r_idx, q_idx], r_idx, q_idx, origin, ids, extra)
@@ -327,9 +355,64 @@ def make_company(
             cut = pd.PeriodIndex(months["period"], freq="M") >= first_of_last + last_quarter_months
             months = months[~cut].reset_index(drop=True)
         company = load_company(months, roster, fiscal_year_start=fiscal_year_start)
-        return SyntheticCompany(company, truth, reps, months)
+        return SyntheticCompany(company, truth, reps, targets, months)
     company = with_notes(Company(history, roster, (), fiscal_year_start))
-    return SyntheticCompany(company, truth, reps)
+    return SyntheticCompany(company, truth, reps, targets)
+
+
+def _last_year_quotas(
+    hire, leave, team, r_idx, q_idx, revenue, n_years, uplift, rng, no_quota_share
+) -> np.ndarray:
+    """Last year's annual quota per rep, as companies set them ("last year plus X%").
+
+    - Employed all of last year: the year before's bookings, annualised over the months they
+      were employed then, plus ``uplift``; the team's median where that year says too little
+      (under three months).
+    - Hired during last year: a pro-rated quota, the team's median full-year quota times the
+      share of the year they were employed. A hire in the second half has a quota for a few
+      months only: it is not a full year to compare the plan year with.
+    - A share ``no_quota_share`` of reps have none on file, and planned hires have none.
+    """
+    n = len(hire)
+    last, before = n_years - 1, n_years - 2  # year indices within the history
+    quota = np.full(n, np.nan)
+    if before < 0:
+        return quota
+    employed = leave > 12 * n_years - 1
+    start_b, end_b = 12 * before, 12 * before + 12
+    months_before = np.clip(np.minimum(end_b, leave) - np.maximum(hire, start_b), 0, 12)
+    in_before = q_idx // 4 == before
+    booked = np.bincount(r_idx[in_before], revenue[in_before], n)
+    full = employed & (hire <= 12 * last)
+    known = full & (months_before >= 3) & (booked > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quota[known] = booked[known] * 12 / months_before[known] * (1 + uplift)
+    median = pd.Series(quota).groupby(team).median()
+    team_median = median.reindex(team).to_numpy(float)
+    rest = full & ~known
+    quota[rest] = team_median[rest]
+    joined = employed & (hire > 12 * last) & (hire < 12 * n_years)
+    months_last = 12 * n_years - hire[joined]
+    quota[joined] = team_median[joined] * months_last / 12
+    missing = rng.random(n) < no_quota_share
+    quota[missing] = np.nan
+    return np.round(quota, -3)
+
+
+def _team_targets(history, roster, plan_quarters, growth, overreach, rng) -> dict[str, float]:
+    """Each team's number for the plan year: what its roster reps booked last year plus
+    ``growth``; one team (drawn at random, if there are two or more) is asked for ``overreach``
+    times that, more than it can carry: the case a planner's team targets often hold."""
+    teams = roster[roster["active"]].set_index("rep_id")["team"]  # the team as it is now
+    last = history[history["period"].str[:4] == history["period"].max()[:4]]
+    booked = last.groupby(last["rep_id"].map(teams))["revenue"].sum()
+    names = sorted(teams.unique())
+    targets = {t: float(np.round(booked.get(t, 0.0) * (1 + growth), -3)) for t in names}
+    targets = {t: v for t, v in targets.items() if v > 0}
+    if len(targets) >= 2 and overreach:
+        pick = sorted(targets)[int(rng.integers(len(targets)))]
+        targets[pick] = float(np.round(targets[pick] / (1 + growth) * overreach, -3))
+    return targets
 
 
 def ramp_from_start(start: np.ndarray, ramp_months: np.ndarray, n_months: int) -> np.ndarray:

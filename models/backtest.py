@@ -33,13 +33,17 @@ class BacktestResult:
     forecasts: pd.DataFrame
 
 
-def backtest_roster(company: Company, train: pd.DataFrame, year_end: pd.Timestamp) -> pd.DataFrame:
+def backtest_roster(
+    company: Company, train: pd.DataFrame, year_end: pd.Timestamp, year_start=None
+) -> pd.DataFrame:
     """The roster as it could have been known before the test year.
 
-    Reps who have left since are put back (their team unknown), capacity columns of quarters
-    after the test year are dropped (they concern later plans; the test year's and earlier
-    ones, leave recorded or planned by then, are kept), and reps hired after the test year are
-    left out.
+    Reps who left before the test year (a ``leave_date`` before ``year_start``) stay off the
+    team; later leave dates were not known yet, so those reps are on it. Reps in the history
+    but not on the roster are put back (their team unknown), capacity columns of quarters after
+    the test year are dropped (they concern later plans; the test year's and earlier ones,
+    leave recorded or planned by then, are kept), and reps hired after the test year are left
+    out.
     """
     roster = company.roster
     later = [
@@ -48,7 +52,9 @@ def backtest_roster(company: Company, train: pd.DataFrame, year_end: pd.Timestam
         if quarter_end(q, company.fiscal_year_start) > year_end
     ]
     known = roster.drop(columns=later).copy()
-    known["active"] = True
+    left = known["leave_date"] < year_start if year_start is not None else False
+    known["active"] = ~left
+    known["leave_date"] = known["leave_date"].where(left)
     gone = np.setdiff1d(train["rep_id"].unique(), known["rep_id"])
     if len(gone):
         extra = pd.DataFrame({"rep_id": gone})
@@ -67,9 +73,10 @@ def split_at_year(company: Company, year: int) -> tuple[Company, pd.DataFrame]:
     q = quarter_index(h["period"].to_numpy())
     train = h[q < year * 4].reset_index(drop=True)
     actual = h[q // 4 == year].reset_index(drop=True)
-    roster = backtest_roster(company, train, quarter_end(f"{year}Q4", company.fiscal_year_start))
-    known = Company(train, roster, (), company.fiscal_year_start, company.month_shape)
-    return known, actual
+    fys = company.fiscal_year_start
+    start = quarter_end(f"{year - 1}Q4", fys) + pd.Timedelta(days=1)
+    roster = backtest_roster(company, train, quarter_end(f"{year}Q4", fys), start)
+    return Company(train, roster, (), fys, company.month_shape), actual
 
 
 def backtest(

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from datasets import Company, load_company
-from datasets.periods import QUARTER_LABEL, quarter_index, quarter_label
+from datasets.periods import QUARTER_LABEL, quarter_freq, quarter_index, quarter_label
 from datasets.roster import fte_quarter_columns
 
 from .panel import make_panel, seasonal_index
@@ -124,12 +124,10 @@ class BaseForecaster(BaseEstimator):
         active = roster.loc[roster["active"], "rep_id"].to_numpy(dtype=object)
         rows = pd.Index(self.panel_.reps).get_indexer(active)
         q = self._quantiles(rows, targets)
-        q = (
-            q
-            * capacity_factor(roster.set_index("rep_id").loc[active], targets, self.hire_q_[rows])[
-                :, :, None
-            ]
-        )
+        on = roster.set_index("rep_id").loc[active]
+        factor = capacity_factor(on, targets, self.hire_q_[rows])
+        factor *= staying_share(on, targets, self.company_.fiscal_year_start)
+        q = q * factor[:, :, None]
         q = np.sort(np.clip(q, 0.0, None), axis=2)  # no crossing (rearrangement), no negatives
         labels = quarter_label(targets)
         table = pd.DataFrame(
@@ -157,6 +155,23 @@ def fte_ratio(roster: pd.DataFrame, quarters: np.ndarray) -> np.ndarray:
         if col:
             plan = roster[col].to_numpy(float)
             out[:, j] = np.where(fte > 0, plan / np.where(fte > 0, fte, 1.0), plan)
+    return out
+
+
+def staying_share(roster: pd.DataFrame, targets: np.ndarray, fiscal_year_start: int = 1):
+    """Per rep and quarter, the share of the quarter the rep is still on the team: up to and
+    including their ``leave_date``, their last day (1 where they stay, 0 after they leave)."""
+    out = np.ones((len(roster), len(targets)))
+    if "leave_date" not in roster:
+        return out
+    leave = roster["leave_date"].to_numpy("datetime64[ns]")
+    freq = quarter_freq(fiscal_year_start)
+    for j, label in enumerate(quarter_label(targets)):
+        q = pd.Period(str(label), freq=freq)
+        start, end = q.start_time.normalize(), q.end_time.normalize() + pd.Timedelta(days=1)
+        days = (end - start).days
+        before = (leave - np.datetime64(start)) / np.timedelta64(1, "D") + 1
+        out[:, j] = np.where(np.isnat(leave), 1.0, np.clip(before / days, 0.0, 1.0))
     return out
 
 

@@ -5,8 +5,10 @@
 mid-way. Impossible plans raise ``PlanInfeasibleError`` with a diagnosis.
 """
 
+from .diagnose import Diagnosis, Finding, Fix
+from .errors import PlanInfeasibleError, SolverLimitError
 from .replan import AT_RISK_BELOW, replan
-from .solve import Plan, PlanInfeasibleError, SolverLimitError, solve_plan
+from .solve import Plan, solve_plan
 from .spec import LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
 
 
@@ -32,6 +34,9 @@ def plan(
 
 __all__ = [
     "AT_RISK_BELOW",
+    "Diagnosis",
+    "Finding",
+    "Fix",
     "LP_POLICIES",
     "POLICIES",
     "Limits",

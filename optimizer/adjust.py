@@ -11,8 +11,9 @@ import pandas as pd
 
 from .inputs import prepare
 from .ranges import annual_range, bounds
-from .solve import Plan, money, solve_plan
+from .solve import Plan, solve_plan
 from .spec import PlanSpec
+from .wording import money
 
 
 def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: float) -> Plan:
@@ -33,22 +34,37 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
     if not np.isfinite(annual_quota) or annual_quota < 0:
         raise ValueError(f"the new annual quota must be a number >= 0, got {annual_quota}")
     team = teams[rep_id]
-    others = quotas[~quotas["rep_id"].astype(str).map(teams).eq(team)]
+    # Closed quarters (a re-plan's) are what was sold: no adjustment moves them.
+    data = prepare(spec)
+    closed = set(map(str, data.periods[data.closed]))
+    is_open = ~quotas["period"].astype(str).isin(closed)
+    others = quotas[~quotas["rep_id"].astype(str).map(teams).eq(team) & is_open]
     held = {k: v for k, v in spec.limits.locks.items() if teams.get(str(k[0])) == team}
     held = {k: v for k, v in held.items() if str(k[0]) != rep_id}
-    # The rep's quarters keep their phasing: each scaled to the new year.
+    # The rep's open quarters keep their phasing: each scaled to what the new year leaves.
     mine = quotas[quotas["rep_id"].astype(str) == rep_id]
-    year = float(mine["quota"].sum())
-    for r in mine.itertuples():
-        share = r.quota / year if year > 0 else 1 / len(mine)
-        held[(rep_id, r.period)] = float(annual_quota) * share
+    sold = float(mine.loc[~is_open[mine.index], "quota"].sum())
+    ahead = mine[is_open[mine.index]]
+    if ahead.empty:
+        raise AdjustmentRefused(
+            f"every quarter of the plan is closed: {rep_id}'s year is what they sold"
+        )
+    if annual_quota < sold * (1 - 1e-9):
+        raise AdjustmentRefused(
+            f"{rep_id} has already sold {money(sold)} in the closed quarters "
+            f"({', '.join(sorted(closed))}); the year cannot be set below that"
+        )
+    year = float(ahead["quota"].sum())
+    for r in ahead.itertuples():
+        share = r.quota / year if year > 0 else 1 / len(ahead)
+        held[(rep_id, r.period)] = (float(annual_quota) - sold) * share
     for r in others.itertuples():
         held[(str(r.rep_id), r.period)] = float(r.quota)
     target = spec.target
     if target is None:  # a plan set by an attainment goal: keep the number it found
         target = float(quotas["quota"].sum()) / (1 + spec.limits.over_assignment)
     trial = quotas.assign(rep_id=quotas["rep_id"].astype(str))
-    mine_rows = trial["rep_id"] == rep_id
+    mine_rows = (trial["rep_id"] == rep_id) & is_open
     trial.loc[mine_rows, "quota"] = [held[(rep_id, p)] for p in trial.loc[mine_rows, "period"]]
     _refuse_if_broken(spec, trial, {rep_id}, rep_id, annual_quota)  # the change itself first
     new = solve_plan(

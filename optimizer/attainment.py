@@ -10,6 +10,7 @@ then Brent's method.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,10 +18,13 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import brentq
 
+from .diagnose import Diagnosis, Finding, Fix
+from .errors import PlanInfeasibleError
 from .inputs import prepare
 from .ranges import bounds
-from .solve import Plan, PlanInfeasibleError, money
+from .solve import Plan
 from .spec import PlanSpec
+from .wording import money
 
 #: How close the plan's expected share must come to the requested one (absolute).
 SHARE_TOL = 5e-4
@@ -48,18 +52,21 @@ def plan_for_attainment(spec: PlanSpec, solve: Callable[[PlanSpec], Plan]) -> Pl
         return at(target).summary["expected_share_attaining"] - goal
 
     data = prepare(replace(spec, target=1.0, attainment=None))
-    floor, cap = bounds(data, spec.limits)
+    floor, cap = bounds(data, spec.limits, data.p50.sum())
     scale = 1 + spec.limits.over_assignment
     lowest, highest = max(floor.sum(), 1e-9 * cap.sum()) / scale, cap.sum() / scale
     if not highest > 0:
         raise PlanInfeasibleError(
-            [
-                {
-                    "limit": "cap",
-                    "amount": 0.0,
-                    "message": "no rep has any capacity in the plan's quarters; check the forecast",
-                }
-            ]
+            Diagnosis(
+                (
+                    Finding(
+                        "capacity",
+                        0.0,
+                        float("nan"),
+                        "no rep has any capacity in the plan's quarters; check the forecast",
+                    ),
+                )
+            )
         )
     # A feasible number to start from: the forecast's P50, else a scan of the allowed range.
     start = data.p50.sum() / scale
@@ -115,13 +122,24 @@ def _unreachable(spec: PlanSpec, goal: float, target: float, plan: Plan) -> None
             f"{share:.0%} of reps are expected to attain; ask for a lower share, or lower the "
             "floors and growth minimums"
         )
+    # The nearest share that is reachable, a little inside the range (the share moves with
+    # the number continuously, so one just inside is met).
+    inside = math.ceil(share * 200 + 1e-9) / 200 if share > goal else math.floor(share * 200) / 200
     raise PlanInfeasibleError(
-        [
-            {
-                "limit": "attainment",
-                "amount": share,
-                "share_of_target": float("nan"),
-                "message": f"{goal:.0%} of reps attaining is out of reach: {advice}",
-            }
-        ]
+        Diagnosis(
+            (
+                Finding(
+                    "attainment",
+                    share,
+                    float("nan"),
+                    f"{goal:.0%} of reps attaining is out of reach: {advice}",
+                ),
+            ),
+            (
+                Fix(
+                    {"attainment": inside},
+                    f"ask for {inside:.1%} of reps attaining (near {money(target)})",
+                ),
+            ),
+        )
     )

@@ -55,7 +55,7 @@ def binding_limits(
     n, T = quota.shape
     eps = tol * max(total / max(n * T, 1), 1.0)
     out = np.full((n, T), "none", dtype=object)
-    floor, cap = bounds(data, limits)
+    floor, cap = bounds(data, limits, total)
     col_lo, col_hi = phasing_ranges(data, limits, total)
     col = quota.sum(axis=0)
     out[:, (np.abs(col - col_lo) <= eps * n) | (np.abs(col - col_hi) <= eps * n)] = "phasing"
@@ -63,7 +63,7 @@ def binding_limits(
     out[(np.abs(quota - cap) <= eps) & (cap > floor + eps)] = "cap"
     out[cap <= eps] = "no-capacity"  # not yet hired, or on leave all quarter
     annual = quota.sum(axis=1)
-    for name, bound in annual_limits(data, limits).items():  # later labels take precedence
+    for name, bound in annual_limits(data, limits, total).items():  # later labels take precedence
         out[np.isfinite(bound) & (np.abs(annual - bound) <= eps * T), :] = ANNUAL[name][1]
     for rep, period in limits.locks:
         i = np.flatnonzero(data.reps == str(rep))

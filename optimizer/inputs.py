@@ -10,12 +10,13 @@ import pandas as pd
 from datasets import DataValidationError, Problem
 from datasets.forecasts import level_columns, validate_forecast
 from datasets.history import validate_history
+from datasets.periods import quarter_freq
 from datasets.tables import Table
 
 from .spec import PlanSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: results are cached per object
 class PlanData:
     reps: np.ndarray  # rep ids
     periods: np.ndarray  # quarter labels, in order
@@ -23,15 +24,23 @@ class PlanData:
     quantiles: np.ndarray  # (reps, periods, levels)
     team: np.ndarray
     region: np.ndarray
-    last_year_quota: np.ndarray  # NaN where unknown
+    last_year_quota: np.ndarray  # annualised (see last_year_terms); NaN where unknown or skipped
     ote: np.ndarray  # NaN where unknown
     actual: np.ndarray | None = None  # (reps, periods): revenue in closed quarters, NaN if open
+    #: Last year's quota as given, and the share of last year it covered (1: a full year).
+    last_year_given: np.ndarray | None = None
+    last_year_share: np.ndarray | None = None
     #: (reps, periods): where each forecast came from (the forecast's ``basis`` column), or None.
     basis: np.ndarray | None = None
 
     def __post_init__(self):
         if self.actual is None:
             object.__setattr__(self, "actual", np.full(self.quantiles.shape[:2], np.nan))
+        if self.last_year_given is None:
+            object.__setattr__(self, "last_year_given", self.last_year_quota)
+        if self.last_year_share is None:
+            share = np.where(np.isfinite(self.last_year_quota), 1.0, np.nan)
+            object.__setattr__(self, "last_year_share", share)
 
     @property
     def closed(self) -> np.ndarray:
@@ -133,6 +142,7 @@ def prepare(spec: PlanSpec) -> PlanData:
         basis[r, t] = f["basis"].astype(str).to_numpy()
     info = roster.set_index(roster["rep_id"].astype(str)).reindex(reps)
     actual = align_actuals(spec.actuals, reps, periods) if spec.actuals is not None else None
+    given, share, annualised = last_year_terms(info, periods, spec.fiscal_year_start)
     return PlanData(
         reps=reps,
         periods=periods,
@@ -140,13 +150,49 @@ def prepare(spec: PlanSpec) -> PlanData:
         quantiles=q,
         team=info["team"].fillna("unassigned").to_numpy(dtype=object),
         region=info["region"].fillna("unassigned").to_numpy(dtype=object),
-        last_year_quota=info["last_year_quota"].to_numpy(float)
-        if "last_year_quota" in info
-        else np.full(len(reps), np.nan),
+        last_year_quota=annualised,
         ote=info["ote"].to_numpy(float) if "ote" in info else np.full(len(reps), np.nan),
         actual=actual,
+        last_year_given=given,
+        last_year_share=share,
         basis=basis,
     )
+
+
+#: A last-year quota that covered less than this share of the year (under three months) is too
+#: little to compare a full year with: the growth limits skip the rep.
+MIN_LAST_YEAR_SHARE = 0.25
+
+
+def last_year_terms(info: pd.DataFrame, periods, fiscal_year_start: int = 1):
+    """Per rep: last year's quota as given, the share of last year it covered, and the quota
+    annualised (given / share), on which the growth limits (anti-ratchet, minimum increase) act.
+
+    "Last year" is the four quarters before the plan's first quarter. The share is
+    ``last_year_quota_months / 12`` where the roster gives it, else the part of last year after
+    the hire date (a hire during the year had a quota for the rest of it), else 1. Under
+    :data:`MIN_LAST_YEAR_SHARE` the annualised quota is NaN: the growth limits skip the rep.
+    """
+    n = len(info)
+    given = (
+        info["last_year_quota"].to_numpy(float) if "last_year_quota" in info else np.full(n, np.nan)
+    )
+    share = np.ones(n)
+    if "hire_date" in info and len(periods):
+        first = pd.Period(str(periods[0]), freq=quarter_freq(fiscal_year_start))
+        start, end = (first - 4).start_time.normalize(), first.start_time.normalize()
+        hire = pd.to_datetime(info["hire_date"]).to_numpy("datetime64[ns]")
+        covered = (np.datetime64(end) - np.maximum(hire, np.datetime64(start))) / (
+            np.datetime64(end) - np.datetime64(start)
+        )
+        share = np.where(np.isnat(hire), 1.0, np.clip(covered, 0.0, 1.0))
+    if "last_year_quota_months" in info:
+        months = info["last_year_quota_months"].to_numpy(float)
+        share = np.where(np.isfinite(months), np.clip(months / 12, 0.0, 1.0), share)
+    share = np.where(np.isfinite(given), share, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        annualised = np.where(share >= MIN_LAST_YEAR_SHARE, given / share, np.nan)
+    return given, share, annualised
 
 
 def align_actuals(actuals: pd.DataFrame, reps: np.ndarray, periods: np.ndarray) -> np.ndarray:

@@ -1,216 +1,127 @@
 """The Pyomo model of a plan: one small ``declare_*`` helper per family of limits.
 
-``build_plan_model`` never solves. In the strict model the overload cap and the floor are variable
-bounds; in the elastic model (for diagnosing an impossible plan) every limit has a penalised
-slack so the solve finds the smallest relaxation that makes the number reachable.
+``build_plan_model`` never solves. The overload cap and the floor are variable bounds; every
+other limit is a row. The limits come from ``optimizer.ranges`` after precedence (a rep's own
+limits never contradict each other there), so the model is infeasible only when a company-wide
+limit cannot be met; ``optimizer.diagnose`` then says which and what to change.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import PlanData
-from .ranges import (
-    annual_limits,
-    annual_locks,
-    bounds,
-    group_targets,
-    level_cells,
-    phasing_ranges,
-)
-from .spec import Limits, parse_amount
-
-#: Penalty per unit of slack on the company number and group targets in the elastic model,
-#: relative to the limits': we would rather say which limit to relax than quietly miss a target.
-TARGET_PENALTY = 10.0
+from .ranges import ANNUAL, annual_locks, group_targets, phasing_ranges, rep_limits
+from .spec import Limits
 
 
 def build_plan_model(
     data: PlanData,
     limits: Limits,
     total: float,
-    *,
-    stretch_base: np.ndarray | None = None,
-    elastic: bool = False,
 ) -> pyo.ConcreteModel:
-    """The plan LP without an objective (the policy sets it).
-
-    Parameters
-    ----------
-    stretch_base : if given, a variable ``max_stretch`` and rows ``quota <= max_stretch x base``.
-    elastic : limits as rows with penalised slack (``m.slack_cost``) instead of hard limits.
-    """
+    """The plan's limits as a Pyomo model without an objective (the policy sets it, and moves
+    the quotas' upper bounds for its level: :func:`set_upper`)."""
     n, T = data.p50.shape
     # Money is modelled in units of the average quota cell, so every coefficient is of order 1:
     # raw currency (matrix 1..1e6, right-hand sides 1e8) leaves HiGHS declaring wrong optima.
     unit = total / (n * T)
-    data = replace(
-        data,
-        quantiles=data.quantiles / unit,
-        last_year_quota=data.last_year_quota / unit,
-        ote=data.ote / unit,
-        actual=data.actual / unit,
-    )
-    limits = replace(
-        limits,
-        locks={k: v / unit for k, v in limits.locks.items()},
-        group_targets={k: parse_amount(v) / unit for k, v in limits.group_targets.items()},
-    )
-    total = total / unit
+    rl = rep_limits(data, limits, total)
     m = pyo.ConcreteModel(name="quota_plan")
     m.R = pyo.RangeSet(0, n - 1)
     m.T = pyo.RangeSet(0, T - 1)
     m.unit = unit
-    floor, cap = bounds(data, limits)
+    floor, cap = rl.floor / unit, rl.cap / unit
     m.floor_units, m.cap_units = floor, cap  # for set_upper
-    if stretch_base is not None:
-        stretch_base = stretch_base / unit
-    m.slack_terms = []
-    m.locked_reps = pyo.Set(initialize=sorted(annual_locks(data, limits)))
-    declare_quota(m, floor, cap, elastic)
-    declare_company_total(m, total, elastic)
-    if stretch_base is not None:
-        declare_stretch(m, stretch_base, level_cells(data, limits))
-    declare_phasing(m, *phasing_ranges(data, limits, total), elastic)
-    declare_annual_limits(m, annual_limits(data, limits), elastic)
-    declare_group_targets(m, data, limits, elastic)
-    declare_annual_locks(m, data, limits)
+    locked = annual_locks(data, limits)
+    m.locked_reps = pyo.Set(initialize=sorted(locked))
+    declare_quota(m, floor, cap)
+    declare_company_total(m, total / unit)
+    lo, hi = phasing_ranges(data, limits, total)
+    declare_phasing(m, lo / unit, hi / unit)
+    declare_annual_limits(m, {k: v / unit for k, v in rl.annual.items()})
+    declare_group_targets(
+        m, [(name, rows, value / unit) for name, rows, value in group_targets(data, limits)]
+    )
+    declare_annual_locks(m, {i: rl.lo[i] / unit for i in locked})
     if limits.smoothness is not None:
-        declare_smoothness(m, limits.smoothness)
-    if elastic:
-        m.slack_cost = pyo.Expression(expr=sum(w * v for w, v in m.slack_terms) / total)
+        declare_smoothness(m, limits.smoothness, rl.smooth_extra / unit)
     return m
 
 
-def _slack(m, name: str, index, weight: float = 1.0):
-    var = (
-        pyo.Var(*index, domain=pyo.NonNegativeReals)
-        if index
-        else pyo.Var(domain=pyo.NonNegativeReals)
-    )
-    m.add_component(name, var)
-    if index:
-        m.slack_terms.extend((weight, var[k]) for k in var)
-    else:
-        m.slack_terms.append((weight, var))
-    return var
+def declare_quota(m, floor: np.ndarray, cap: np.ndarray) -> None:
+    """The quotas, with the floor and the cap as bounds."""
+    m.quota = pyo.Var(m.R, m.T, bounds=lambda m, i, t: (float(floor[i, t]), float(cap[i, t])))
 
 
-def declare_quota(m, floor: np.ndarray, cap: np.ndarray, elastic: bool) -> None:
-    if not elastic:
-        m.quota = pyo.Var(m.R, m.T, bounds=lambda m, i, t: (float(floor[i, t]), float(cap[i, t])))
-        return
-    m.quota = pyo.Var(m.R, m.T, domain=pyo.NonNegativeReals)
-    over = _slack(m, "cap_excess", (m.R, m.T))
-    under = _slack(m, "floor_shortfall", (m.R, m.T))
-    m.rep_cap = pyo.Constraint(
-        m.R, m.T, rule=lambda m, i, t: m.quota[i, t] <= float(cap[i, t]) + over[i, t]
-    )
-    m.rep_floor = pyo.Constraint(
-        m.R, m.T, rule=lambda m, i, t: m.quota[i, t] >= float(floor[i, t]) - under[i, t]
+def declare_company_total(m, total: float) -> None:
+    m.company_total = pyo.Constraint(
+        expr=pyo.quicksum(m.quota[i, t] for i in m.R for t in m.T) == total
     )
 
 
-def declare_company_total(m, total: float, elastic: bool) -> None:
-    body = pyo.quicksum(m.quota[i, t] for i in m.R for t in m.T)
-    if elastic:
-        short = _slack(m, "target_shortfall", (), TARGET_PENALTY)
-        excess = _slack(m, "target_excess", (), TARGET_PENALTY)
-        m.company_total = pyo.Constraint(expr=body + short - excess == total)
-    else:
-        m.company_total = pyo.Constraint(expr=body == total)
-
-
-def declare_stretch(m, base: np.ndarray, cells: np.ndarray) -> None:
-    m.max_stretch = pyo.Var(domain=pyo.NonNegativeReals)
-    idx = [(int(i), int(t)) for i, t in zip(*np.nonzero(cells), strict=True)]
-    m.stretch_index = pyo.Set(initialize=idx, dimen=2)
-    m.rep_stretch = pyo.Constraint(
-        m.stretch_index, rule=lambda m, i, t: m.quota[i, t] <= m.max_stretch * float(base[i, t])
-    )
-
-
-def declare_phasing(m, low: np.ndarray, high: np.ndarray, elastic: bool) -> None:
+def declare_phasing(m, low: np.ndarray, high: np.ndarray) -> None:
     """Each quarter's company total within [low, high] (rows only where a band applies)."""
     m.phased = pyo.Set(initialize=[t for t in m.T if np.isfinite(low[t])])
-    if elastic:
-        over = _slack(m, "phasing_excess", (m.phased,))
-        under = _slack(m, "phasing_shortfall", (m.phased,))
     col = lambda m, t: pyo.quicksum(m.quota[i, t] for i in m.R)  # noqa: E731
-    m.phasing_high = pyo.Constraint(
-        m.phased, rule=lambda m, t: col(m, t) <= float(high[t]) + (over[t] if elastic else 0)
-    )
-    m.phasing_low = pyo.Constraint(
-        m.phased, rule=lambda m, t: col(m, t) >= float(low[t]) - (under[t] if elastic else 0)
-    )
+    m.phasing_high = pyo.Constraint(m.phased, rule=lambda m, t: col(m, t) <= float(high[t]))
+    m.phasing_low = pyo.Constraint(m.phased, rule=lambda m, t: col(m, t) >= float(low[t]))
 
 
 def _annual(m, i):
     return pyo.quicksum(m.quota[i, t] for t in m.T)
 
 
-#: Annual limit -> (side, name of its slack in the elastic model).
-_ANNUAL_ROWS = {
-    "ratchet": ("high", "ratchet_excess"),
-    "growth_floor": ("low", "growth_shortfall"),
-    "ote_high": ("high", "ote_excess"),
-    "ote_low": ("low", "ote_shortfall"),
-}
-
-
-def declare_annual_limits(m, limits: dict[str, np.ndarray], elastic: bool) -> None:
+def declare_annual_limits(m, limits: dict[str, np.ndarray]) -> None:
     """Rows ``annual <= bound`` / ``>= bound`` for each annual limit where it applies."""
-    for name, (side, slack) in _ANNUAL_ROWS.items():
+    for name, (side, _) in ANNUAL.items():
         bound = limits[name]
         reps = pyo.Set(initialize=[i for i in m.R if np.isfinite(bound[i])])
         m.add_component(f"{name}_reps", reps)
-        s = _slack(m, slack, (reps,)) if elastic else None
 
-        def rule(m, i, bound=bound, side=side, s=s):
-            extra = s[i] if s is not None else 0
+        def rule(m, i, bound=bound, side=side):
             if side == "high":
-                return _annual(m, i) <= float(bound[i]) + extra
-            return _annual(m, i) >= float(bound[i]) - extra
+                return _annual(m, i) <= float(bound[i])
+            return _annual(m, i) >= float(bound[i])
 
         m.add_component(name, pyo.Constraint(reps, rule=rule))
 
 
-def declare_group_targets(m, data: PlanData, limits: Limits, elastic: bool) -> None:
-    targets = group_targets(data, limits)
+def declare_group_targets(m, targets: list) -> None:
+    """Each team/region target: its members' quotas add up to it (``targets``: (name, member
+    rows, value) in model units)."""
     m.groups = pyo.Set(initialize=range(len(targets)))
-    if elastic:
-        short = _slack(m, "group_shortfall", (m.groups,), TARGET_PENALTY)
-        excess = _slack(m, "group_excess", (m.groups,), TARGET_PENALTY)
     m.group_target = pyo.Constraint(
         m.groups,
         rule=lambda m, g: (
             pyo.quicksum(m.quota[int(i), t] for i in targets[g][1] for t in m.T)
-            + ((short[g] - excess[g]) if elastic else 0)
             == float(targets[g][2])
         ),
     )
     m.group_names = [name for name, _, _ in targets]
 
 
-def declare_annual_locks(m, data: PlanData, limits: Limits) -> None:
-    annual = annual_locks(data, limits)
-    m.annual_lock = pyo.Constraint(m.locked_reps, rule=lambda m, i: _annual(m, i) == annual[i])
+def declare_annual_locks(m, years: dict[int, float]) -> None:
+    """A locked rep's year is the lock (after precedence: at least what is already held)."""
+    m.annual_lock = pyo.Constraint(m.locked_reps, rule=lambda m, i: _annual(m, i) == years[i])
 
 
-def declare_smoothness(m, share: float) -> None:
+def declare_smoothness(m, share: float, extra: np.ndarray) -> None:
+    """Quarter to quarter, a rep's quota moves by at most ``share`` of their average quarter,
+    plus ``extra`` where their own limits need more (``optimizer.smoothness``)."""
     steps = [(i, t) for i in m.R for t in m.T if t > 0]
     m.steps = pyo.Set(initialize=steps, dimen=2)
     n_t = len(m.T)
+
+    def room(m, i):
+        return share / n_t * _annual(m, i) + float(extra[i])
+
     m.smooth_up = pyo.Constraint(
-        m.steps,
-        rule=lambda m, i, t: m.quota[i, t] - m.quota[i, t - 1] <= share / n_t * _annual(m, i),
+        m.steps, rule=lambda m, i, t: m.quota[i, t] - m.quota[i, t - 1] <= room(m, i)
     )
     m.smooth_down = pyo.Constraint(
-        m.steps,
-        rule=lambda m, i, t: m.quota[i, t - 1] - m.quota[i, t] <= share / n_t * _annual(m, i),
+        m.steps, rule=lambda m, i, t: m.quota[i, t - 1] - m.quota[i, t] <= room(m, i)
     )
 
 

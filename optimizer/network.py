@@ -449,8 +449,8 @@ def plan_network(data, limits, total: float) -> tuple[Network, float] | None:
     groups = plan_groups(data, limits, unit)
     if groups is None:
         return None
-    floor, cap = bounds(data, limits)
-    lo, hi = annual_range(data, limits)
+    floor, cap = bounds(data, limits, total)
+    lo, hi = annual_range(data, limits, total)
     col_lo, col_hi = phasing_ranges(data, limits, total)
     net = Network(
         lower=floor / unit,

@@ -64,41 +64,35 @@ def equal_stretch(
     data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None, min_level=None
 ):
     """Quotas (money) and the policy's figures; ``solve(model)`` runs HiGHS on a Pyomo model.
-    ``min_level``: the stretch level never goes below this (a re-plan keeps its plan's level)."""
+    ``min_level``: the stretch level never goes below this (a re-plan keeps its plan's level).
+
+    The level s is common to every cell it can reach: a cell whose floor is above s x P50 is
+    held at its floor (reported as held above the level), so one rep's high floor does not
+    lift everyone's stretch."""
     route = route or ("network" if fast_route(data, spec.limits) else "pyomo")
     cells = level_cells(data, spec.limits)
-    floor, cap = bounds(data, spec.limits)
     p50 = data.p50
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lo = float(np.max(np.where(cells, floor / p50, 0.0), initial=0.0))
-        hi = float(np.max(np.where(cells, cap / p50, 0.0), initial=0.0))
 
-    def upper_at(s: float) -> np.ndarray:
-        return np.where(cells, np.minimum(cap, s * p50), cap)
+    def level(tot: float, start: float = 0.0, rtol: float = 1e-11) -> float | None:
+        floor, cap = bounds(data, spec.limits, tot)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hi = float(np.max(np.where(cells, cap / p50, 0.0), initial=0.0))
 
-    def level(tot: float, start: float = lo, rtol: float = 1e-11) -> float | None:
-        if route == "network":
-            t0 = time.perf_counter()
-            excess = network_excess(data, spec.limits, tot)
-            s = lowest_level(lambda s: excess(upper_at(s)), start, hi, rtol)
-            _clock(timings, "level_s", t0)
-            return s
-        t0 = time.perf_counter()
-        m = build_plan_model(data, spec.limits, tot, stretch_base=p50)
-        m.objective = pyo.Objective(expr=m.max_stretch)
-        _clock(timings, "build_s", t0)
-        ok, _ = solve(m, "level_s")
-        return pyo.value(m.max_stretch) if ok else None
+        def upper_at(s: float) -> np.ndarray:
+            return np.where(cells, np.maximum(np.minimum(cap, s * p50), floor), cap)
+
+        return _lowest(data, spec.limits, tot, upper_at, start, hi, rtol, timings, solve, route)
 
     s_star = level(total)
     if s_star is None:
         raise Infeasible
     s_star = max(s_star, min_level or 0.0)
-    upper = upper_at(s_star * (1 + 1e-9))
+    floor, cap = bounds(data, spec.limits, total)
+    upper = np.where(cells, np.maximum(np.minimum(cap, s_star * (1 + 1e-9) * p50), floor), cap)
     quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, solve, route)
     # A larger number never lowers the level, so the search starts at s*; a marginal cost
     # needs no more than 7 digits.
-    up = level(total * 1.01, start=min(s_star, hi), rtol=1e-7)
+    up = level(total * 1.01, start=s_star, rtol=1e-7)
     up = max(up, min_level or 0.0) if up is not None else None
     info = {
         "objective": {"max_stretch": s_star, "squared_deviation": second["objective"]},
@@ -112,6 +106,27 @@ def equal_stretch(
     return quota, info
 
 
+def _lowest(data, limits, total, upper_at, start, hi, rtol, timings, solve, route):
+    """The lowest level in [start, hi] at which the plan with cell upper bounds ``upper_at``
+    is feasible: the network's exact excess on the fast route, HiGHS's yes or no on the
+    general model (one model, its bounds moved between solves)."""
+    t0 = time.perf_counter()
+    if route == "network":
+        excess = network_excess(data, limits, total)
+        out = lowest_level(lambda s: excess(upper_at(s)), start, hi, rtol)
+        _clock(timings, "level_s", t0)
+        return out
+    m = build_plan_model(data, limits, total)
+    m.objective = pyo.Objective(expr=0.0)
+    _clock(timings, "build_s", t0)
+
+    def excess_at(s):  # HiGHS says only yes or no: bisection
+        set_upper(m, upper_at(s))
+        return 0.0 if solve(m, "level_s")[0] else 1.0
+
+    return lowest_level(excess_at, start, hi, max(rtol, 1e-9))
+
+
 def equal_probability(
     data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None, min_level=None
 ):
@@ -121,43 +136,46 @@ def equal_probability(
     route = route or ("network" if fast_route(data, spec.limits) else "pyomo")
     lim = spec.limits
     cells = level_cells(data, lim)
-    floor, cap = bounds(data, lim)
 
-    def upper_at(alpha: float) -> np.ndarray:
-        return np.where(cells, np.maximum(np.minimum(cap, data.quantile(alpha)), floor), cap)
+    def level(tot: float, start: float, rtol: float = 1e-9) -> float | None:
+        floor, cap = bounds(data, lim, tot)
 
-    t0 = time.perf_counter()
-    if route == "network":
-        excess = network_excess(data, lim, total)
-    else:
-        m = build_plan_model(data, lim, total)
-        m.objective = pyo.Objective(expr=0.0)
-        _clock(timings, "build_s", t0)
+        def upper_at(alpha: float) -> np.ndarray:
+            return np.where(cells, np.maximum(np.minimum(cap, data.quantile(alpha)), floor), cap)
 
-        def excess(upper):  # HiGHS says only yes or no: bisection
-            set_upper(m, upper)
-            return 0.0 if solve(m, "level_s")[0] else 1.0
+        return _lowest(
+            data, lim, tot, upper_at, start, lim.cap_quantile, rtol, timings, solve, route
+        )
 
-    lo = 0.5 * lim.floor_quantile if lim.floor_quantile else 0.01
-    alpha = lowest_level(lambda a: excess(upper_at(a)), lo, lim.cap_quantile, rtol=1e-9)
-    if route == "network":
-        _clock(timings, "level_s", t0)
+    alpha = level(total, LOWEST_QUANTILE)
     if alpha is None:
         raise Infeasible
     alpha = max(alpha, min_level or 0.0)
+    floor, cap = bounds(data, lim, total)
     reference = data.quantile(alpha)
-    upper = upper_at(alpha)
+    upper = np.where(cells, np.maximum(np.minimum(cap, reference), floor), cap)
     quota, second = _closest(data, spec, total, upper, reference, timings, solve, route)
+    up = level(total * 1.01, start=alpha, rtol=1e-7)
+    up = max(up, min_level or 0.0) if up is not None else None
     info = {
         "objective": {
             "common_level": alpha,
             "common_chance": 1 - alpha,
             "squared_deviation": second["objective"],
         },
-        "marginal": {"dual_company_total": second["company_dual"]},
+        "marginal": {
+            "common_level_at_plus_1pct": up if up is not None else float("nan"),
+            # The change in the common chance (negative: a higher number lowers it).
+            "common_chance_per_1pct_more": (alpha - up) if up is not None else float("nan"),
+            "dual_company_total": second["company_dual"],
+        },
         **second["status"],
     }
     return quota, info
+
+
+#: The lowest quantile level the equal-probability search starts from.
+LOWEST_QUANTILE = 0.005
 
 
 def _closest(data, spec, total, upper, reference, timings, solve, route):

@@ -1,15 +1,32 @@
 """A plan's limits as numbers: bounds per rep-quarter, ranges per rep's year and per quarter.
 
 One place computes them; the Pyomo model (``optimizer.model``), the fast network route
-(``optimizer.network``) and the explanation of a plan (``optimizer.explain``) all read them here.
+(``optimizer.network``), the explanation of a plan (``optimizer.explain``) and the diagnosis
+(``optimizer.diagnose``) all read them here.
 
-Closed quarters (a mid-year re-plan) are history: their cells are fixed at the actuals, their
-phasing band no longer applies, and where a rep's actuals already push their year past an annual
-limit, that limit gives way to what the actuals and the remaining floors force (the actuals
-alone never make a re-plan impossible).
+**A rep's own limits never make the company's plan impossible.** Where they contradict each
+other (a floor above the anti-ratchet cap, a lock outside the floor and cap, an OTE band outside
+the cap, no capacity with a minimum increase, ...) they give way in one order of precedence,
+strongest first (:data:`PRECEDENCE`)::
+
+    actuals > locks > capacity (fte, ramp, hire, leave) > cap > anti-ratchet > growth floor
+            > floor > OTE band > smoothness
+
+A weaker limit gives way to a stronger one just as far as the two contradict, and every rep
+whose limit gave way is reported (:class:`GaveWay`: which limit, to what, by how much, why).
+Company-wide limits (the number, team and region targets, the phasing band) never give way: a
+plan that cannot meet them is refused with a diagnosis.
+
+Closed quarters (a mid-year re-plan) are history: their cells are fixed at the actuals and their
+phasing band no longer applies. Where the actuals leave the open quarters less than their floors
+add up to (a company, team or region ahead of plan), the open floors give way in proportion, so
+a re-plan is never refused for being ahead.
 """
 
 from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,28 +34,394 @@ import pandas as pd
 from .inputs import PlanData
 from .spec import Limits, parse_amount
 
+#: The order in which a rep's own limits give way when they contradict, strongest first.
+PRECEDENCE = (
+    "actual",
+    "lock",
+    "capacity",
+    "cap",
+    "ratchet",
+    "growth-floor",
+    "floor",
+    "ote",
+    "smoothness",
+)
 
-def bounds(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
-    """Per rep-quarter floor and cap. A lock is the planner's decision and overrides them:
-    a quarterly lock fixes the cell; an annual lock frees the rep's quarters up to the lock.
-    Closed quarters are fixed at the actuals."""
-    cap = data.quantile(limits.cap_quantile)
-    floor = (
-        data.quantile(limits.floor_quantile)
-        if limits.floor_quantile is not None
-        else np.zeros_like(cap)
-    )
-    floor = np.minimum(floor, cap)
-    for i, value in annual_locks(data, limits).items():
-        open_ = ~data.closed
-        floor[i, open_], cap[i, open_] = 0.0, max(value - data.actual_to_date[i], 0.0)
-    for (rep, period), value in limits.locks.items():
+#: The annual limits, each a bound on a rep's year: name -> (side, binding label), in rising
+#: precedence when a plan is explained.
+ANNUAL = {
+    "ote_high": ("high", "ote"),
+    "ote_low": ("low", "ote"),
+    "growth_floor": ("low", "growth-floor"),
+    "ratchet": ("high", "ratchet"),
+}
+
+
+@dataclass(frozen=True)
+class GaveWay:
+    """One rep's limit that gave way to a stronger one (or, ``rep`` None, the open quarters'
+    floors of a group that is ahead of plan)."""
+
+    rep: int | None  # row index in the plan's data
+    limit: str  # the limit that gave way (a name of PRECEDENCE)
+    to: str  # what it gave way to
+    amount: float  # money: how far it moved
+    why: str  # in words, with the figures
+
+    def as_dict(self, reps) -> dict:
+        return {
+            "rep_id": str(reps[self.rep]) if self.rep is not None else None,
+            "limit": self.limit,
+            "gave_way_to": self.to,
+            "amount": float(self.amount),
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
+class RepLimits:
+    """Every rep's limits after precedence, in money."""
+
+    floor: np.ndarray  # (n, T) per rep-quarter
+    cap: np.ndarray  # (n, T)
+    annual: dict  # ANNUAL name -> (n,) the limit after precedence, NaN where it does not apply
+    lo: np.ndarray  # (n,) the year's lowest and highest quota
+    hi: np.ndarray
+    smooth_extra: np.ndarray  # (n,) money added to a rep's smoothness allowance (0: none)
+    gave_way: tuple = field(default_factory=tuple)
+
+
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def rep_limits(data: PlanData, limits: Limits, total: float | None = None) -> RepLimits:
+    """The reps' limits after precedence (cached per ``data``, ``limits`` and ``total``).
+
+    ``total`` (the quotas' sum) matters only in a re-plan, where the open floors give way to
+    what the actuals leave of it (and of each team or region target).
+    """
+    key = (id(limits), None if not data.closed.any() else total)
+    per = _cache.setdefault(data, {})
+    hit = per.get(key)
+    if hit is not None and hit[0] is limits:
+        return hit[1]
+    out = _resolve(data, limits, key[1])
+    per[key] = (limits, out)
+    while len(per) > _CACHED:  # a diagnosis tries many limits: keep the latest few
+        del per[next(iter(per))]
+    return out
+
+
+#: Results kept per company's data (the plan's own limits, and a few trials of a diagnosis).
+_CACHED = 8
+
+
+def _resolve(data: PlanData, limits: Limits, total: float | None) -> RepLimits:
+    n, T = data.p50.shape
+    money = _money
+    gave: list[GaveWay] = []
+    tol = 1e-9 * max(float(np.nansum(data.quantiles[..., -1])) / max(n * T, 1), 1.0)
+    closed = data.closed
+    capacity = data.quantiles[..., -1] > 0  # the forecast sees no sales: not hired, on leave
+    # 1. Actuals and quarterly locks fix their cells.
+    fixed = np.zeros((n, T), bool)
+    value = np.zeros((n, T))
+    fixed[:, closed] = True
+    value[:, closed] = data.actual[:, closed]
+    for (rep, period), v in limits.locks.items():
         if period is not None:
             i, t = rep_index(data, rep), period_index(data, period)
-            cap[i, t] = floor[i, t] = value
-    closed = data.closed
-    floor[:, closed] = cap[:, closed] = data.actual[:, closed]
-    return floor, cap
+            fixed[i, t], value[i, t] = True, float(v)
+    fixed_sum = np.where(fixed, value, 0.0).sum(axis=1)
+    free = ~fixed
+    floor = np.where(fixed, value, 0.0)
+    cap = floor.copy()
+    lo, hi = np.zeros(n), np.full(n, np.inf)
+    # 2. An annual lock fixes the year; its free quarters (those with capacity, if any) share
+    #    what the fixed ones leave of it. Below the fixed cells, it gives way to them.
+    locked = np.zeros(n, bool)
+    for i, year in annual_locks(data, limits).items():
+        locked[i] = True
+        held = year
+        if not free[i].any() and abs(year - fixed_sum[i]) > tol:
+            held = fixed_sum[i]
+            gave.append(
+                GaveWay(
+                    i,
+                    "lock",
+                    "lock",
+                    abs(year - held),
+                    f"the annual lock ({money(year)}) differs from its quarters, which are all "
+                    f"held (locked quarters or actuals: {money(held)}); the quarters stand",
+                )
+            )
+        elif year < fixed_sum[i] - tol:
+            held = fixed_sum[i]
+            to = "actual" if closed.any() else "lock"
+            gave.append(
+                GaveWay(
+                    i,
+                    "lock",
+                    to,
+                    held - year,
+                    f"the annual lock ({money(year)}) is below what is already "
+                    f"{'sold' if to == 'actual' else 'locked'} in its quarters ({money(held)})",
+                )
+            )
+        lo[i] = hi[i] = held
+        room = max(held - fixed_sum[i], 0.0)
+        cells = free[i] & capacity[i] if (free[i] & capacity[i]).any() else free[i]
+        cap[i, cells] = room
+    # 3. Capacity and the cap: the cap quantile (0 where the forecast sees no capacity).
+    rest = free & ~locked[:, None]
+    cap0 = data.quantile(limits.cap_quantile)
+    cap[rest] = cap0[rest]
+    most = cap.sum(axis=1)
+    raw = _raw_annual(data, limits)
+    for name in raw:
+        raw[name][locked] = np.nan
+    # 4. Anti-ratchet: gives way only to what is fixed (actuals, locked quarters).
+    ratchet = raw["ratchet"]
+    short = np.isfinite(ratchet) & (ratchet < fixed_sum - tol)
+    for i in np.flatnonzero(short):
+        to = "actual" if closed.any() and not _quarter_locked(data, limits, i) else "lock"
+        gave.append(
+            GaveWay(
+                i,
+                "ratchet",
+                to,
+                fixed_sum[i] - ratchet[i],
+                f"the anti-ratchet limit ({money(ratchet[i])}: {_ly_words(data, i)} "
+                f"+{limits.max_increase:.0%}) is below what is already "
+                f"{'sold' if to == 'actual' else 'locked'} ({money(fixed_sum[i])})",
+            )
+        )
+    ratchet = np.where(short, fixed_sum, ratchet)
+    hi = np.fmin(hi, ratchet)
+    # 5. Growth floor: gives way to capacity and to the anti-ratchet limit.
+    growth = raw["growth_floor"]
+    room = np.fmin(most, hi)
+    over = np.isfinite(growth) & (growth > room + tol)
+    for i in np.flatnonzero(over):
+        to = "capacity" if room[i] == most[i] else "ratchet"
+        gave.append(
+            GaveWay(
+                i,
+                "growth-floor",
+                to,
+                growth[i] - room[i],
+                f"the minimum growth ({money(growth[i])}: {_ly_words(data, i)} "
+                f"{limits.min_increase:+.0%}) is more than "
+                + (
+                    f"their realistic capacity ({money(most[i])}, P{limits.cap_quantile * 100:g} caps)"
+                    if to == "capacity"
+                    else f"the anti-ratchet limit allows ({money(hi[i])})"
+                ),
+            )
+        )
+    growth = np.where(over, room, growth)
+    lo = np.fmax(lo, growth)
+    # 6. The floor: below the cap in each quarter, and the year's floors within its highest quota.
+    if limits.floor_quantile is not None:
+        floor0 = np.minimum(data.quantile(limits.floor_quantile), cap)
+        floor[rest] = floor0[rest]
+    free_floor = np.where(rest, floor, 0.0).sum(axis=1)
+    excess = floor.sum(axis=1) - hi
+    tight = np.isfinite(excess) & (excess > tol) & (free_floor > 0)
+    for i in np.flatnonzero(tight):
+        scale = max(hi[i] - fixed_sum[i], 0.0) / free_floor[i]
+        floor[i, rest[i]] *= scale
+        gave.append(
+            GaveWay(
+                i,
+                "floor",
+                "ratchet",
+                excess[i],
+                f"their floors (P{limits.floor_quantile * 100:g}) add up to "
+                f"{money(free_floor[i] + fixed_sum[i])}, above the anti-ratchet limit of "
+                f"{money(hi[i])} ({_ly_words(data, i)} +{limits.max_increase:.0%}): each "
+                f"quarter's floor is scaled to {scale:.1%}",
+            )
+        )
+    # 7. The OTE band: its high multiple gives way to the floors and the growth floor, its low
+    #    multiple to capacity and the anti-ratchet limit.
+    ote_hi, ote_lo = raw["ote_high"], raw["ote_low"]
+    need = np.fmax(floor.sum(axis=1), lo)
+    under = np.isfinite(ote_hi) & (ote_hi < need - tol)
+    for i in np.flatnonzero(under):
+        gave.append(
+            GaveWay(
+                i,
+                "ote",
+                "floor" if need[i] == floor[i].sum() else "growth-floor",
+                need[i] - ote_hi[i],
+                f"the quota-to-OTE band's high end ({money(ote_hi[i])}, "
+                f"{limits.ote_band[1]:g}x OTE) is below "
+                + (
+                    f"their floors ({money(need[i])})"
+                    if need[i] == floor[i].sum()
+                    else f"their minimum growth ({money(need[i])})"
+                ),
+            )
+        )
+    ote_hi = np.where(under, need, ote_hi)
+    hi = np.fmin(hi, ote_hi)
+    room = np.fmin(most, hi)
+    above = np.isfinite(ote_lo) & (ote_lo > room + tol)
+    for i in np.flatnonzero(above):
+        gave.append(
+            GaveWay(
+                i,
+                "ote",
+                "capacity" if room[i] == most[i] else "ratchet",
+                ote_lo[i] - room[i],
+                f"the quota-to-OTE band's low end ({money(ote_lo[i])}, "
+                f"{limits.ote_band[0]:g}x OTE) is above what they can carry ({money(room[i])})",
+            )
+        )
+    ote_lo = np.where(above, room, ote_lo)
+    lo = np.fmax(lo, ote_lo)
+    annual = {"ratchet": ratchet, "growth_floor": growth, "ote_high": ote_hi, "ote_low": ote_lo}
+    # In a re-plan the open floors give way to what the actuals leave of the number.
+    if closed.any() and total is not None:
+        gave += _ahead_of_plan(data, limits, total, floor, rest, np.where(locked, lo, 0.0), tol)
+    # 8. Smoothness: a rep's allowance widens just enough for their own cells.
+    extra = np.zeros(n)
+    if limits.smoothness is not None:
+        from .smoothness import allowance
+
+        extra = allowance(floor, cap, lo, hi, limits.smoothness / T)
+        for i in np.flatnonzero(extra > 0):
+            gave.append(
+                GaveWay(
+                    i,
+                    "smoothness",
+                    "capacity" if not capacity[i].all() else "cap",
+                    extra[i],
+                    f"their own quarters cannot change that little "
+                    f"({_cell_words(data, i, capacity, fixed)}): the quarter-to-quarter limit "
+                    f"widens by {money(extra[i])} for them",
+                )
+            )
+    order = {name: k for k, name in enumerate(PRECEDENCE)}
+    gave.sort(key=lambda g: (-1 if g.rep is None else g.rep, order.get(g.limit, 99)))
+    return RepLimits(floor, cap, annual, lo, hi, extra, tuple(gave))
+
+
+def _ahead_of_plan(data, limits, total, floor, rest, locked_year, tol) -> list[GaveWay]:
+    """A company, team or region whose actuals (and held quotas) leave its open quarters less
+    than their floors add up to: those floors give way in proportion (``floor`` is changed in
+    place). The number itself never gives way; where the actuals exceed it, the open quotas
+    can only be zero. ``locked_year``: per rep, the year an annual lock holds (0: none)."""
+    n = len(data.reps)
+    held = np.maximum(np.where(rest, 0.0, floor).sum(axis=1), locked_year)
+    out = []
+    scale = np.ones(n)
+    groups = [("company", "company", np.arange(n), total)] + [
+        (level, name, rows, target) for (level, name), rows, target in group_targets(data, limits)
+    ]
+    for level, name, rows, target in groups:
+        free = np.where(rest[rows], floor[rows], 0.0).sum()
+        left = target - held[rows].sum()
+        if free > 0 and free > left + tol:
+            share = max(left, 0.0) / free
+            scale[rows] = np.minimum(scale[rows], share)
+            who = "the company" if level == "company" else f"{level} {name}"
+            out.append(
+                GaveWay(
+                    None,
+                    "floor",
+                    "actual",
+                    free - max(left, 0.0),
+                    f"{who} is ahead of plan: the actuals leave {_money(max(left, 0.0))} for the "
+                    f"open quarters, less than their floors ({_money(free)}); the floors give "
+                    f"way to {share:.0%} of themselves",
+                )
+            )
+    floor[rest] *= np.broadcast_to(scale[:, None], floor.shape)[rest]
+    return out
+
+
+def _raw_annual(data: PlanData, limits: Limits) -> dict[str, np.ndarray]:
+    """Each annual limit (see ``ANNUAL``) per rep as set, NaN where it does not apply: no last
+    year's quota (or one covering too little of the year) or OTE, or the limit switched off."""
+    n = len(data.reps)
+    ly, ote = data.last_year_quota, data.ote
+    known = np.isfinite(ly) & (ly > 0)
+    paid = np.isfinite(ote) & (ote > 0)
+
+    def where(ok, value, factor):
+        return np.where(ok, value * factor, np.nan) if factor is not None else np.full(n, np.nan)
+
+    band = limits.ote_band
+    return {
+        "ratchet": where(
+            known, ly, None if limits.max_increase is None else 1 + limits.max_increase
+        ),
+        "growth_floor": where(
+            known, ly, None if limits.min_increase is None else 1 + limits.min_increase
+        ),
+        "ote_high": where(paid, ote, None if band is None else band[1]),
+        "ote_low": where(paid, ote, None if band is None else band[0]),
+    }
+
+
+def _quarter_locked(data, limits, i) -> bool:
+    return any(p is not None and str(r) == str(data.reps[i]) for r, p in limits.locks)
+
+
+def _ly_words(data: PlanData, i: int) -> str:
+    given, share = data.last_year_given[i], data.last_year_share[i]
+    if np.isfinite(share) and share < 1:
+        return (
+            f"last year's quota {_money(given)} for {share * 12:.0f} months, "
+            f"{_money(data.last_year_quota[i])} a year"
+        )
+    return f"last year's quota {_money(given)}"
+
+
+def _cell_words(data: PlanData, i: int, capacity, fixed) -> str:
+    none = [str(p) for p, c in zip(data.periods, capacity[i], strict=True) if not c]
+    if none:
+        return f"no capacity in {', '.join(none)}"
+    held = [str(p) for p, f in zip(data.periods, fixed[i], strict=True) if f]
+    if held:
+        return f"{', '.join(held)} held at actuals or locks"
+    return "their floors and caps differ that much from quarter to quarter"
+
+
+def _money(x: float) -> str:
+    from .wording import money
+
+    return money(x)
+
+
+def bounds(
+    data: PlanData, limits: Limits, total: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per rep-quarter floor and cap after precedence (see the module's docstring): a quarterly
+    lock fixes its cell, an annual lock frees the rep's quarters up to the lock, closed quarters
+    are fixed at the actuals. Pass the plan's ``total`` in a re-plan (the open floors give way to
+    what the actuals leave of it)."""
+    rl = rep_limits(data, limits, total)
+    return rl.floor.copy(), rl.cap.copy()
+
+
+def annual_limits(
+    data: PlanData, limits: Limits, total: float | None = None
+) -> dict[str, np.ndarray]:
+    """Each annual limit (see ``ANNUAL``) per rep after precedence, NaN where it does not apply:
+    no last year's quota or OTE, the limit switched off, or the rep's year locked."""
+    return {k: v.copy() for k, v in rep_limits(data, limits, total).annual.items()}
+
+
+def annual_range(
+    data: PlanData, limits: Limits, total: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each rep's year: (low, high) from the annual limits and annual locks (0 and inf where
+    free)."""
+    rl = rep_limits(data, limits, total)
+    return rl.lo.copy(), rl.hi.copy()
 
 
 def annual_locks(data: PlanData, limits: Limits) -> dict[int, float]:
@@ -105,71 +488,11 @@ def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.nda
     if closed.any():
         left = total - float(np.nansum(data.actual[:, closed]))
         open_lo, open_hi = lo[~closed].sum(), hi[~closed].sum()
-        if 0 < left < open_lo:
-            lo[~closed] *= left / open_lo
+        if left < open_lo:
+            lo[~closed] *= max(left, 0.0) / open_lo
         if left > open_hi > 0:
             hi[~closed] *= left / open_hi
     lo[closed] = hi[closed] = np.nan
-    return lo, hi
-
-
-#: The annual limits, each a bound on a rep's year: name -> (side, binding label), in rising
-#: precedence when a plan is explained.
-ANNUAL = {
-    "ote_high": ("high", "ote"),
-    "ote_low": ("low", "ote"),
-    "growth_floor": ("low", "growth-floor"),
-    "ratchet": ("high", "ratchet"),
-}
-
-
-def annual_limits(data: PlanData, limits: Limits) -> dict[str, np.ndarray]:
-    """Each annual limit (see ``ANNUAL``) per rep, NaN where it does not apply: no last year's
-    quota or OTE, the limit switched off, or the rep's year locked by the planner."""
-    n = len(data.reps)
-    nan = np.full(n, np.nan)
-    ly, ote = data.last_year_quota, data.ote
-    known = np.isfinite(ly) & (ly > 0)
-    paid = np.isfinite(ote) & (ote > 0)
-    out = {
-        "ratchet": np.where(known, ly * (1 + limits.max_increase), np.nan)
-        if limits.max_increase is not None
-        else nan,
-        "growth_floor": np.where(known, ly * (1 + limits.min_increase), np.nan)
-        if limits.min_increase is not None
-        else nan,
-        "ote_high": np.where(paid, limits.ote_band[1] * ote, np.nan)
-        if limits.ote_band is not None
-        else nan,
-        "ote_low": np.where(paid, limits.ote_band[0] * ote, np.nan)
-        if limits.ote_band is not None
-        else nan,
-    }
-    locked = list(annual_locks(data, limits))
-    if data.closed.any():  # the actuals and the remaining floors / caps force the year
-        floor, cap = bounds(data, limits)
-        least, most = floor.sum(axis=1), cap.sum(axis=1)
-    for name, (side, _) in ANNUAL.items():
-        v = out[name].copy()
-        v[locked] = np.nan
-        if data.closed.any():
-            v = np.maximum(v, least) if side == "high" else np.minimum(v, most)
-        out[name] = v
-    return out
-
-
-def annual_range(data: PlanData, limits: Limits) -> tuple[np.ndarray, np.ndarray]:
-    """Each rep's year: (low, high) from the annual limits and annual locks (0 and inf where
-    free)."""
-    lim = annual_limits(data, limits)
-    lo = np.fmax.reduce(
-        [np.zeros(len(data.reps))] + [lim[k] for k in ANNUAL if ANNUAL[k][0] == "low"]
-    )
-    hi = np.fmin.reduce(
-        [np.full(len(data.reps), np.inf)] + [lim[k] for k in ANNUAL if ANNUAL[k][0] == "high"]
-    )
-    for i, value in annual_locks(data, limits).items():
-        lo[i] = hi[i] = value
     return lo, hi
 
 

@@ -33,11 +33,13 @@ from datasets.history import DEFAULT_MONTH_SHAPE
 from datasets.periods import parse_periods, quarter_end, quarter_freq
 from datasets.tables import Table
 
+from .errors import PlanInfeasibleError
 from .explain import attain_probability
 from .inputs import PlanData, prepare, quantile_at
 from .replan import AT_RISK_BELOW, replan
-from .solve import Plan, PlanInfeasibleError, money
+from .solve import Plan
 from .spec import PlanSpec
+from .wording import money
 
 
 @dataclass(frozen=True)
@@ -512,14 +514,17 @@ def relief(
         message = f"the company number {money(number)} holds"
         kept = True
     except PlanInfeasibleError as exc:
-        caps = [d for d in exc.diagnosis if d["limit"] == "cap"]
-        reasons = "; ".join(d["message"] for d in exc.diagnosis)
-        if not caps:
+        reasons = "; ".join(f.message for f in exc.diagnosis.findings)
+        lower = [
+            x.changes["target"]
+            for x in exc.diagnosis.fixes
+            if set(x.changes) == {"target"} and x.changes["target"] < spec.target
+        ]
+        if not lower:
             return Relief(
                 None, _changes(before, None, data), False, number, reasons, closed_actuals
             )
-        number = spec.target - caps[0]["amount"] / (1 + spec.limits.over_assignment)
-        number *= 1 - 1e-9
+        number = lower[0]
         try:
             # A plan at the lower number (its own level), not the previous plan's number.
             plan = replan(replace(spec, target=number), closed_actuals)

@@ -96,7 +96,8 @@ def test_an_impossible_number_is_a_422_with_the_diagnosis_and_nothing_is_stored(
     assert client.post("/v1/plans", json=plan_body()).status_code == 201
     body = problem(client.post("/v1/plans", json=plan_body(target="50M")), 422)
     assert "exceeds realistic capacity" in body["detail"]
-    assert body["diagnosis"][0]["limit"] == "cap"
+    assert body["diagnosis"][0]["limit"] == "capacity"
+    assert body["fixes"][0]["changes"]["target"] < 50e6
     assert len(client.get("/v1/scenarios/FY26/plans").get_json()["plans"]) == 1
 
 

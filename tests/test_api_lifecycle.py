@@ -226,3 +226,96 @@ def test_an_adjustment_leaves_other_teams_rows_as_they_were(app):
     assert next(r for r in now["reps"] if r["rep_id"] == "R001")["binding"] == "adjustment"
     words = c.get(f"/v1/plans/{plan['id']}/reps/R001", headers=as_("R001")).get_json()
     assert "set by an approved adjustment" in " ".join(words["explanation"])
+
+
+def _publish(c, pid):
+    r = c.post(f"/v1/plans/{pid}/state", json={"to": "in_review"}, headers=as_("pat"))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    for to in ("approved", "published"):
+        r = c.post(f"/v1/plans/{pid}/state", json={"to": to}, headers=as_("cleo"))
+        assert r.status_code == 200, r.get_data(as_text=True)
+
+
+def _q1(plan, factor=None):
+    """The plan's Q1 quotas as actuals (each rep's times ``factor[rep]``, default 1)."""
+    factor = factor or {}
+    return [
+        {"rep_id": q["rep_id"], "period": "2026Q1",
+         "revenue": round(q["quota"] * factor.get(q["rep_id"], 1.0), 2)}
+        for q in plan["quotas"] if q["period"] == "2026Q1"
+    ]  # fmt: skip
+
+
+def test_published_then_replanned_then_adjusted_keeps_every_decision(app):
+    """Publish -> adjust (approved, a new version) -> re-plan -> adjust again: the approved
+    adjustment survives the re-plan as a lock (unless asked otherwise), and no step moves a
+    closed quarter away from its actuals."""
+    c = app.test_client()
+    plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
+    _publish(c, plan["id"])
+    decided = annual(plan, "R001") * 1.04
+    body = {"rep_id": "R001", "annual_quota": decided, "reason": "new territory"}
+    adj = c.post(f"/v1/plans/{plan['id']}/adjustments", json=body, headers=as_("pat")).get_json()
+    rev = approve_all(c, adj["id"]).get_json()["plan"]
+    revision = c.get(f"/v1/plans/{rev['id']}", headers=as_("vera")).get_json()
+    assert annual(revision, "R001") == pytest.approx(decided)
+
+    # Q1 closes: team B 10% behind its quotas, team A on them.
+    actuals = _q1(revision, {r: 0.9 for r in ("R000", "R002", "R004")})
+    sold = {a["rep_id"]: a["revenue"] for a in actuals}
+    out = c.post(f"/v1/plans/{rev['id']}/replan", json={"actuals": actuals}, headers=as_("pat"))
+    assert out.status_code == 201, out.get_data(as_text=True)
+    replanned = out.get_json()
+    assert annual(replanned, "R001") == pytest.approx(decided, rel=1e-9)  # kept, as a lock
+    r001 = next(r for r in replanned["reps"] if r["rep_id"] == "R001")
+    assert r001["binding"] == "lock"
+    q1 = {q["rep_id"]: q["quota"] for q in replanned["quotas"] if q["period"] == "2026Q1"}
+    assert q1 == pytest.approx(sold)
+    assert replanned["total_quota"] == pytest.approx(plan["total_quota"], rel=1e-9)
+
+    # Asked not to, the re-plan sets R001 by the policy again.
+    free = c.post(f"/v1/plans/{rev['id']}/replan",
+                  json={"actuals": actuals, "keep_adjustments": False}, headers=as_("pat"))  # fmt: skip
+    assert free.status_code == 201
+    assert annual(free.get_json(), "R001") != pytest.approx(decided, rel=1e-6)
+
+    # An adjustment on the re-plan: R003 (team A) down 2%. Team A is rebalanced around it in the
+    # open quarters only; R001's decided year holds; every closed cell is still the actual.
+    body = {"rep_id": "R003", "annual_quota": annual(replanned, "R003") * 0.98, "reason": "leave"}
+    adj2 = c.post(f"/v1/plans/{replanned['id']}/adjustments", json=body, headers=as_("pat"))
+    assert adj2.status_code == 201, adj2.get_data(as_text=True)
+    approve_all(c, adj2.get_json()["id"])
+    final = c.get(f"/v1/plans/{replanned['id']}", headers=as_("vera")).get_json()
+    q1 = {q["rep_id"]: q["quota"] for q in final["quotas"] if q["period"] == "2026Q1"}
+    assert q1 == pytest.approx(sold, rel=1e-9)
+    assert annual(final, "R001") == pytest.approx(decided, rel=1e-9)
+    assert annual(final, "R003") == pytest.approx(annual(replanned, "R003") * 0.98, rel=1e-9)
+    assert final["total_quota"] == pytest.approx(plan["total_quota"], rel=1e-9)
+
+    # Below what R003 already sold in Q1 is refused, naming it.
+    low = {"rep_id": "R003", "annual_quota": sold["R003"] * 0.5, "reason": "typo"}
+    refused = problem(c.post(f"/v1/plans/{replanned['id']}/adjustments", json=low,
+                             headers=as_("pat")), 422)  # fmt: skip
+    assert "already sold" in refused["detail"]
+
+
+def test_a_company_ahead_of_plan_replans_and_gets_relief(app):
+    """Q1 far above plan: the open quarters' floors give way (said in the summary), never a
+    refusal for being ahead; relief for it too."""
+    c = app.test_client()
+    plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
+    actuals = _q1(plan, {q["rep_id"]: 3.0 for q in plan["quotas"]})
+    out = c.post(f"/v1/plans/{plan['id']}/replan", json={"actuals": actuals}, headers=as_("pat"))
+    assert out.status_code == 201, out.get_data(as_text=True)
+    s = out.get_json()["summary"]
+    ahead = [g for g in s["limits_gave_way"] if g["rep_id"] is None]
+    assert ahead and "ahead of plan" in ahead[0]["why"]
+    assert out.get_json()["total_quota"] == pytest.approx(plan["total_quota"], rel=1e-9)
+    bookings = [
+        {"rep_id": a["rep_id"], "period": m, "revenue": round(a["revenue"] / 3, 2)}
+        for a in actuals for m in ("2026-01", "2026-02", "2026-03")
+    ]  # fmt: skip
+    relief = c.post(f"/v1/plans/{plan['id']}/relief",
+                    json={"actuals": bookings, "as_of": "2026-03-31"}, headers=as_("pat"))  # fmt: skip
+    assert relief.status_code == 200, relief.get_data(as_text=True)
+    assert relief.get_json()["kept_number"] is True

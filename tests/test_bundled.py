@@ -21,3 +21,4 @@ def test_bundled_files_match_the_generator():
     on_disk_r = pd.read_csv(ROSTER_CSV)
     assert on_disk_r["rep_id"].tolist() == roster["rep_id"].tolist()
     assert on_disk_r["hire_date"].tolist() == roster["hire_date"].tolist()
+    assert on_disk_r["leave_date"].fillna("").tolist() == roster["leave_date"].fillna("").tolist()

@@ -259,7 +259,8 @@ def test_plan_impossible_number_exits_3_with_the_diagnosis():
     result = run("plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--target", "500M")
     assert result.exit_code == 3
     assert "exceeds realistic capacity by" in result.output
-    assert "raise the cap quantile, add capacity (hires), or lower the target" in result.output
+    assert "the anti-ratchet limit (+25%) holds back" in result.output
+    assert "lower the number to" in result.output
 
 
 def test_plan_usage_errors():
@@ -324,8 +325,9 @@ def test_plan_for_a_share_of_reps_attaining(sample_forecast, tmp_path):
 def test_replan_from_first_quarter_actuals(sample_forecast, tmp_path):
     f = pd.read_csv(sample_forecast)
     q1 = f[f["period"] == "2026Q1"]
-    # Q1 came in at P50, except one rep who sold nothing.
-    actuals = q1.assign(revenue=q1["q50"].where(q1["rep_id"] != "R00001", 0.0))
+    # Q1 came in at P50, except the rep forecast to sell most, who sold nothing.
+    rep = q1.loc[q1["q50"].idxmax(), "rep_id"]
+    actuals = q1.assign(revenue=q1["q50"].where(q1["rep_id"] != rep, 0.0))
     actuals[["rep_id", "period", "revenue"]].to_csv(tmp_path / "a.csv", index=False)
     out = tmp_path / "replan.csv"
     args = ["--forecast", sample_forecast, "--roster", ROSTER_CSV, "--target", "80M"]
@@ -336,14 +338,39 @@ def test_replan_from_first_quarter_actuals(sample_forecast, tmp_path):
     p = pd.read_csv(out)
     assert p["quota"].sum() == pytest.approx(80e6, rel=1e-6)
     closed = p[p["period"] == "2026Q1"].set_index("rep_id")
-    assert closed.loc["R00001", "quota"] == 0 and (closed["binding"] == "actual").all()
+    assert closed.loc[rep, "quota"] == 0 and (closed["binding"] == "actual").all()
     assert "Re-plan: closed 2026Q1" in result.output
     at_risk = result.output.split("Reps at risk")[1].split("Quarterly phasing")[0]
-    assert "under a 40% chance" in at_risk and "R00001 (EMEA-1): 0 sold of " in at_risk
+    assert "under a 40% chance" in at_risk and f"{rep} (" in at_risk and "): 0 sold of " in at_risk
     missing = actuals.iloc[1:][["rep_id", "period", "revenue"]]
     missing.to_csv(tmp_path / "b.csv", index=False)
     bad = run("replan", *args, "--actuals", tmp_path / "b.csv")
     assert bad.exit_code == 1 and "Add a row with revenue 0" in bad.output
+
+
+def test_replan_of_a_company_ahead_of_plan_keeps_locks_and_says_the_floors_gave_way(
+    sample_forecast, tmp_path
+):
+    """Q1 at twice the forecast: the re-plan is not refused for being ahead; the open floors
+    give way and the output says so; a lock still holds; closed quarters are the actuals."""
+    f = pd.read_csv(sample_forecast)
+    q1 = f[f["period"] == "2026Q1"].assign(revenue=lambda d: 2 * d["q50"])
+    q1[["rep_id", "period", "revenue"]].to_csv(tmp_path / "a.csv", index=False)
+    rep = q1.loc[q1["q50"].idxmin(), "rep_id"]
+    year = 4 * q1["q50"].max()
+    out = tmp_path / "r.csv"
+    result = run(
+        "replan", "--forecast", sample_forecast, "--roster", ROSTER_CSV, "--target", "80M",
+        "--lock", f"{rep}={year:.0f}", "--actuals", tmp_path / "a.csv", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "ahead of plan" in result.output and "Limits that gave way" in result.output
+    p = pd.read_csv(out)
+    assert p["quota"].sum() == pytest.approx(80e6, rel=1e-6)
+    assert p.loc[p["rep_id"] == rep, "quota"].sum() == pytest.approx(year, rel=1e-6)
+    closed = p[p["period"] == "2026Q1"].set_index("rep_id")["quota"]
+    sold = q1.set_index("rep_id")["revenue"]
+    assert closed.to_numpy() == pytest.approx(sold.reindex(closed.index).to_numpy(), rel=1e-9)
 
 
 def test_bench_writes_the_table_report_and_plots(tmp_path):
@@ -424,3 +451,10 @@ def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
     assert relief["quota"].sum() == pytest.approx(80e6, rel=1e-6)
     bad = run("track", *base, "--plan", plan, "--actuals", HISTORY_CSV)
     assert bad.exit_code == 1 and "quarters are too coarse) at line 2, line 3" in bad.output
+
+
+def test_the_readmes_command_line_help_is_up_to_date():
+    from api.readme_help import README, refresh
+
+    text = README.read_text()
+    assert text == refresh(text), "regenerate: python -m api.readme_help"

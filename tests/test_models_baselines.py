@@ -61,3 +61,24 @@ def test_baseline_quantiles_come_from_last_years_misses():
     assert model.ratio_quantiles_ == pytest.approx([1.1, 1.1, 1.1])
     f = model.predict("2026Q1").set_index("rep_id")
     assert f.loc["a", "q50"] == pytest.approx(11 * 1.1)
+
+
+def test_a_rep_leaving_during_the_plan_year_has_no_capacity_after_the_date():
+    import numpy as np
+    import pandas as pd
+
+    from datasets.periods import quarter_index
+    from models.base import staying_share
+
+    roster = pd.DataFrame(
+        {"leave_date": pd.to_datetime(["2026-05-16", None, "2025-12-31"])},
+        index=["a", "b", "c"],
+    )
+    q = quarter_index(np.array(["2026Q1", "2026Q2", "2026Q3"]))
+    share = staying_share(roster, q)
+    np.testing.assert_allclose(share[0], [1.0, 46 / 91, 0.0])  # April 1 - May 16 of Q2
+    np.testing.assert_allclose(share[1], [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(share[2], [0.0, 0.0, 0.0])
+    # A fiscal year from June: its Q1 is June-August 2025 ... its Q4 is March-May 2026.
+    fy = staying_share(roster, quarter_index(np.array(["2026Q4"])), fiscal_year_start=6)
+    np.testing.assert_allclose(fy[:, 0], [77 / 92, 1.0, 0.0])

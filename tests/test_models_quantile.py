@@ -84,7 +84,7 @@ def test_ramp_curve_learned_from_past_hires(fitted):
 
 def test_capacity_scales_and_hire_date_zeroes(synth):
     roster = synth.company.roster.copy()
-    rep = roster.loc[roster["fte"] == 1, "rep_id"].iloc[0]
+    rep = roster.loc[roster["active"] & (roster["fte"] == 1), "rep_id"].iloc[0]
     base = QuantileForecaster(max_iter=40).fit(Company(synth.company.history, roster)).predict(2026)
     roster["fte_2026Q2"] = np.where(roster["rep_id"] == rep, 0.0, np.nan)
     roster["fte_2026Q3"] = np.where(roster["rep_id"] == rep, 0.5, np.nan)

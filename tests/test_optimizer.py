@@ -67,19 +67,20 @@ def test_impossible_number_is_diagnosed_with_the_gap():
     f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4])  # P90 caps add up to 3600
     with pytest.raises(PlanInfeasibleError) as e:
         plan(f, r, target=4000, **FREE)
-    d = e.value.diagnosis[0]
-    assert d["limit"] == "cap"
-    assert d["amount"] == pytest.approx(400, rel=1e-6)
+    d = e.value.diagnosis.findings[0]
+    assert d.limit == "capacity"
+    assert d.amount == pytest.approx(400, rel=1e-6)
     assert "exceeds realistic capacity by 10.0% (400)" in str(e.value)
     assert "caps add up to 3.60k" in str(e.value)
+    assert "lower the number to 3.60k" in str(e.value)
 
 
 def test_floors_above_the_number_are_diagnosed():
     f, r = make_inputs([[100] * 4, [200] * 4])
-    with pytest.raises(PlanInfeasibleError, match="floors \\(P10\\) add up to more"):
+    with pytest.raises(PlanInfeasibleError, match="below what the floors \\(P10\\) require"):
         plan(
             f, r, target=500, floor_quantile=0.1, phasing_band=None, max_increase=None
-        )  # floors 1200
+        )  # floors 600
 
 
 def test_anti_ratchet_and_minimum_growth():
@@ -122,8 +123,11 @@ def test_locks_are_kept_and_the_rest_rebalanced():
 
 def test_locks_that_make_the_number_impossible_are_named():
     f, r = make_inputs([[100] * 4, [200] * 4])
-    with pytest.raises(PlanInfeasibleError, match="locked quota\\(s\\) take 5.00k"):
+    with pytest.raises(PlanInfeasibleError) as e:
         plan(f, r, target=1000, locks={("r1", None): 5000}, **FREE)
+    assert e.value.diagnosis.findings[0].limit == "lock"
+    assert "4.00k below what the locked quotas require" in str(e.value)
+    assert e.value.diagnosis.fixes[0].message == "unlock r1 (5.00k)"
 
 
 def test_team_targets_and_ote_band():

@@ -1,5 +1,6 @@
 """The policy backtest harness: every policy scored on the same year, and no peeking at it."""
 
+import pandas as pd
 import pytest
 
 from benchmarks.policy_backtest import backtest_policies
@@ -55,3 +56,28 @@ def test_the_test_year_never_sets_its_own_quotas(synth):
     qa, qb = a.quotas.sort_values(key), b.quotas.sort_values(key)
     assert qa["quota"].to_numpy() == pytest.approx(qb["quota"].to_numpy(), rel=1e-12)
     assert qb["revenue"].sum() == pytest.approx(3 * qa["revenue"].sum())
+
+
+def test_only_reps_the_roster_has_on_the_team_are_planned(synth):
+    """A rep the roster says left in the last weeks before the plan year is not planned, though
+    they booked in its last quarter; one leaving during the plan year was not known to be
+    leaving at its start, and is."""
+    from benchmarks.policy_backtest import on_the_team
+
+    c = synth.company
+    h = c.history
+    booked_q4 = set(h.loc[h["period"] == "2024Q4", "rep_id"])
+    roster = c.roster.copy()
+    active = roster["active"] & roster["rep_id"].isin(booked_q4)
+    early, late = roster.loc[active, "rep_id"].iloc[:2]
+    roster.loc[roster["rep_id"] == early, ["active", "leave_date"]] = [False, "2024-12-12"]
+    roster.loc[roster["rep_id"] == late, ["active", "leave_date"]] = [False, "2025-08-31"]
+    roster["leave_date"] = pd.to_datetime(roster["leave_date"])
+    company = Company(h, roster, c.notes, c.fiscal_year_start)
+    past, _ = split_at_year(company, 2025)
+    team = on_the_team(past, company.roster)
+    on = set(team.roster.loc[team.roster["active"], "rep_id"])
+    assert early not in on and late in on
+    result = backtest_policies(company, 2025, policies=("equal-stretch",), forecaster=FAST)
+    planned = set(result.quotas["rep_id"])
+    assert early not in planned and late in planned

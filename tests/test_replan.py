@@ -79,8 +79,12 @@ def test_actuals_above_a_reps_annual_limit_do_not_make_the_replan_impossible():
     p = replan(PlanSpec(f, r, 1000, "equal-stretch", lim), actuals([[500], [100]]))
     q = quotas(p)
     assert q.sum() == pytest.approx(1000)
-    np.testing.assert_allclose(q[0, 1:], 50, rtol=1e-6)  # r0 at the floor (P10) for the rest
-    np.testing.assert_allclose(q[1, 1:], 250 / 3, rtol=1e-6)
+    # The anti-ratchet limit gives way to what r0 sold (500), and r0's floors to the
+    # anti-ratchet limit (the documented order): nothing more is asked of r0 this year.
+    np.testing.assert_allclose(q[0, 1:], 0, atol=1e-9)
+    np.testing.assert_allclose(q[1, 1:], 400 / 3, rtol=1e-6)
+    gave = {(g["rep_id"], g["limit"], g["gave_way_to"]) for g in p.summary["limits_gave_way"]}
+    assert gave == {("r0", "ratchet", "actual"), ("r0", "floor", "ratchet")}
 
 
 def test_the_phasing_band_gives_way_to_what_the_actuals_leave():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
@@ -233,16 +234,38 @@ def _record(plan_id: int) -> PlanRecord:
     return rec
 
 
+#: What a stored request holds besides a PlanRequest: a re-plan's actuals and the adjustments
+#: approved on the plan (each rep's annual quota as decided).
+DECISIONS = ("replan", "adjustments")
+
+
 def _stored_request(rec: PlanRecord) -> schemas.PlanRequest:
     """The request that made a stored plan (a re-plan: that of the plan it revised)."""
     return schemas.PlanRequest.model_validate(
-        {k: v for k, v in rec.request.items() if k != "replan"}
+        {k: v for k, v in rec.request.items() if k not in DECISIONS}
     )
 
 
-def _stored_spec(rec: PlanRecord) -> PlanSpec:
-    """The optimizer's specification of a stored plan, rebuilt from what is stored."""
-    return _spec(_stored_request(rec))
+def _stored_spec(rec: PlanRecord, *, actuals: bool = True, adjustments: bool = True) -> PlanSpec:
+    """The optimizer's specification of a stored plan, rebuilt from what is stored, with what was
+    decided since: a re-plan's closed quarters fixed at their actuals (``actuals``), and every
+    approved adjustment held as an annual lock (``adjustments``), so that later steps (another
+    re-plan, another adjustment, relief) keep them."""
+    spec = _spec(_stored_request(rec))
+    return _with_decisions(spec, rec.request, actuals=actuals, adjustments=adjustments)
+
+
+def _with_decisions(spec: PlanSpec, request: dict, *, actuals: bool, adjustments: bool):
+    locks = dict(spec.limits.locks)
+    if adjustments:
+        for a in request.get("adjustments") or []:
+            locks[(a["rep_id"], None)] = float(a["annual_quota"])
+    closed = (request.get("replan") or {}).get("actuals") if actuals else None
+    return replace(
+        spec,
+        limits=replace(spec.limits, locks=locks),
+        actuals=pd.DataFrame(closed) if closed else spec.actuals,
+    )
 
 
 def _plan(rec: PlanRecord) -> Plan:
@@ -356,6 +379,7 @@ def replan_plan(plan_id: int):
     rec = _record(plan_id)
     base = _stored_request(rec)
     spec, warnings, base = _inputs(base)
+    spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
     result = replan(
         spec,
         frame(body.actuals),
@@ -365,9 +389,11 @@ def replan_plan(plan_id: int):
     )
     if warnings:
         result.summary["warnings"] = warnings
+    kept = rec.request.get("adjustments") if body.keep_adjustments else None
     stored = {
         **base.model_dump(mode="json"),
         "replan": {"of": rec.id, **body.model_dump(mode="json")},
+        **({"adjustments": kept} if kept else {}),
     }
     new = _save(rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id)
     return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}

@@ -1,0 +1,30 @@
+"""The optimizer's errors: an impossible plan (with its diagnosis) and a solver out of time."""
+
+from __future__ import annotations
+
+
+class PlanInfeasibleError(ValueError):
+    """The number cannot be met within the limits.
+
+    ``diagnosis`` (an :class:`optimizer.diagnose.Diagnosis`) says which family of limits binds,
+    by how much, and which changes make the plan possible (each one checked). It is worked out
+    when first asked for (``diagnose`` may be a function returning it), so a caller probing
+    many numbers pays only for the diagnoses it reads.
+    """
+
+    def __init__(self, diagnosis):
+        self._diagnosis = diagnosis
+        super().__init__()
+
+    @property
+    def diagnosis(self):
+        if callable(self._diagnosis):
+            self._diagnosis = self._diagnosis()
+        return self._diagnosis
+
+    def __str__(self) -> str:
+        return self.diagnosis.text()
+
+
+class SolverLimitError(RuntimeError):
+    """HiGHS stopped (time limit) before proving the plan optimal."""

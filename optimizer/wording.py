@@ -1,0 +1,104 @@
+"""How a plan's figures are written: money and shares, the same everywhere (CLI, API, errors)."""
+
+from __future__ import annotations
+
+
+def money(x: float, places: int = 2) -> str:
+    """``1234567`` -> ``"1.23M"``; ``980`` -> ``"980"``; more ``places`` where two would hide a
+    difference that matters."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= size:
+            return f"{x / size:,.{places}f}{unit}"
+    return f"{x:,.0f}"
+
+
+def share(x: float) -> str:
+    """A share as a percentage, with a decimal only where it matters: ``0.0042`` -> ``"0.42%"``,
+    ``0.196`` -> ``"19.6%"``."""
+    return f"{x:.2%}" if abs(x) < 0.01 else f"{x:.1%}"
+
+
+#: Limit names as a planner reads them (what ``binding`` and the give-way reports say).
+LIMIT_WORDS = {
+    "actual": "the actuals",
+    "lock": "a lock",
+    "capacity": "their capacity (fte, ramp, hire or leave)",
+    "cap": "the cap",
+    "ratchet": "the anti-ratchet limit",
+    "growth-floor": "the minimum growth",
+    "floor": "the floor",
+    "ote": "the quota-to-OTE band",
+    "smoothness": "smoothness",
+}
+
+
+def headline(summary: dict, max_gave_way: int = 5) -> list[str]:
+    """The lines that say what a plan is: the common level the policy set (apart from the
+    cells a floor or a lock holds above it), what 1% more of the number costs in that level,
+    and the reps whose own limits gave way."""
+    s = summary
+    lines = [
+        f"Plan ({s['policy']}): company number {money(s['company_target'])}, over-assignment "
+        f"{s['over_assignment']:.1%}, quotas total {money(s['total_quota'])} over {s['reps']} reps",
+    ]
+    level = s.get("level")
+    if level:
+        if level["kind"] == "stretch":
+            what = f"Common stretch (quota / P50): {level['value']:.2f}"
+        else:
+            what = (
+                f"Common chance of attaining each quarter's quota: {level['chance']:.0%} "
+                f"(quantile level {level['value']:.3f})"
+            )
+        held = level.get("held_above") or {}
+        if held:
+            parts = [
+                f"{h['cells']} rep-quarter(s) of {h['reps']} rep(s) held above it by "
+                f"{LIMIT_WORDS.get(name, name)} (stretch up to {h['highest_stretch']:.2f})"
+                for name, h in held.items()
+            ]
+            what += "; " + "; ".join(parts)
+        lines.append(what)
+    lines.append(
+        f"Expected share of reps attaining their annual quota: "
+        f"{s['expected_share_attaining']:.0%}   highest stretch of any quarter: "
+        f"{s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}"
+    )
+    lines.append(
+        f"Solver: {s['solver_status']}"
+        + (f" ({s['route']})" if s.get("route") else "")
+        + f"; {s['total_s']:.2f} s in all"
+    )
+    marginal = s.get("marginal") or {}
+    if "max_stretch_per_1pct_more" in marginal and level:
+        lines.append(
+            f"Raising the number by 1% raises the common stretch by "
+            f"{marginal['max_stretch_per_1pct_more']:.3f} (to "
+            f"{marginal['max_stretch_at_plus_1pct']:.3f})"
+        )
+    if "common_chance_per_1pct_more" in marginal:
+        lines.append(
+            f"Raising the number by 1% lowers the common chance by "
+            f"{-marginal['common_chance_per_1pct_more'] * 100:.1f} points"
+        )
+    gave = s.get("limits_gave_way") or []
+    if gave:
+        reps = {g["rep_id"] for g in gave if g["rep_id"]}
+        lines.append(
+            f"Limits that gave way ({len(reps)} rep(s) whose own limits contradicted each other"
+            + (", and groups ahead of plan" if any(g["rep_id"] is None for g in gave) else "")
+            + "; stronger limits win: actuals > locks > capacity > cap > anti-ratchet > "
+            "minimum growth > floor > OTE band > smoothness):"
+        )
+        for g in gave[:max_gave_way]:
+            who = g["rep_id"] or "company"
+            lines.append(
+                f"  {who}: {LIMIT_WORDS.get(g['limit'], g['limit'])} gave way to "
+                f"{LIMIT_WORDS.get(g['gave_way_to'], g['gave_way_to'])} by {money(g['amount'])}: "
+                f"{g['why']}"
+            )
+        if len(gave) > max_gave_way:
+            lines.append(
+                f"  ... and {len(gave) - max_gave_way} more (the reps table's gave_way column)"
+            )
+    return lines
