@@ -1246,6 +1246,7 @@ def history_command(plan_id, rep_id, database):
         first = min((q["period"] for q in rec.quotas), default=None)
         if first:
             click.echo(f"Plan {rec.id}: {fiscal_words(first, fiscal)}")
+    if rep_id is not None:
         reps = pd.DataFrame(rec.reps).set_index("rep_id")
         if rep_id not in reps.index:
             raise click.ClickException(f"rep {rep_id!r} is not in plan {plan_id}")

@@ -239,7 +239,7 @@ def company_notes(company: Company) -> list[str]:
         )
     if company.new_hires:
         notes.append(
-            f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; they are planned from the ramp curve): {_some(company.new_hires)}"
+            f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; planned from their hire date: the team's median level x the ramp): {_some(company.new_hires)}"
         )
     early = _revenue_before_hire(company.history, company.roster, company.fiscal_year_start)
     if early:

@@ -315,7 +315,7 @@ def make_company(
     )
     plan_year = start_year + n_years
     for qi in range(4):
-        f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1, dtype=np.float64)
+        f = quarter_capacity(fte[:, T + 3 * qi : T + 3 * qi + 3])
         col = np.where(np.isclose(f, roster["fte"].to_numpy()), np.nan, f)
         col = np.where(on_roster, col, np.nan)
         if np.isfinite(col).any():
@@ -324,7 +324,7 @@ def make_company(
     if leave_history:
         past = {}
         for q in range(Q):
-            f = fte[:, 3 * q : 3 * q + 3].mean(axis=1, dtype=np.float64)
+            f = quarter_capacity(fte[:, 3 * q : 3 * q + 3])
             col = np.where(np.isclose(f, standing_fte), np.nan, f)
             if np.isfinite(col[on_roster | left]).any():
                 past[f"fte_{labels[q]}"] = col
@@ -413,6 +413,13 @@ def _team_targets(history, roster, plan_quarters, growth, overreach, rng) -> dic
         pick = sorted(targets)[int(rng.integers(len(targets)))]
         targets[pick] = float(np.round(targets[pick] / (1 + growth) * overreach, -3))
     return targets
+
+
+def quarter_capacity(months: np.ndarray) -> np.ndarray:
+    """A quarter's capacity as the roster's ``fte_<quarter>`` states it: the months' fte
+    weighted by their share of the quarter's bookings (:data:`WITHIN_QUARTER`), so a leave in
+    the quarter's last month, which holds 60% of it, costs 60% of the quarter."""
+    return months.astype(np.float64) @ WITHIN_QUARTER
 
 
 def ramp_from_start(start: np.ndarray, ramp_months: np.ndarray, n_months: int) -> np.ndarray:

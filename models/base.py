@@ -67,6 +67,10 @@ class BaseForecaster(BaseEstimator):
         known["fte"] = known["fte"].fillna(1.0)
         ratio = fte_ratio(known, self.panel_.quarters)
         self.recorded_capacity_ = np.where(np.isnan(ratio), 1.0, ratio)
+        # ... and the share of a leaver's last quarter they were still there (leave_date).
+        self.recorded_capacity_ *= staying_share(
+            known, self.panel_.quarters, company.fiscal_year_start
+        )
         self._fit()
         return self
 
@@ -125,9 +129,9 @@ class BaseForecaster(BaseEstimator):
         rows = pd.Index(self.panel_.reps).get_indexer(active)
         q = self._quantiles(rows, targets)
         on = roster.set_index("rep_id").loc[active]
-        factor = capacity_factor(on, targets, self.hire_q_[rows])
-        factor *= staying_share(on, targets, self.company_.fiscal_year_start)
-        q = q * factor[:, :, None]
+        planned = capacity_factor(on, targets, self.hire_q_[rows])
+        staying = staying_share(on, targets, self.company_.fiscal_year_start)
+        q = q * (planned * staying)[:, :, None]
         q = np.sort(np.clip(q, 0.0, None), axis=2)  # no crossing (rearrangement), no negatives
         labels = quarter_label(targets)
         table = pd.DataFrame(
@@ -135,7 +139,19 @@ class BaseForecaster(BaseEstimator):
         )
         for j, level in enumerate(self.levels_):
             table[level_column(level)] = q[:, :, j].ravel()
-        table["basis"] = self._basis(rows, targets).ravel()
+        basis = self._basis(rows, targets)
+        ratio = fte_ratio(on, targets)
+        leave = on["leave_date"] if "leave_date" in on else pd.Series(pd.NaT, index=on.index)
+        for i, j in zip(*np.nonzero(~np.isnan(ratio) & (np.abs(ratio - 1) > 1e-9)), strict=True):
+            basis[i, j] += f" x planned capacity {ratio[i, j]:.0%}"
+        for i, j in zip(*np.nonzero(staying < 1), strict=True):
+            day = f"{pd.Timestamp(leave.iloc[i]):%Y-%m-%d}"
+            basis[i, j] = (
+                f"after the last day on the team ({day})"
+                if staying[i, j] <= 0
+                else f"{basis[i, j]} x {staying[i, j]:.0%} of the quarter (last day {day})"
+            )
+        table["basis"] = basis.ravel()
         table["fiscal_year_start"] = int(self.company_.fiscal_year_start)
         table = table.dropna(subset=[level_column(lv) for lv in self.levels_])
         for col in ("rep_id", "period", "basis"):

@@ -22,9 +22,10 @@ rep's first quarters, and the posterior over lengths (prior: the ramp learned fr
 weighs both the level and the exposure of the quarters to come. A hire who books a full quarter
 in their first month is read as a fast starter, not divided by a five-month ramp.
 
-The half-life and whether to extrapolate growth are chosen by how well the resulting levels
-forecast the history's own later quarters (a year ahead), so a company whose reps' levels drift
-uses recent quarters and a steady one averages more of them.
+The half-life comes from how a rep's quarters drift apart with time (a variogram fitted as a
+local level under noise, whose Kalman filter is an exponential weighting), so a company whose
+reps' levels wander uses its recent quarters and a steady one averages more of them. The
+company's growth of a rep's level is measured on the history and carried forward.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class LevelModel:
         self.noise, self.spread = self._dispersion()
         self.k = float(np.clip((self.noise / max(self.spread, 1e-6)) ** 2, 0.05, 4.0))
         self.growth = self._growth()
-        self.half_life, self.use_growth = 8.0, False
+        self.half_life = 8.0
 
     # --- the pieces ------------------------------------------------------------------------------
     def _dispersion(self) -> tuple[float, float]:
@@ -133,27 +134,37 @@ class LevelModel:
         return max(noise, 0.05), max(spread, 0.1)
 
     def _growth(self) -> float:
-        """The company's quarterly growth: the money-weighted median year-on-year ratio of reps
-        on the books through the last two years."""
+        """The company's quarterly growth of a rep's level: over every pair of consecutive years
+        (four quarters each, counted back from the history's end), the ratio of the total
+        revenue to the total exposure of the reps fully on the books in both (exposure at least
+        0.9 in every quarter: ramped, not on leave), the pairs pooled by their revenue. Totals,
+        not a median of per-rep ratios: weighting each rep's ratio by one year's noisy revenue
+        would bias it low."""
         if self.T < 8:
             return 1.0
-        v = np.where(self.observed, self.values, np.nan)
-        recent, before = v[:, -4:].sum(axis=1), v[:, -8:-4].sum(axis=1)
-        ok = (self.observed[:, -8:].all(axis=1)) & (recent > 0) & (before > 0)
-        if ok.sum() < 5:
+        e = (self._e_hist * self.ramp.weights[None, None, :]).sum(axis=2)
+        v = np.where(self.observed, self.values, 0.0)
+        logs, weights = [], []
+        for end in range(self.T, 7, -4):
+            now, then = slice(end - 4, end), slice(end - 8, end - 4)
+            full = (e[:, now].min(axis=1) >= 0.9) & (e[:, then].min(axis=1) >= 0.9)
+            if full.sum() < 5:
+                continue
+            a, b = v[full, now].sum(), v[full, then].sum()
+            ea, eb = e[full, now].sum(), e[full, then].sum()
+            if a > 0 and b > 0:
+                logs.append(np.log((a / ea) / (b / eb)))
+                weights.append(a + b)
+        if not logs:
             return 1.0
-        ratio = recent[ok] / before[ok]
-        order = np.argsort(ratio)
-        w = before[ok][order]
-        cum = np.cumsum(w) / w.sum()
-        yearly = float(ratio[order][np.searchsorted(cum, 0.5)])
+        yearly = float(np.exp(np.average(logs, weights=weights)))
         return float(np.clip(yearly, 0.7, 1.5) ** 0.25)
 
     def _sums(self, origin: int, half_life: float, rows: np.ndarray, e_obs: np.ndarray):
         """Weighted revenue, weighted exposure and the effective number of full quarters behind
         their ratio (Kish: (sum w e)^2 / sum w^2 e) up to ``origin`` (e_obs: rows x T' x J)."""
         lag = origin - np.arange(origin + 1)
-        g = self.growth if self.use_growth else 1.0
+        g = self.growth
         w = 0.5 ** (lag / half_life)
         num = self.values[rows, : origin + 1] @ (w * g**lag)
         den = np.einsum("rtj,t->rj", e_obs[:, : origin + 1], w)
@@ -265,31 +276,40 @@ class LevelModel:
         post[sel] = p / p.sum(axis=1, keepdims=True)
         return post
 
-    # --- choosing the half-life ---------------------------------------------------------------
-    def choose(self, season: np.ndarray, revenue: np.ndarray, horizon: int = 4) -> dict:
-        """Pick the half-life (and growth or not) whose levels best forecast the history's own
-        quarters ``horizon`` ahead (money-weighted absolute error, every origin with a year to
-        check it on); returns the error of each choice."""
-        scores = {}
-        origins = list(range(self.T - 1 - horizon, max(self.T - 1 - horizon - 4, 1), -1))
-        if not origins:
-            return scores
-        for use_growth in (False, True):
-            if use_growth and self.growth == 1.0:
-                continue
-            for h in HALF_LIVES:
-                self.half_life, self.use_growth = h, use_growth
-                err = tot = 0.0
-                for o in origins:
-                    cols = np.arange(o + 1, min(self.T, o + 1 + horizon))
-                    st = self.at(o, self.first + cols)
-                    g = self.growth ** (cols - o) if use_growth else np.ones(len(cols))
-                    pred = st.level[:, None] * st.exposure * season[:, cols] * g[None, :]
-                    act = revenue[:, cols]
-                    ok = ~np.isnan(act) & (st.evidence[:, None] >= 1.0)
-                    err += float(np.abs(act[ok] - pred[ok]).sum())
-                    tot += float(act[ok].sum())
-                scores[(h, use_growth)] = err / tot if tot > 0 else np.inf
-        best = min(scores, key=scores.get)
-        self.half_life, self.use_growth = best
-        return scores
+    # --- how fast levels move: the half-life ----------------------------------------------------
+    def _variogram(self, max_lag: int = 8) -> dict:
+        """How far apart a rep's quarters are, by how far apart in time: the robust variance of
+        the difference of log level-per-exposure (growth taken out) at lags 1..8, over quarters
+        of full exposure, fitted as ``2 * noise + lag * drift`` (a local level under noise).
+        The Kalman filter of that model weighs past quarters as an exponential with gain
+        ``alpha``; its half-life is the level's. Steady levels (no drift) average many quarters;
+        levels that wander use the recent ones."""
+        e = (self._e_hist * self.ramp.weights[None, None, :]).sum(axis=2)
+        full = self.observed & (e >= 0.9) & (self.values > 0)
+        x = np.where(full, np.log(np.where(full, self.values, 1.0)), np.nan)
+        x -= np.log(self.growth) * np.arange(self.T)[None, :]
+        lags, var = [], []
+        for k in range(1, min(max_lag, self.T - 1) + 1):
+            diff = (x[:, k:] - x[:, :-k]).ravel()
+            diff = diff[np.isfinite(diff)]
+            if len(diff) < 30:
+                break
+            mad = np.median(np.abs(diff - np.median(diff)))
+            lags.append(k)
+            var.append((1.4826 * mad) ** 2)
+        if len(lags) < 2:
+            return {"half_life": 8.0, "noise": np.nan, "drift": np.nan, "lags": lags}
+        A = np.column_stack([np.full(len(lags), 2.0), np.asarray(lags, float)])
+        (noise, drift), *_ = np.linalg.lstsq(A, np.asarray(var), rcond=None)
+        noise, drift = max(noise, 1e-6), max(drift, 0.0)
+        q = drift / noise
+        alpha = (-q + np.sqrt(q * q + 4 * q)) / 2
+        half = float(np.log(0.5) / np.log1p(-alpha)) if alpha > 0 else HALF_LIVES[-1]
+        half = float(np.clip(half, HALF_LIVES[0], HALF_LIVES[-1]))
+        return {"half_life": half, "noise": float(noise), "drift": float(drift), "lags": lags}
+
+    def fit_half_life(self) -> dict:
+        """Set the half-life from the variogram (see :meth:`_variogram`); returns its terms."""
+        found = self._variogram()
+        self.half_life = found["half_life"]
+        return found

@@ -51,29 +51,53 @@ def seasonal_index(
     """Each rep's seasonal index by quarter of year (rows: reps, columns: Q1..Q4; mean 1).
 
     The company index is the mean over complete years of each quarter's share of the year's
-    total (x4). With ``groups`` (e.g. regions), each group's own index is shrunk towards the
-    company's by its size: weight ``n / (n + shrink)`` for a group of ``n`` reps.
+    total (x4), counting only reps on the books through the whole year (and before it, so not
+    ramping), with the year's growth taken out: headcount added during a year, and reps
+    growing through it, would otherwise read as a late-year season. With ``groups`` (e.g.
+    regions), each group's own index is shrunk towards the company's by its size: weight
+    ``n / (n + shrink)`` for a group of ``n`` reps.
     """
-    company = _index(np.nansum(panel.revenue, axis=0), panel.first)
+    company = _index(panel.revenue, panel.first)
     out = np.repeat(company[None, :], len(panel.reps), axis=0)
     if groups is None:
         return out
     for g in pd.unique(groups):
         rows = groups == g
-        own = _index(np.nansum(panel.revenue[rows], axis=0), panel.first)
+        own = _index(panel.revenue[rows], panel.first)
         w = rows.sum() / (rows.sum() + shrink)
         idx = w * own + (1 - w) * company
         out[rows] = idx / idx.mean()
     return out
 
 
-def _index(totals: np.ndarray, first: int) -> np.ndarray:
-    q = first + np.arange(len(totals))
+def _index(revenue: np.ndarray, first: int) -> np.ndarray:
+    q = first + np.arange(revenue.shape[1])
+    observed = ~np.isnan(revenue)
+    years = [y for y in np.unique(q // 4) if np.sum(q // 4 == y) == 4]
+    if not years:
+        return np.ones(4)
+    cols = {y: np.flatnonzero(q // 4 == y)[np.argsort(q[q // 4 == y] % 4)] for y in years}
+    through = {y: observed[:, cols[y]].all(axis=1) for y in years}
+    settled = {
+        y: through[y] & (observed[:, : cols[y][0]].any(axis=1) if cols[y][0] > 0 else True)
+        for y in years
+    }
+    # The reps' growth from one year to the next, pooled over the pairs of complete years.
+    logs, weights = [], []
+    for y in years:
+        if y - 1 in cols:
+            both = settled[y] & through[y - 1]
+            a, b = np.nansum(revenue[both][:, cols[y]]), np.nansum(revenue[both][:, cols[y - 1]])
+            if both.sum() >= 3 and a > 0 and b > 0:
+                logs.append(np.log(a / b))
+                weights.append(a + b)
+    quarterly = np.exp(np.average(logs, weights=weights) / 4) if logs else 1.0
     shares = []
-    for year in np.unique(q // 4):
-        cols = (q // 4) == year
-        if cols.sum() == 4 and totals[cols].sum() > 0:
-            shares.append(totals[cols][np.argsort(q[cols] % 4)] / totals[cols].mean())
+    for y in years:
+        rows = settled[y] if settled[y].sum() >= 3 else through[y]
+        totals = np.nansum(revenue[rows][:, cols[y]], axis=0) / quarterly ** np.arange(4)
+        if totals.sum() > 0:
+            shares.append(totals / totals.mean())
     return np.mean(shares, axis=0) if shares else np.ones(4)
 
 

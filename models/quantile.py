@@ -6,12 +6,12 @@ bluebird quarters replaced by their neighbours' median. A rep's *level* at a for
 the recency-weighted ratio estimate of ``models.levels``: their revenue over their exposure (0
 before the start, ramping after it, the ramp learned from past hires), shrunk towards the team
 median by how little of it there is, so a hire's first partial quarters count for what they are
-worth. The *base* of a future quarter is level x exposure x seasonal index. One
+worth. The *base* of a future quarter is level x exposure x seasonal index x growth. One
 gradient-boosting model per quantile learns the ratio of the quarter's revenue to its base, from
-every rep and origin in the history, money-weighted; each level is then shifted by its
-out-of-sample miss on the history's last held-out quarters (conformalised quantile regression)
-and, where the history is too short to hold a year out, widened for the horizons it could not
-check.
+every rep and origin in the history, money-weighted; each level but the median is then shifted
+by its out-of-sample miss on the history's last held-out quarters (conformalised quantile
+regression) and, where the history is too short to hold a year out, widened for the horizons it
+could not check.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class QuantileForecaster(BaseForecaster):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization : passed to
         :class:`sklearn.ensemble.HistGradientBoostingRegressor`.
     max_train_rows : training examples above this are subsampled (seeded) to bound fit time.
-    calibrate : shift each quantile by its out-of-sample miss on the history's last held-out
-        quarters (see ``_calibrate``); costs a second fit.
+    calibrate : shift each quantile but the median by its out-of-sample miss on the history's
+        last held-out quarters (see ``_calibrate``); costs a second fit.
     random_state : seed for the subsample.
 
     Attributes
@@ -134,7 +134,7 @@ class QuantileForecaster(BaseForecaster):
         self.level_model_ = LevelModel(
             d, self.start_, P.first, self.team_, self.ramp_, shape, self.recorded_capacity_
         )
-        self.level_choice_ = self.level_model_.choose(season_at, P.revenue, self.max_horizon)
+        self.level_choice_ = self.level_model_.fit_half_life()
         self._clean = d
         self._outlier_mask = mask
 
@@ -168,7 +168,7 @@ class QuantileForecaster(BaseForecaster):
             trend_short = st.short / level - 1
             trend_long = st.long / level - 1
         origin_q = P.first + origin
-        g = L.growth if L.use_growth else 1.0
+        g = L.growth
         frames, bases = [], []
         for j, t in enumerate(targets):
             h = t - origin_q
@@ -300,8 +300,10 @@ class QuantileForecaster(BaseForecaster):
             return zero, 0
         models = self._train(X[fit_rows], y[fit_rows], w[fit_rows])
         pred = self._predict_ratios(models, X[cal])
+        # The median stays the model's: a model fitted on fewer origins misses the held-out
+        # quarters' median in its own way, and that miss is no correction for the full model.
         shifts = {
-            lv: float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
+            lv: 0.0 if lv == 0.5 else float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
             for j, lv in enumerate(self.levels_)
         }
         return shifts, h

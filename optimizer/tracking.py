@@ -105,7 +105,7 @@ def _read_actuals(
     total its quarter's last day), the latest date they cover, and which rows were quarters'
     totals. Raises DataValidationError naming rows, reps and fixes."""
     table = actuals if isinstance(actuals, Table) else Table("actuals", actuals, from_file=False)
-    actuals = table.frame
+    actuals = table.frame.reset_index(drop=True)
     problems = []
     name = table.name
     missing = [c for c in ("rep_id", "revenue") if c not in actuals.columns]
