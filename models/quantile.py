@@ -303,7 +303,9 @@ class QuantileForecaster(BaseForecaster):
         # The median stays the model's: a model fitted on fewer origins misses the held-out
         # quarters' median in its own way, and that miss is no correction for the full model.
         shifts = {
-            lv: 0.0 if lv == 0.5 else float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
+            lv: 0.0
+            if lv == 0.5
+            else float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
             for j, lv in enumerate(self.levels_)
         }
         return shifts, h

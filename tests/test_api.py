@@ -322,7 +322,10 @@ def _deals_export(n: int = 2000) -> bytes:
     """A CRM pipeline export used as a history by mistake: thousands of open deals with blank
     close dates and extra columns."""
     rows = ["sales_agent,deal_stage,period,revenue,account"]
-    rows += [f"A{i % 30},{'Won' if i % 3 == 0 else 'Engaging'},{'2025-03' if i % 3 == 0 else ''},{'5' if i % 3 == 0 else ''},acme" for i in range(n)]
+    rows += [
+        f"A{i % 30},{'Won' if i % 3 == 0 else 'Engaging'},{'2025-03' if i % 3 == 0 else ''},{'5' if i % 3 == 0 else ''},acme"
+        for i in range(n)
+    ]
     return ("\n".join(rows) + "\n").encode()
 
 
@@ -346,8 +349,9 @@ def test_uploaded_file_errors_are_a_few_lines_naming_file_lines(client):
     resp = client.post("/v1/plans", data=files, content_type="multipart/form-data")
     body = problem(resp, 422)
     assert len(resp.get_data()) < 5000
-    assert "unreadable period ('<blank>') at line 3, line 4, line 6, line 7, line 9 and" in (
-        body["detail"]
+    assert (
+        "unreadable period ('<blank>') at line 3, line 4, line 6, line 7, line 9 and"
+        in (body["detail"])
     )
     assert all(len(p["rows"]) <= 5 and p["n_rows"] >= len(p["rows"]) for p in body["problems"])
 
@@ -370,7 +374,8 @@ def test_the_fiscal_calendar_is_stored_with_the_plan_and_used_by_replan_and_trac
     for row in forecast:
         row["fiscal_year_start"] = 12  # as quotaplan forecast --fiscal-year-start 12 writes it
     made = client.post(
-        "/v1/plans", json={"scenario": "aw", "target": total, "forecast": forecast, "roster": roster}
+        "/v1/plans",
+        json={"scenario": "aw", "target": total, "forecast": forecast, "roster": roster},
     )
     assert made.status_code == 201, made.get_data(as_text=True)
     plan = made.get_json()

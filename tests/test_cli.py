@@ -573,8 +573,9 @@ def test_adventureworks_is_planned_and_tracked_in_its_fiscal_calendar(shared_dat
         return result, pd.read_csv(out, dtype={"rep_id": str}).set_index(["rep_id", "period"])
 
     result, fiscal = quotas(12, tmp_path / "plan.csv")
-    assert "Fiscal calendar: fiscal years start in month 12: 2012Q1 is 2011-12-01 to 2012-02-29" in (
-        result.output
+    assert (
+        "Fiscal calendar: fiscal years start in month 12: 2012Q1 is 2011-12-01 to 2012-02-29"
+        in (result.output)
     )
     assert "short history" in result.output  # two quarters: said so
     typical = fiscal.loc[("276", "2012Q2"), "quota"]

@@ -110,7 +110,10 @@ def test_the_plan_year_follows_the_last_complete_year_and_says_why():
         pd.DataFrame({"rep_id": "a", "period": _quarters(2023, 12), "revenue": 1.0}), roster
     )
     assert full.complete_years == [2023, 2024, 2025]
-    assert full.plan_year() == (2026, "2026 is the year after the last complete year of the history (2025)")
+    assert full.plan_year() == (
+        2026,
+        "2026 is the year after the last complete year of the history (2025)",
+    )
     assert full.warnings == ()
     # Data up to mid-2025: the plan year is 2025, whose rest is still to come.
     half = load_company(
@@ -133,5 +136,8 @@ def test_short_history_and_reps_with_no_start_are_warned_about():
     assert "planned at zero" in unknown and "give their hire_date" in unknown
     assert company.unknown_start == ["new"]
     assert summarise(company)["warnings"] == list(company.warnings)
-    with pytest.raises(DataValidationError, match="too short for a backtest: a backtest needs 3 complete years; the history \\(2025Q1..2026Q2\\) holds 1 \\(2025\\)"):
+    with pytest.raises(
+        DataValidationError,
+        match="too short for a backtest: a backtest needs 3 complete years; the history \\(2025Q1..2026Q2\\) holds 1 \\(2025\\)",
+    ):
         require_years(company, 3, "a backtest")

@@ -286,9 +286,13 @@ def test_bookings_filter_errors_name_the_column_and_the_values_found(write_csv):
 
 
 def test_a_last_deal_early_in_its_month_is_noted():
-    deals = pd.DataFrame({"rep_id": ["a", "a"], "date": ["2024-01-03", "2024-02-06"], "amount": [1, 2]})
+    deals = pd.DataFrame(
+        {"rep_id": ["a", "a"], "date": ["2024-01-03", "2024-02-06"], "amount": [1, 2]}
+    )
     (note,) = read_bookings(deals).notes
-    assert "the last deal is dated 2024-02-06" in note and "2024-02 may be only partly there" in note
+    assert (
+        "the last deal is dated 2024-02-06" in note and "2024-02 may be only partly there" in note
+    )
 
 
 def test_bookings_with_bad_amounts_are_refused():

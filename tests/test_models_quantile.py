@@ -112,7 +112,9 @@ def test_roster_reps_with_no_history_and_no_hire_date_are_planned_at_zero(synth,
     assert unknown
     rows = forecast[forecast["rep_id"].isin(unknown)]
     assert (rows[["q10", "q50", "q90"]] == 0).all().all()
-    assert (rows["basis"] == "no history, no hire date: zero until a hire date is given (rule)").all()
+    assert (
+        rows["basis"] == "no history, no hire date: zero until a hire date is given (rule)"
+    ).all()
 
 
 def test_capacity_scales_and_hire_date_zeroes(synth):

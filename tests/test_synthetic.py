@@ -82,7 +82,9 @@ def test_hires_start_on_a_day_and_some_are_fast_starters(synth):
     hired = reps[(reps["hire_month"] >= 0) & (reps["hire_month"] < 48)]
     fast = hired[hired["fast_starter"]]
     assert 0.15 < len(fast) / len(hired) < 0.35
-    assert (fast["ramp_months"] <= 1.5).all() and (hired.loc[~hired["fast_starter"], "ramp_months"] >= 1).all()
+    assert (fast["ramp_months"] <= 1.5).all() and (
+        hired.loc[~hired["fast_starter"], "ramp_months"] >= 1
+    ).all()
     t = synth.truth.join(reps[["hire_month", "fast_starter"]], on="rep_id")
     q = (t["period"].str[:4].astype(int) - 2021) * 4 + t["period"].str[-1].astype(int) - 1
     first = t[(3 * q - t["hire_month"] > -3) & (3 * q - t["hire_month"] <= 0)]
@@ -104,7 +106,12 @@ def test_some_planned_hires_have_no_hire_date_and_past_leave_is_on_the_roster(sy
     rec["period"] = rec["level_1"].str[4:]
     rec = rec[rec["rep_id"].isin(t.index.get_level_values(0))]
     on_leave = rec[rec["fte_q"] == 0]
-    assert len(on_leave) and (t.reindex(list(zip(on_leave["rep_id"], on_leave["period"]))).fillna(0) == 0).all()
+    assert (
+        len(on_leave)
+        and (
+            t.reindex(list(zip(on_leave["rep_id"], on_leave["period"], strict=True))).fillna(0) == 0
+        ).all()
+    )
 
 
 def test_fiscal_calendar_and_a_partial_last_quarter():
@@ -116,7 +123,9 @@ def test_fiscal_calendar_and_a_partial_last_quarter():
     assert c.history["period"].max() == "2023Q4"
     assert any(n.startswith("quarter 2023Q4 has data for 2 of its 3 months") for n in c.notes)
     # Months add up to quarters where the quarter is whole.
-    q = s.monthly.assign(q=pd.PeriodIndex(s.monthly["period"], freq="M").asfreq("Q-JUN").astype(str))
+    q = s.monthly.assign(
+        q=pd.PeriodIndex(s.monthly["period"], freq="M").asfreq("Q-JUN").astype(str)
+    )
     sums = q.groupby(["rep_id", "q"])["revenue"].sum()
     whole = c.history[c.history["period"] < "2023Q4"].set_index(["rep_id", "period"])["revenue"]
     np.testing.assert_allclose(sums.reindex(whole.index), whole, rtol=1e-9)

@@ -227,7 +227,9 @@ def test_relief_never_raises_anyone_above_their_cap_property(inst, pace, as_of):
 
 def test_a_closed_quarters_total_counts_as_its_actuals_an_open_ones_does_not():
     spec, quotas = flat_plan(n=2)
-    quarter = pd.DataFrame({"rep_id": ["r0", "r1"], "period": ["2026Q1"] * 2, "revenue": [100.0, 50.0]})
+    quarter = pd.DataFrame(
+        {"rep_id": ["r0", "r1"], "period": ["2026Q1"] * 2, "revenue": [100.0, 50.0]}
+    )
     april = pd.DataFrame({"rep_id": ["r0"], "period": ["2026-04"], "revenue": [20.0]})
     p = track(spec, quotas, pd.concat([quarter, april]))
     assert p.summary["as_of"] == "2026-04-30" and p.summary["closed_quarters"] == ["2026Q1"]
