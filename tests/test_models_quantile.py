@@ -227,3 +227,23 @@ def test_outliers_in_a_history_shorter_than_the_window(quarters):
     assert mask.shape == ref.shape == (2, quarters)
     assert mask[0, -1] == (quarters - 1 >= 3)
     assert not mask[1].any()
+
+
+def test_the_median_keeps_only_the_learned_correction_that_helped_out_of_sample(synth, fitted):
+    """P50 = base x (median ratio + blend x (learned ratio - median ratio)), the blend chosen on
+    held-out quarters: with blend 0 the P50 is the base times the median ratio; without a
+    calibration the learned median is kept whole."""
+    assert 0.0 <= fitted.median_blend_ <= 1.0
+    assert 0.8 < fitted.median_ratio_ < 1.2
+    plain = clone(fitted).set_params(calibrate=False, max_iter=20).fit(synth.company)
+    assert plain.median_blend_ == 1.0
+    model = pickle.loads(pickle.dumps(fitted))
+    model.median_blend_ = 0.0
+    reps = synth.company.roster.query("active")["rep_id"].to_numpy(object)
+    rows = pd.Index(model.panel_.reps).get_indexer(reps)
+    targets = model.target_quarters(2026)
+    origin = model.panel_.revenue.shape[1] - 1
+    _, base = model._features(origin, targets, rows)
+    q50 = model._quantiles(rows, targets)[:, :, 1]
+    expected = base.reshape(len(targets), len(rows)).T * model.median_ratio_
+    np.testing.assert_allclose(q50, expected, rtol=1e-9)
