@@ -2,24 +2,29 @@
 
 A title, a detail that names the field at fault and the fix, and the right status: 400 malformed,
 401/403 auth, 404, 409 conflicts, 413 too large, 422 invalid data or an impossible plan (with
-the optimizer's diagnosis), 503 solver time limit. Nothing escapes as a 500 with a stack trace:
-an unexpected error is logged and answered with a problem that says so.
+the optimizer's diagnosis), 503 a time limit. The domain errors quotaplan raises are listed once
+in :data:`DOMAIN_ERRORS`, each with its answer; anything else that escapes a view is a
+programming error: logged with its traceback and answered with a generic 500 (no details leak).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, json
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from datasets import DataValidationError, Problem
+from datasets import DataValidationError
 from datasets.errors import more, row_refs
-from optimizer import PlanInfeasibleError, SolverLimitError
+from models import ForecastError
+from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 from optimizer.adjust import AdjustmentRefused
 
-from .storage import VersionConflict
+from .storage import StateConflict, VersionConflict
 
 log = logging.getLogger("quotaplan.api")
 
@@ -35,13 +40,52 @@ class ApiProblem(Exception):
         self.headers = headers or {}
 
 
+@dataclass(frozen=True)
+class Answer:
+    """How one domain error is answered over HTTP."""
+
+    status: int
+    title: str
+    members: Callable[[Exception], dict] = field(default=lambda exc: {})
+    headers: dict = field(default_factory=dict)
+
+
+#: The domain errors (raised by datasets/, models/, optimizer/ and the store), each mapped once.
+DOMAIN_ERRORS: dict[type[Exception], Answer] = {
+    DataValidationError: Answer(422, "Invalid input data", lambda e: {"problems": e.to_dict()}),
+    PlanInfeasibleError: Answer(
+        422,
+        "Impossible plan",
+        lambda e: {"diagnosis": e.diagnosis.as_dicts(), "fixes": e.diagnosis.fixes_as_dicts()},
+    ),
+    AdjustmentRefused: Answer(422, "Adjustment refused"),
+    SpecError: Answer(422, "Invalid plan request"),
+    ForecastError: Answer(422, "Invalid forecast request"),
+    SolverLimitError: Answer(503, "Solver time limit", headers={"Retry-After": "60"}),
+    VersionConflict: Answer(409, "Version conflict", lambda e: {"latest_version": e.latest}),
+    StateConflict: Answer(409, "Conflict"),
+}
+
+
+#: The 422 answers that judge what well-formed data means (the domain's call, not the request
+#: schema's): a schema-valid request can get these, and no other 422.
+DOMAIN_TITLES = frozenset(
+    {a.title for a in DOMAIN_ERRORS.values() if a.status == 422}
+    | {"Unknown forecast", "Idempotency-Key reused"}
+)
+
+
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
+#: The parts of a pydantic error location that name a type tried, not a field.
+_TYPE_TAG = re.compile(r"^(constrained-|function-|json-or-python)|\[|^(float|int|str|bool|none)$")
+
+
 def _field(loc) -> str:
-    return ".".join(str(p) for p in loc) or "body"
+    return ".".join(str(p) for p in loc if not _TYPE_TAG.search(str(p))) or "body"
 
 
 #: Request fields that hold a table's rows: their errors are grouped by column, not listed by row.
@@ -52,51 +96,23 @@ def _is_row(loc) -> bool:
     return len(loc) >= 2 and loc[0] in TABLES and isinstance(loc[1], int)
 
 
-def row_problems(exc: ValidationError, *, lines: bool) -> list[Problem]:
-    """pydantic's errors on table rows as the data layer's problems: one per table, column and
-    message, naming a few rows ("line 14", or "row 12" of the JSON list) and how many more.
-    ``lines``: the rows came from an uploaded file (record 0 is line 2)."""
-    groups: dict[tuple, list[int]] = {}
-    other = []
-    for e in exc.errors(include_url=False, include_context=False, include_input=False):
-        loc = e["loc"]
-        if _is_row(loc):
-            column = ".".join(str(p) for p in loc[2:]) or "row"
-            groups.setdefault((loc[0], column, e["msg"]), []).append(loc[1])
-        else:
-            other.append(e)
-    problems = []
-    for (table, column, msg), positions in groups.items():
-        refs, n = row_refs(sorted(set(positions)), lines=lines)
-        problems.append(
-            Problem(
-                table,
-                (column,) if column != "row" else (),
-                msg[0].lower() + msg[1:] if msg else "invalid value",
-                "Correct these rows (see the table's columns in the API reference).",
-                refs,
-                n,
-            )
-        )
-    for e in other:
-        problems.append(Problem("request", (_field(e["loc"]),), e["msg"], "Correct the field."))
-    return problems
-
-
 def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
     """pydantic's errors in words: 'target: Input should be ...'; errors on table rows grouped
     by table, column and message (a few rows named and how many more), never one per row."""
     errors, rows = [], {}
     for e in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = e["loc"]
+        message = e["msg"].removeprefix("Value error, ")
         if not _is_row(loc):
-            errors.append({"field": _field(loc), "message": e["msg"]})
+            item = {"field": _field(loc), "message": message}
+            if item not in errors:
+                errors.append(item)
             continue
         field = ".".join([f"{loc[0]}[]", *(str(p) for p in loc[2:])])
-        key = (field, e["msg"])
+        key = (field, message)
         if key not in rows:
             rows[key] = []
-            errors.append({"field": field, "message": e["msg"], "rows": rows[key]})
+            errors.append({"field": field, "message": message, "rows": rows[key]})
         rows[key].append(loc[1])
     words = []
     for e in errors:
@@ -107,6 +123,13 @@ def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
         words.append(f"{e['field']}: {e['message']}{at}")
     detail = "; ".join(words[:5]) + (f"; and {len(words) - 5} more" if len(words) > 5 else "")
     return detail, errors
+
+
+def _domain(exc: Exception) -> Response:
+    answer = next(DOMAIN_ERRORS[k] for k in type(exc).__mro__ if k in DOMAIN_ERRORS)
+    resp = problem(answer.status, answer.title, str(exc), **answer.members(exc))
+    resp.headers.update(answer.headers)
+    return resp
 
 
 def register(app: Flask) -> None:
@@ -121,39 +144,8 @@ def register(app: Flask) -> None:
         detail, errors = validation_detail(exc)
         return problem(422, "Invalid request", detail, errors=errors)
 
-    @app.errorhandler(DataValidationError)
-    def _bad_data(exc: DataValidationError):
-        return problem(
-            422,
-            "Invalid input data",
-            str(exc),
-            problems=exc.to_dict(),
-        )
-
-    @app.errorhandler(PlanInfeasibleError)
-    def _impossible(exc: PlanInfeasibleError):
-        d = exc.diagnosis
-        return problem(
-            422, "Impossible plan", str(exc), diagnosis=d.as_dicts(), fixes=d.fixes_as_dicts()
-        )
-
-    @app.errorhandler(SolverLimitError)
-    def _time_limit(exc: SolverLimitError):
-        resp = problem(503, "Solver time limit", str(exc))
-        resp.headers["Retry-After"] = "60"
-        return resp
-
-    @app.errorhandler(AdjustmentRefused)
-    def _refused(exc: AdjustmentRefused):
-        return problem(422, "Adjustment refused", str(exc))
-
-    @app.errorhandler(ValueError)
-    def _bad_request(exc: ValueError):  # a spec the optimizer refuses (unknown rep in a lock...)
-        return problem(422, "Invalid plan request", str(exc))
-
-    @app.errorhandler(VersionConflict)
-    def _conflict(exc: VersionConflict):
-        return problem(409, "Version conflict", str(exc), latest_version=exc.latest)
+    for kind in DOMAIN_ERRORS:
+        app.register_error_handler(kind, _domain)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -171,7 +163,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error")
+        log.exception("unexpected error (a bug in quotaplan; nothing was stored)")
         return problem(
             500,
             "Internal error",

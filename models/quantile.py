@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from datasets.periods import quarter_label
 
-from .base import DEFAULT_QUANTILES, BaseForecaster
+from .base import DEFAULT_QUANTILES, BaseForecaster, ForecastError
 from .basis import basis_words
 from .levels import LOW_EXPOSURE, LevelModel
 from .metrics import weighted_quantiles
@@ -131,7 +131,8 @@ class QuantileForecaster(BaseForecaster):
         P = self.panel_
         cols = P.first + np.arange(P.revenue.shape[1])
         season_at = self.season_[:, cols % 4]
-        d = P.revenue / season_at
+        # A season with no sales at all (a company that booked nothing) deseasonalises to 0.
+        d = np.divide(P.revenue, season_at, out=np.zeros_like(P.revenue), where=season_at > 0)
         mask, ref = find_outliers(d, self.outlier_threshold)
         r, c = np.nonzero(mask)
         self.outliers_ = pd.DataFrame(
@@ -216,7 +217,9 @@ class QuantileForecaster(BaseForecaster):
         self._prepare()
         X, y, w, origin, target = self._training_set()
         if len(y) == 0:
-            raise ValueError("the history is too short to learn from: give at least two quarters")
+            raise ForecastError(
+                "the history is too short to learn from: give at least two quarters"
+            )
         with threadpool_limits(self.n_threads, user_api="openmp"):
             self.calibration_, self.calibration_horizon_, self.median_blend_ = self._calibrate(
                 X, y, w, origin, target

@@ -203,6 +203,11 @@ def _closest(data, spec, total, upper, reference, timings, solve, route):
     declare_closeness(m, reference, w)
     _clock(timings, "build_s", t0)
     ok, res = solve(m, "plan_s")
+    if not ok:
+        # At the level's knife-edge HiGHS's QP can stall on a degenerate face: a hair of room
+        # above the level (1e-7 of each bound) gives it an interior to work in.
+        set_upper(m, upper * (1 + 1e-7) + 1e-9 * float(np.max(upper, initial=1.0)))
+        ok, res = solve(m, "plan_s")
     if not ok:  # pragma: no cover - the level search proved it feasible
         raise NotCertified("the second stage did not reach an optimum at the level found")
     dual = res.solution_loader.get_duals([m.company_total])[m.company_total]

@@ -105,12 +105,13 @@ def test_an_impossible_number_is_a_422_with_the_diagnosis_and_nothing_is_stored(
     ("send", "status", "words"),
     [
         (dict(data="{not json", content_type="application/json"), 400, "not valid JSON"),
-        (dict(data="scenario=x", content_type="text/plain"), 400, "Content-Type"),
+        (dict(data="scenario=x", content_type="text/plain"), 415, "Content-Type"),
         (dict(json={"scenario": "x"}), 422, "roster"),
         (dict(json=plan_body(target="twelve")), 422, "target"),
         (dict(json=plan_body(policy="ask-the-cfo")), 422, "policy"),
-        (dict(json=plan_body(target=None)), 422, "either target"),
-        (dict(json={**plan_body(), "history": []}), 422, "exactly one of"),
+        (dict(json={k: v for k, v in plan_body().items() if k != "target"}), 422, "either"),
+        (dict(json=plan_body(target=None)), 422, "target"),
+        (dict(json={**plan_body(), "history": []}), 422, "history"),
         (dict(json=plan_body(limits={"cap_quantile": 1.5})), 422, "limits.cap_quantile"),
         (
             dict(
@@ -145,6 +146,8 @@ def test_unknown_things_are_404_problems(client):
     problem(client.get("/v1/plans/999"), 404)
     problem(client.get("/v1/scenarios/nope/plans"), 404)
     problem(client.get("/v1/nothing-here"), 404)
+    problem(client.delete("/v1/plans/1"), 404)  # no plan 1: the id is unknown whatever the method
+    client.post("/v1/plans", json=plan_body())
     problem(client.delete("/v1/plans/1"), 405)
 
 
@@ -451,3 +454,21 @@ def test_forecast_and_plan_warn_about_reps_with_no_history_and_no_hire_date(clie
     assert rep["annual_quota"] == 0 and "zero until a hire date" in rep["basis"]
     explained = client.get(f"/v1/plans/{p['id']}/reps/NEW1").get_json()["explanation"]
     assert any("no history, no hire date" in line for line in explained)
+
+
+def test_a_plan_says_which_reps_limits_gave_way(client):
+    """R000's floors (P10) add up to more than +25% on last year's quota: the plan goes ahead,
+    and the response says whose limit gave way, to what and why."""
+    forecast, roster, total = tables()
+    roster[0]["last_year_quota"] = 100_000.0
+    resp = client.post("/v1/plans", json=plan_body(roster=roster, target=total * 0.95))
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    body = resp.get_json()
+    gave = body["summary"]["limits_gave_way"]
+    assert [(g["rep_id"], g["limit"], g["gave_way_to"]) for g in gave] == [
+        ("R000", "floor", "ratchet")
+    ]
+    assert "anti-ratchet limit of 125.00k" in gave[0]["why"]
+    r000 = next(r for r in body["reps"] if r["rep_id"] == "R000")
+    assert r000["annual_quota"] == pytest.approx(125_000) and r000["gave_way"]
+    assert body["summary"]["level"]["kind"] == "stretch"

@@ -539,6 +539,24 @@ def test_a_short_history_is_named_and_its_backtest_refused_without_a_traceback(w
     assert "short history" in fc.output
 
 
+def test_relief_for_a_company_far_ahead_of_plan_is_proposed_not_refused(sample_forecast, tmp_path):
+    plan = tmp_path / "plan.csv"
+    base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
+    assert run("plan", *base, "--target", "80M", "--out", plan).exit_code == 0
+    f = pd.read_csv(sample_forecast).set_index(["rep_id", "period"])["q50"]
+    # Q1 booked at three times the forecast.
+    rows = [
+        {"rep_id": rep, "period": f"2026-{m:02d}",
+         "revenue": 3 * f[(rep, "2026Q1")] * (0.15, 0.25, 0.60)[m - 1]}
+        for rep in f.index.get_level_values(0).unique() for m in range(1, 4)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "b.csv", index=False)
+    result = run("track", *base, "--plan", plan, "--actuals", tmp_path / "b.csv", "--relief")
+    assert result.exit_code == 0, result.output
+    assert "Relief: the company number 80.00M holds" in result.output
+    assert "the company is ahead of plan" in result.output
+
+
 def test_the_readmes_command_line_help_is_up_to_date():
     from api.readme_help import README, refresh
 

@@ -230,3 +230,19 @@ def test_each_rep_carries_the_years_forecast_band():
     assert reps.loc["r1", "annual_low"] == pytest.approx(400)  # 4 x P10 (200 x 0.5)
     assert reps.loc["r1", "annual_high"] == pytest.approx(1200)  # 4 x P90
     assert p.summary["band_levels"] == [0.1, 0.9]
+
+
+def test_the_summary_gives_the_common_level_apart_from_cells_held_above_it():
+    # r0's P10 is 95% of its P50 (a floor above the common level); the rest sit at one stretch.
+    f, r = make_inputs([[100] * 4, [100] * 4, [100] * 4])
+    f.loc[f["rep_id"] == "r0", "q10"] = 95.0
+    p = plan(f, r, target=960, floor_quantile=0.1, phasing_band=None, max_increase=None)
+    level = p.summary["level"]
+    assert level["kind"] == "stretch"
+    assert level["value"] == pytest.approx((960 - 380) / 800, rel=1e-7)  # r1, r2 share the rest
+    assert level["held_above"] == {
+        "floor": {"cells": 4, "reps": 1, "highest_stretch": pytest.approx(0.95)}
+    }
+    assert p.summary["max_stretch"] == pytest.approx(0.95)  # the extreme cell, said apart
+    # 1% more moves the common level (0.725 -> 0.737), not the floor-held cells.
+    assert p.summary["marginal"]["max_stretch_per_1pct_more"] == pytest.approx(9.6 / 800, rel=1e-6)

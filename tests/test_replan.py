@@ -175,3 +175,14 @@ def test_monthly_actuals_roll_up_and_a_partial_quarter_is_refused():
     np.testing.assert_allclose(quotas(replan(spec, months))[:, 0], [40, 100])
     with pytest.raises(DataValidationError, match="a closed quarter must be complete"):
         replan(spec, months[months["period"] != "2026-03"])
+
+
+def test_a_team_ahead_of_its_own_target_replans_with_its_floors_given_way():
+    f, r = make_inputs([[100] * 4] * 4, team=["A", "A", "B", "B"])
+    lim = Limits(phasing_band=None, max_increase=None, group_targets={("team", "A"): 800})
+    # Team A sold 700 of its 800 in Q1: its open floors (6 x 50) do not fit the 100 left.
+    p = replan(PlanSpec(f, r, 1600, "equal-stretch", lim), actuals([[350], [350], [100], [100]]))
+    q = quotas(p)
+    assert q[:2].sum() == pytest.approx(800) and q.sum() == pytest.approx(1600)
+    ahead = [g for g in p.summary["limits_gave_way"] if g["rep_id"] is None]
+    assert len(ahead) == 1 and ahead[0]["why"].startswith("team A is ahead of plan")

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request, url_for
+import json
 
-from datasets import load_company
-from models import DEFAULT_QUANTILES, forecast_year
+from flask import Blueprint, current_app, g, request, url_for
+from pydantic import TypeAdapter, ValidationError
 
-from .. import schemas
+from models import DEFAULT_QUANTILES
+
+from .. import schemas, work
 from ..auth import requires
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
-from .common import ID, frame, json_body, records, store, uploaded_table
-from .limits import check_reps
+from ..work import heavy
+from .common import (
+    ID,
+    file_problems,
+    frame,
+    json_body,
+    records,
+    store,
+    uploaded_table,
+    validation_context,
+)
+from .limits import check_tables
 
 bp = Blueprint("forecasts", __name__, url_prefix="/v1/forecasts")
 
@@ -22,7 +35,7 @@ MULTIPART = {
     "properties": {
         "history": {"type": "string", "format": "binary", "description": "history CSV"},
         "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
-        "year": {"type": "integer"},
+        "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
         "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12},
         "partial_quarters": {"type": "string", "enum": ["complete", "drop"]},
     },
@@ -30,6 +43,27 @@ MULTIPART = {
 
 #: Stored forecast notes that are warnings carry this prefix (one list in the database).
 WARNING = "warning: "
+
+
+def form_year(text: str | None) -> int | None:
+    """The ``year`` part of a multipart forecast request (422 naming it if it is no year)."""
+    if text is None or text == "":
+        return None
+    return YEAR.validate_json(text if text.strip().lstrip("-").isdigit() else json.dumps(text))
+
+
+YEAR = TypeAdapter(schemas.Year)
+
+
+def form_settings(form) -> schemas.ForecastUpload:
+    """The form fields of a multipart forecast request (year, fiscal calendar, partial
+    quarters), checked as the JSON request's are."""
+    fields = {k: v for k, v in form.items() if k in ("fiscal_year_start", "partial_quarters")}
+    fields = {k: v for k, v in fields.items() if v != ""}
+    text = fields.get("fiscal_year_start")
+    if isinstance(text, str) and text.strip().isdigit():
+        fields["fiscal_year_start"] = int(text)
+    return schemas.ForecastUpload.model_validate({**fields, "year": form_year(form.get("year"))})
 
 
 def forecast_table(
@@ -41,11 +75,28 @@ def forecast_table(
     fiscal_year_start: int = 1,
     partial_quarters: str = "complete",
 ):
-    """Validate the tables, fit the quantile forecaster and predict the plan year."""
-    company = load_company(
-        history, roster, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+    """Validate the tables, fit the quantile forecaster and predict the plan year (in a worker
+    process, stopped at QUOTAPLAN_FORECAST_TIME_LIMIT: see ``api.work``)."""
+    seconds = current_app.config["FORECAST_TIME_LIMIT"]
+    return work.forecast_table(
+        history,
+        roster,
+        year,
+        quantiles,
+        seed,
+        fiscal_year_start=fiscal_year_start,
+        partial_quarters=partial_quarters,
+        seconds=seconds,
     )
-    return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+
+
+def _created(forecast_id: int):
+    rec = store().forecast(forecast_id)
+    return (
+        _forecast_out(rec),
+        201,
+        {"Location": url_for("forecasts.get", forecast_id=rec.id)},
+    )
 
 
 def _forecast_out(rec) -> dict:
@@ -59,6 +110,8 @@ def _forecast_out(rec) -> dict:
 
 @bp.post("")
 @requires("planner")
+@idempotent("forecast", _created)
+@heavy
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,
@@ -72,9 +125,17 @@ def create():
     plan from it with ``forecast_id``."""
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
-        form = schemas.ForecastUpload.model_validate(
-            {k: v for k, v in request.form.items() if k in schemas.ForecastUpload.model_fields}
-        )
+        tables = {"history": history, "roster": roster}
+        check_tables(tables)
+        try:  # the cells as the JSON rows are checked (amounts within QUOTAPLAN_MAX_VALUE...)
+            schemas.ForecastRequest.model_validate_json(
+                json.dumps({k: records(v.frame) for k, v in tables.items()}),
+                context={**validation_context(), "upload": True},
+                strict=False,
+            )
+        except ValidationError as exc:
+            raise file_problems(exc, tables) from None
+        form = form_settings(request.form)
         req = {**form.model_dump(mode="json"), "source": "upload"}
         args = form.model_dump()
     else:
@@ -82,11 +143,15 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = body.model_dump(exclude={"history", "roster"})
-    check_reps(roster)
     table, company = forecast_table(history, roster, **args)
-    notes = [WARNING + w for w in company.warnings] + list(company.notes)
-    rec = store().add_forecast(created_by=g.user, request=req, rows=records(table), notes=notes)
-    return _forecast_out(rec), 201, {"Location": url_for(".get", forecast_id=rec.id)}
+    rec = store().add_forecast(
+        created_by=g.user,
+        request=req,
+        rows=records(table),
+        notes=[WARNING + w for w in company.warnings] + list(company.notes),
+        idempotency=g.get("idempotency"),
+    )
+    return _created(rec.id)
 
 
 @bp.get(f"/<{ID}:forecast_id>")
