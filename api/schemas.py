@@ -150,7 +150,8 @@ QUANTILE_COLUMN = r"^q[0-9]{1,2}(\.[0-9]+)?$"
 
 class ForecastRow(BaseModel):
     """A rep's quarter: ``rep_id``, ``period`` and one column per quantile level (q10, q50,
-    q90, ...): amounts >= 0 within QUOTAPLAN_MAX_VALUE."""
+    q90, ...): amounts >= 0 within QUOTAPLAN_MAX_VALUE; optionally the ``basis`` and
+    ``fiscal_year_start`` columns a forecast table carries."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -158,7 +159,10 @@ class ForecastRow(BaseModel):
         strict=True,
         json_schema_extra={
             "propertyNames": {
-                "anyOf": [{"enum": ["rep_id", "period"]}, {"pattern": QUANTILE_COLUMN}]
+                "anyOf": [
+                    {"enum": ["rep_id", "period", "basis", "fiscal_year_start"]},
+                    {"pattern": QUANTILE_COLUMN},
+                ]
             }
         },
     )
@@ -166,6 +170,12 @@ class ForecastRow(BaseModel):
     rep_id: Name
     period: str = Field(min_length=1, max_length=20, pattern=QUARTER)
     q50: Value
+    basis: str | None = Field(
+        None, max_length=500, description="Where the number came from (quotaplan forecast)."
+    )
+    fiscal_year_start: Int(ge=1, le=12) | None = Field(
+        None, description="The fiscal calendar the forecast was made in (quotaplan forecast)."
+    )
 
     @model_validator(mode="after")
     def _quantile_columns(self):

@@ -59,8 +59,8 @@ def forecast_warnings(forecast: pd.DataFrame) -> list[str]:
 
 def forecast_fiscal_year_start(forecast: pd.DataFrame) -> int:
     """The fiscal calendar a forecast table was made in (its ``fiscal_year_start`` column; 1,
-    calendar years, for a table without one)."""
-    if "fiscal_year_start" not in forecast.columns:
+    calendar years, for a table without one or with it empty)."""
+    if "fiscal_year_start" not in forecast.columns or forecast["fiscal_year_start"].isna().all():
         return 1
     values = pd.to_numeric(forecast["fiscal_year_start"], errors="coerce").dropna().unique()
     if len(values) != 1 or values[0] not in range(1, 13):
