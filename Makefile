@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE := datasets/sample
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 # The virtual environment, with the package installed (editable) and, for tests, the dev extra.
 $(BIN)/python:
@@ -27,9 +27,13 @@ run: $(VENV)/.installed
 	$(BIN)/quotaplan forecast --history $(SAMPLE)/history.csv --roster $(SAMPLE)/roster.csv --year 2026 --out out/forecast.csv
 	$(BIN)/quotaplan plan --forecast out/forecast.csv --roster $(SAMPLE)/roster.csv --target 80M --over-assignment 5% --out out/plan.csv
 
-## test: create .venv if needed, install the dev extra, run the whole test suite
+## test: create .venv if needed, install the dev extra, run the whole test suite (one worker a core)
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+## test-fast: the suite without the slow tests (real servers, browsers, kills, Dask)
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 ## lint: ruff over the whole tree
 lint: $(VENV)/.installed-dev

@@ -742,24 +742,9 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
             "give either --target (the company number) or --attainment (the share of reps "
             "who should reach quota)"
         )
-    fiscal = o["fiscal_year_start"]
-    if o["history_path"] is not None:
-        company = load_company(
-            o["history_path"],
-            o["roster_path"],
-            fiscal_year_start=fiscal or 1,
-            partial_quarters=o["partial_quarters"],
-        )
-        forecast_table = forecast_year(company, o["year"], seed=o["seed"])
-        roster = company.roster
-        o["warnings"] = list(company.warnings)
-    else:
-        forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
-        roster = load_roster(o["roster_path"])[0]
-        o["warnings"] = forecast_warnings(forecast_table)
-    if fiscal is None:
-        fiscal = forecast_fiscal_year_start(forecast_table)
-    o["fiscal_year_start"] = fiscal
+    # Every setting is read before any file: a usage error comes back before a forecast.
+    target = None if o["target"] is None else parse_amount(o["target"])
+    attainment = _share(o["attainment"])
     band = None
     if o["ote_band"]:
         lo, _, hi = o["ote_band"].partition(",")
@@ -780,14 +765,32 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
             **_groups("region", o["region_target"]),
         },
     )
+    fiscal = o["fiscal_year_start"]
+    if o["history_path"] is not None:
+        company = load_company(
+            o["history_path"],
+            o["roster_path"],
+            fiscal_year_start=fiscal or 1,
+            partial_quarters=o["partial_quarters"],
+        )
+        forecast_table = forecast_year(company, o["year"], seed=o["seed"])
+        roster = company.roster
+        o["warnings"] = list(company.warnings)
+    else:
+        forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
+        roster = load_roster(o["roster_path"])[0]
+        o["warnings"] = forecast_warnings(forecast_table)
+    if fiscal is None:
+        fiscal = forecast_fiscal_year_start(forecast_table)
+    o["fiscal_year_start"] = fiscal
     return PlanSpec(
         forecast_table,
         roster,
-        o["target"],
+        target,
         o["policy"],
         limits,
         actuals,
-        attainment=_share(o["attainment"]),
+        attainment=attainment,
         fiscal_year_start=fiscal,
     )
 

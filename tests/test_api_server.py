@@ -43,15 +43,15 @@ def test_the_real_server_plans_and_stores_50_concurrent_requests_of_500_reps(ser
 def test_health_answers_while_the_server_plans_from_history(server):
     """The suite checks only that it answers (generously); benchmarks/bench_api.py measures how
     fast under load."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        plans = [pool.submit(sample_plan, server, f"busy-{i}") for i in range(2)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        plans = [pool.submit(sample_plan, server, "busy")]
         answered = []
         while not all(p.done() for p in plans):
             t0 = time.perf_counter()
             status, body = call(server, "GET", "/v1/health")
             answered.append((status, time.perf_counter() - t0))
             time.sleep(0.2)
-    assert [p.result()[0] for p in plans] == [201, 201]
+    assert [p.result()[0] for p in plans] == [201]
     assert answered and all(s == 200 for s, _ in answered)
     assert max(t for _, t in answered) < 10.0, answered
 

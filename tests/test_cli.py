@@ -308,7 +308,13 @@ def test_plan_impossible_number_exits_3_with_the_diagnosis():
     assert "lower the number to" in result.output
 
 
-def test_plan_usage_errors():
+def test_plan_usage_errors(monkeypatch):
+    """Every setting is read before the history is: a usage error never waits for a forecast."""
+
+    def no_forecast(*args, **kwargs):
+        raise AssertionError("forecast before the settings were checked")
+
+    monkeypatch.setattr("api.cli.forecast_year", no_forecast)
     assert (
         run("plan", "--roster", ROSTER_CSV, "--target", "1M").exit_code == 2
     )  # neither --history nor --forecast
