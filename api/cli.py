@@ -9,13 +9,16 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from datasets import DataValidationError, bookings_to_history, load_company, make_company, summarise
-from datasets.history import validate_history
+from datasets import DataValidationError, load_company, make_company, summarise
+from datasets.company import BACKTEST_YEARS, complete_years, history_warnings, require_years
+from datasets.history import PARTIAL_QUARTERS, read_bookings, validate_history
+from datasets.periods import quarter_freq
 from datasets.roster import load_roster, validate_roster
 from datasets.schema import HISTORY, ROSTER, describe, table_kind
 from datasets.tables import Table, normalise_header, read_table
 from models import MODELS, QuantileForecaster, forecast_year
 from models.backtest import backtest
+from models.basis import forecast_fiscal_year_start, forecast_warnings
 from optimizer import (
     AT_RISK_BELOW,
     POLICIES,
@@ -64,21 +67,39 @@ def _fail(exc: DataValidationError) -> None:
     sys.exit(1)
 
 
+def fiscal_option(default: int | None = 1, help_extra: str = ""):
+    return click.option(
+        "--fiscal-year-start",
+        type=click.IntRange(1, 12),
+        default=default,
+        show_default=default is not None,
+        help="Month in which the fiscal year (and its Q1) starts: how months, hire dates and "
+        "leave map to quarters." + help_extra,
+    )
+
+
+partial_option = click.option(
+    "--partial-quarters",
+    type=click.Choice(PARTIAL_QUARTERS),
+    default="complete",
+    show_default=True,
+    help="A quarter the monthly history covers only in part: complete it from the "
+    "within-quarter shape, or drop it.",
+)
+
+
 @data.command(
     "check",
     short_help="Validate history/roster files and summarise them.",
     epilog="\b\nExample:\n  quotaplan data check history.csv roster.csv",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--fiscal-year-start",
-    type=click.IntRange(1, 12),
-    default=1,
-    show_default=True,
-    help="Month in which the fiscal year (and Q1) starts.",
-)
+@fiscal_option()
+@partial_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> None:
+def check(
+    files: tuple[Path, ...], fiscal_year_start: int, partial_quarters: str, as_json: bool
+) -> None:
     """Validate a history and/or roster file (CSV or Parquet) and summarise it.
 
     Which file is which is read from its columns. Exits 1 and lists every problem, with the
@@ -100,13 +121,20 @@ def check(files: tuple[Path, ...], fiscal_year_start: int, as_json: bool) -> Non
             kinds[kind] = table
         if set(kinds) == {"history", "roster"}:
             company = load_company(
-                kinds["history"], kinds["roster"], fiscal_year_start=fiscal_year_start
+                kinds["history"],
+                kinds["roster"],
+                fiscal_year_start=fiscal_year_start,
+                partial_quarters=partial_quarters,
             )
             summary = summarise(company)
         else:
             ((kind, table),) = kinds.items()
             frame, notes = (
-                validate_history(table, fiscal_year_start=fiscal_year_start)
+                validate_history(
+                    table,
+                    fiscal_year_start=fiscal_year_start,
+                    partial_quarters=partial_quarters,
+                )
                 if kind == "history"
                 else validate_roster(table)
             )
@@ -129,6 +157,8 @@ def _history_only(history: pd.DataFrame, notes: list[str]) -> dict:
         "n_periods": int(history["period"].nunique()),
         "rows": len(history),
         "total_revenue": float(history["revenue"].sum()),
+        "complete_years": complete_years(history),
+        "warnings": history_warnings(history),
         "notes": notes,
     }
 
@@ -177,6 +207,8 @@ def format_summary(s: dict, files) -> str:
         for c in [c for c in t.columns if c.startswith("revenue")]:
             t[c] = t[c].map(money)
         lines += ["", "Teams", t.to_string(index=False)]
+    if s.get("warnings"):
+        lines += ["", "Warnings", *(f"  - {w}" for w in s["warnings"])]
     if s.get("notes"):
         lines += ["", "Notes", *(f"  - {n}" for n in s["notes"])]
     return "\n".join(lines)
@@ -229,7 +261,15 @@ def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: P
         click.echo(f"wrote {path} ({len(frame):,} rows)")
 
 
-@data.command("bookings", short_help="Sum deal-level bookings into a monthly history file.")
+@data.command(
+    "bookings",
+    short_help="Sum deal-level bookings into a monthly history file.",
+    epilog="""\b
+Examples:
+  quotaplan data bookings deals.csv --rep Owner --date "Close Date" --amount Amount --out history.csv
+  quotaplan data bookings pipeline.csv --rep sales_agent --date close_date --amount close_value --where deal_stage=Won --out history.csv
+""",
+)
 @click.argument("deals", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--rep", default="rep_id", show_default=True, help="Column holding the rep.")
 @click.option(
@@ -237,28 +277,44 @@ def generate(reps: int, years: int, start_year: int, seed: int, fmt: str, out: P
 )
 @click.option("--amount", default="amount", show_default=True, help="Column holding the amount.")
 @click.option(
+    "--where",
+    "filters",
+    multiple=True,
+    help="Keep only deals whose COLUMN is one of the values: COLUMN=VALUE[,VALUE] (or drop "
+    "them: COLUMN!=VALUE). Applied before anything is checked. Repeatable.",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="History CSV to write.",
 )
-def bookings(deals: Path, rep: str, date: str, amount: str, out: Path) -> None:
+def bookings(deals: Path, rep: str, date: str, amount: str, filters, out: Path) -> None:
     """Sum deal-level bookings (one row per deal) into a history file, one row per rep and month.
 
-    Deals with no rep (house accounts, online orders) are left out.
+    Deals with no rep (house accounts, online orders) are left out. With --where, the rows the
+    filter drops (open or lost deals, say) are ignored before the rest is checked. Errors name
+    the file's lines.
     """
     try:
-        table = read_table(deals, deals.name)
-        monthly = bookings_to_history(
-            table.frame,
+        result = read_bookings(
+            read_table(deals, deals.name),
             rep=normalise_header(rep),
             date=normalise_header(date),
             amount=normalise_header(amount),
+            where=list(filters),
         )
-    except DataValidationError as exc:
-        _fail(exc)
-    write_table(monthly, out)
-    click.echo(f"wrote {out} ({len(monthly):,} rep-months from {len(table.frame):,} deals)")
+    except ValueError as exc:  # a malformed --where
+        if isinstance(exc, DataValidationError):
+            _fail(exc)
+        raise click.BadParameter(str(exc), param_hint="--where") from exc
+    write_table(result.history, out)
+    click.echo(
+        f"wrote {out} ({len(result.history):,} rep-months from {result.summed:,} of "
+        f"{result.deals:,} deals)"
+    )
+    for note in result.notes:
+        click.echo(f"  - {note}")
 
 
 @data.command("schema", short_help="Show the columns of the history and roster tables.")
@@ -292,11 +348,18 @@ def convert(dataset: str, data_dir: Path | None, out: Path) -> None:
     tables = {"roster": real.roster, "quotas": real.quotas}
     if real.history is not None:
         tables["history"] = real.history
+    if real.monthly is not None:
+        tables["history_monthly"] = real.monthly
     for name, frame in tables.items():
         write_table(frame, out / f"{name}.csv")
         click.echo(f"wrote {out / name}.csv ({len(frame):,} rows)")
     for note in real.notes:
         click.echo(f"  - {note}")
+    if real.monthly is not None:
+        click.echo(
+            "  - history_monthly.csv: the bookings by month (every month of the source), for "
+            "quotaplan track --actuals and for learning the within-quarter shape"
+        )
     if real.fiscal_year_start != 1:
         click.echo(
             f"  - check it with: quotaplan data check --fiscal-year-start {real.fiscal_year_start} {out}/history.csv {out}/roster.csv"
@@ -338,7 +401,8 @@ Examples:
 @click.option(
     "--year",
     type=int,
-    help="Plan year to forecast (its four quarters); default: the year after the history.",
+    help="Plan year to forecast (its quarters after the history); default: the year after the "
+    "last complete year of the history.",
 )
 @click.option(
     "--out",
@@ -358,7 +422,8 @@ Examples:
     default="quantile-gbm",
     show_default=True,
 )
-@click.option("--fiscal-year-start", type=click.IntRange(1, 12), default=1, show_default=True)
+@fiscal_option()
+@partial_option
 @click.option(
     "--backtest",
     "run_backtest",
@@ -374,19 +439,29 @@ def forecast(
     quantiles,
     model_name,
     fiscal_year_start,
+    partial_quarters,
     run_backtest,
     seed,
 ):
     """Forecast each rep's quarterly revenue with P10/P50/P90 (or backtest the models).
 
-    The forecast covers every active roster rep: tenured reps from their history, new hires from
-    the ramp curve learned from past hires, scaled by planned capacity (fte_<quarter> / fte).
-    Leavers are not forecast. Bluebird quarters (far above the rep's usual) are found and
-    damped; they are listed.
+    The forecast covers every active roster rep: tenured reps from their history, hires from
+    their start date (ramp learned from past hires, their first quarters read as evidence of
+    their level), scaled by planned capacity (fte_<quarter> / fte). Roster reps with no history
+    and no hire date are forecast at zero and named. Leavers are not forecast. Bluebird quarters
+    (far above the rep's usual) are found and damped; they are listed. Each row's basis column
+    says where its number came from.
     """
     levels = _quantile_levels(quantiles)
     try:
-        company = load_company(history_path, roster_path, fiscal_year_start=fiscal_year_start)
+        company = load_company(
+            history_path,
+            roster_path,
+            fiscal_year_start=fiscal_year_start,
+            partial_quarters=partial_quarters,
+        )
+        if run_backtest:
+            require_years(company, BACKTEST_YEARS, "a backtest")
     except DataValidationError as exc:
         _fail(exc)
     if run_backtest:
@@ -401,13 +476,13 @@ def forecast(
         return
     try:
         model = _make_model(model_name, levels, seed).fit(company)
-        plan_year = year if year is not None else int(company.history["period"].max()[:4]) + 1
-        table = model.predict(plan_year)
+        plan_year, why = (year, "asked for") if year is not None else company.plan_year()
+        table = model.predict(model.remaining_quarters(plan_year))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if out:
         write_table(table, out, float_format="%.2f")
-    click.echo(format_forecast(table, model, plan_year, out))
+    click.echo(format_forecast(table, model, plan_year, why, company, out))
 
 
 def _make_model(name: str, levels, seed: int):
@@ -434,11 +509,23 @@ def format_scores(table: pd.DataFrame) -> str:
     )
 
 
-def format_forecast(table: pd.DataFrame, model, year: int, out: Path | None) -> str:
-    qcols = [c for c in table.columns if c.startswith("q")]
+def format_forecast(
+    table: pd.DataFrame, model, year: int, why: str, company, out: Path | None
+) -> str:
+    qcols = [c for c in table.columns if c.startswith("q") and c[1:].replace(".", "").isdigit()]
     by_q = table.groupby("period")[qcols].sum()
+    quarters = sorted(table["period"].unique())
+    which = (
+        "" if len(quarters) == 4 else f" ({', '.join(quarters)}: the quarters after the history)"
+    )
+    fiscal = (
+        f"; fiscal years start in month {company.fiscal_year_start}"
+        if company.fiscal_year_start != 1
+        else ""
+    )
     lines = [
-        f"Forecast {year} for {table['rep_id'].nunique():,} active reps ({type(model).__name__})",
+        f"Forecast {year}{which} for {table['rep_id'].nunique():,} active reps ({type(model).__name__})",
+        f"Year: {why}{fiscal}",
         "",
     ]
     lines.append(by_q.map(money).to_string())
@@ -458,12 +545,14 @@ def format_forecast(table: pd.DataFrame, model, year: int, out: Path | None) -> 
             )
             + (" ..." if len(outliers) > 5 else ""),
         ]
-    curve = getattr(model, "ramp_curve_", None)
-    if curve is not None:
-        lines.append(
-            "Ramp learned from past hires (share of full productivity by quarter since hire): "
-            + ", ".join(f"{s:.0%}" for s in curve["share"])
-        )
+    ramp = getattr(model, "ramp_", None)
+    if ramp is not None:
+        text = ramp.describe(company.month_shape)
+        lines.append(text[0].upper() + text[1:])
+    if company.warnings:
+        lines += ["", "Warnings", *(f"  - {w}" for w in company.warnings)]
+    if company.notes:
+        lines += ["", "Notes", *(f"  - {n}" for n in company.notes)]
     if out:
         lines.append(f"wrote {out} ({len(table):,} rows)")
     return "\n".join(lines)
@@ -556,8 +645,14 @@ def plan_options(command):
         click.option(
             "--year",
             type=int,
-            help="Plan year (with --history); default: the year after the history.",
+            help="Plan year (with --history); default: the year after the last complete year "
+            "of the history.",
         ),
+        fiscal_option(
+            None,
+            " Default: the forecast's (its fiscal_year_start column), else 1 (calendar years).",
+        ),
+        partial_option,
         click.option(
             "--over-assignment",
             default="0",
@@ -670,15 +765,33 @@ def _plan_spec(o: dict, actuals: pd.DataFrame | None = None) -> PlanSpec:
             **_groups("region", o["region_target"]),
         },
     )
+    fiscal = o["fiscal_year_start"]
     if o["history_path"] is not None:
-        company = load_company(o["history_path"], o["roster_path"])
+        company = load_company(
+            o["history_path"],
+            o["roster_path"],
+            fiscal_year_start=fiscal or 1,
+            partial_quarters=o["partial_quarters"],
+        )
         forecast_table = forecast_year(company, o["year"], seed=o["seed"])
         roster = company.roster
+        o["warnings"] = list(company.warnings)
     else:
         forecast_table = read_table(o["forecast_path"], o["forecast_path"].name).frame
         roster = load_roster(o["roster_path"])[0]
+        o["warnings"] = forecast_warnings(forecast_table)
+    if fiscal is None:
+        fiscal = forecast_fiscal_year_start(forecast_table)
+    o["fiscal_year_start"] = fiscal
     return PlanSpec(
-        forecast_table, roster, target, o["policy"], limits, actuals, attainment=attainment
+        forecast_table,
+        roster,
+        target,
+        o["policy"],
+        limits,
+        actuals,
+        attainment=attainment,
+        fiscal_year_start=fiscal,
     )
 
 
@@ -694,6 +807,8 @@ def _run_plan(o: dict, solve) -> None:
     except (ValueError, SolverLimitError) as exc:
         raise click.ClickException(str(exc)) from exc
     out = o["out"]
+    if o.get("warnings"):
+        result.summary["warnings"] = o["warnings"]
     if out:
         write_table(result.table(), out, float_format="%.4f")
         out.with_suffix(".summary.json").write_text(
@@ -795,13 +910,6 @@ Examples:
 )
 @click.option("--as-of", default=None, help="Track to this day (default: the last day booked).")
 @click.option(
-    "--fiscal-year-start",
-    type=click.IntRange(1, 12),
-    default=1,
-    show_default=True,
-    help="Month the fiscal year (and its Q1) starts: how dates map to the plan's quarters.",
-)
-@click.option(
     "--at-risk-below",
     default=f"{AT_RISK_BELOW:.0%}",
     show_default=True,
@@ -831,7 +939,6 @@ def track_command(
     plan_path,
     actuals_path,
     as_of,
-    fiscal_year_start,
     at_risk_below,
     missed_quarters,
     grain,
@@ -847,7 +954,8 @@ def track_command(
     projected year-end, chances of reaching the annual and current-quarter quota, and every
     flag with its reason; --relief proposes quotas for the rest of the year.
     """
-    from optimizer.tracking import DEFAULT_MONTH_SHAPE, Thresholds, month_shape, relief, track
+    from datasets.history import DEFAULT_MONTH_SHAPE, month_shape
+    from optimizer.tracking import Thresholds, relief, track
 
     try:
         quotas = read_table(plan_path, plan_path.name).frame
@@ -860,6 +968,7 @@ def track_command(
                 total = float(quotas["quota"].sum())
                 o["target"] = total / (1 + (_share(o["over_assignment"]) or 0.0))
         spec = _plan_spec(o)
+        fiscal_year_start = spec.fiscal_year_start
         shape = DEFAULT_MONTH_SHAPE
         if o["history_path"] is not None:
             raw = read_table(o["history_path"], o["history_path"].name).frame
@@ -950,6 +1059,15 @@ def format_progress(p, proposal=None, max_rows: int = 30) -> str:
     return "\n".join(lines)
 
 
+def fiscal_words(quarter: str, fiscal_year_start: int) -> str:
+    """``"fiscal years start in month 12: 2012Q1 is 2011-12-01 to 2012-02-29"``."""
+    q = pd.Period(quarter, freq=quarter_freq(fiscal_year_start))
+    return (
+        f"fiscal years start in month {fiscal_year_start}: {quarter} is "
+        f"{q.start_time:%Y-%m-%d} to {q.end_time:%Y-%m-%d}"
+    )
+
+
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     s = result.summary
     lines = headline(s)
@@ -958,6 +1076,11 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
             f"Company number found for {s['attainment_goal']:.0%} of reps attaining: "
             f"{money(s['company_target'])} ({s['plans_solved']} plans solved)"
         )
+    periods = sorted(result.quotas["period"].unique())
+    if s.get("fiscal_year_start", 1) != 1 and periods:
+        lines.append(f"Fiscal calendar: {fiscal_words(periods[0], s['fiscal_year_start'])}")
+    if s.get("warnings"):
+        lines += ["Warnings:", *(f"  - {w}" for w in s["warnings"])]
     r = result.reps.set_index("rep_id")
     if "replan" in s:
         rp = s["replan"]
@@ -1227,6 +1350,11 @@ def history_command(plan_id, rep_id, database):
     if rec is None:
         raise click.ClickException(f"no plan {plan_id} in {store.url}")
     lineage = store.lineage(rec.id)
+    fiscal = (rec.summary or {}).get("fiscal_year_start", 1)
+    if fiscal != 1 and rep_id is None:
+        first = min((q["period"] for q in rec.quotas), default=None)
+        if first:
+            click.echo(f"Plan {rec.id}: {fiscal_words(first, fiscal)}")
     if rep_id is not None:
         reps = pd.DataFrame(rec.reps).set_index("rep_id")
         if rep_id not in reps.index:

@@ -33,13 +33,31 @@ def rep_explanation(rec, r, history) -> list[str]:
     """Sentences for plan ``rec``'s rep row ``r`` (a Series of the plan's rep table, named by its
     rep_id) and the audit ``history`` of the plan's lineage."""
     rep_id = r.name
+    basis = r.get("basis")
+    basis = basis if isinstance(basis, str) and basis else None
+    stretch = (
+        f"the quota asks {r['stretch']:.2f}x that, with a {r['p_attain']:.0%} chance of reaching it"
+        if r.get("stretch") is not None and r["stretch"] == r["stretch"]
+        else "so no quota is asked"
+    )
+    own = basis is None or basis == "own history"
     words = [
         f"{rep_id}'s annual quota is {money(r['annual_quota'])} in plan {rec.id} "
         f"(version {rec.version} of {rec.scenario_name}, {rec.state}).",
-        f"The forecast says {rep_id} can realistically sell {money(r['annual_p50'])} (P50): the "
-        f"quota asks {r['stretch']:.2f}x that, with a {r['p_attain']:.0%} chance of reaching it.",
+        (
+            f"The forecast says {rep_id} can realistically sell {money(r['annual_p50'])} (P50)"
+            if own
+            else f"The forecast of {money(r['annual_p50'])} (P50) for {rep_id} is not from a "
+            f"history of their own alone: {basis}"
+        )
+        + f": {stretch}.",
         _binding_words(r["binding"]),
     ]
+    fiscal = (rec.summary or {}).get("fiscal_year_start", 1)
+    if fiscal != 1:
+        words.append(
+            f"The plan's quarters are fiscal quarters: fiscal years start in month {fiscal}."
+        )
     for e in history:
         if e.rep_id != rep_id:
             continue

@@ -150,7 +150,8 @@ QUANTILE_COLUMN = r"^q[0-9]{1,2}(\.[0-9]+)?$"
 
 class ForecastRow(BaseModel):
     """A rep's quarter: ``rep_id``, ``period`` and one column per quantile level (q10, q50,
-    q90, ...): amounts >= 0 within QUOTAPLAN_MAX_VALUE."""
+    q90, ...): amounts >= 0 within QUOTAPLAN_MAX_VALUE; optionally the ``basis`` and
+    ``fiscal_year_start`` columns a forecast table carries."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -158,7 +159,10 @@ class ForecastRow(BaseModel):
         strict=True,
         json_schema_extra={
             "propertyNames": {
-                "anyOf": [{"enum": ["rep_id", "period"]}, {"pattern": QUANTILE_COLUMN}]
+                "anyOf": [
+                    {"enum": ["rep_id", "period", "basis", "fiscal_year_start"]},
+                    {"pattern": QUANTILE_COLUMN},
+                ]
             }
         },
     )
@@ -166,6 +170,12 @@ class ForecastRow(BaseModel):
     rep_id: Name
     period: str = Field(min_length=1, max_length=20, pattern=QUARTER)
     q50: Value
+    basis: str | None = Field(
+        None, max_length=500, description="Where the number came from (quotaplan forecast)."
+    )
+    fiscal_year_start: Int(ge=1, le=12) | None = Field(
+        None, description="The fiscal calendar the forecast was made in (quotaplan forecast)."
+    )
 
     @model_validator(mode="after")
     def _quantile_columns(self):
@@ -246,6 +256,20 @@ class PlanLimits(Strict):
 
 
 Year = Int(ge=1900, le=2200)
+FiscalYearStart = Annotated[
+    Int(ge=1, le=12),
+    Field(
+        description="Month (1-12) in which the fiscal year and its Q1 start: how months, hire "
+        "dates and leave map to quarters.",
+    ),
+]
+PartialQuarters = Annotated[
+    Literal["complete", "drop"],
+    Field(
+        description="A quarter that monthly history covers only in part: completed from the "
+        "within-quarter shape, or dropped."
+    ),
+]
 
 
 class ForecastRequest(Strict):
@@ -254,7 +278,9 @@ class ForecastRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"description": "History and roster rows."})
     history: list[HistoryRow] = Field(min_length=1, json_schema_extra=ROWS)
     roster: list[RosterRow] = Field(min_length=1, json_schema_extra=ROWS)
-    year: Year | None = Field(None, description="Default: the year after the history.")
+    year: Year | None = Field(
+        None, description="Default: the year after the last complete year of the history."
+    )
     quantiles: list[Level] = Field(
         default_factory=lambda: [0.1, 0.5, 0.9],
         min_length=1,
@@ -263,12 +289,22 @@ class ForecastRequest(Strict):
         json_schema_extra={"uniqueItems": True, "contains": {"const": 0.5}},
     )
     seed: Int(ge=0, le=2**32 - 1) = 0
+    fiscal_year_start: FiscalYearStart = 1
+    partial_quarters: PartialQuarters = "complete"
 
     @model_validator(mode="after")
     def _levels(self):
         if 0.5 not in self.quantiles or len(set(self.quantiles)) != len(self.quantiles):
             raise ValueError("quantiles: give distinct levels, 0.5 among them")
         return self
+
+
+class ForecastUpload(Strict):
+    """The form fields of a forecast made from uploaded CSV files."""
+
+    year: Year | None = None
+    fiscal_year_start: FiscalYearStart = 1
+    partial_quarters: PartialQuarters = "complete"
 
 
 class PlanSettings(Strict):
@@ -281,6 +317,12 @@ class PlanSettings(Strict):
         None, description="Plan on top of this version; 409 if the scenario has moved on."
     )
     year: Year = Field(None, description="When forecasting from history.")
+    fiscal_year_start: FiscalYearStart | None = Field(
+        None,
+        description="Month (1-12) in which the fiscal year and its Q1 start. Default: the "
+        "forecast's (its fiscal_year_start column), else 1. Stored with the plan.",
+    )
+    partial_quarters: PartialQuarters = "complete"
     target: Amount = Field(None, description="The company number (or give attainment).")
     attainment: Level = Field(None, description="Share of reps who should reach quota.")
     policy: Policy = "equal-stretch"
@@ -340,23 +382,27 @@ class ReplanRequest(Strict):
     )
 
 
-MONTH = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
+#: A month (2026-04) or a quarter (2026Q1) of bookings.
+MONTH_OR_QUARTER = r"^(19|20|21)[0-9]{2}(-(0[1-9]|1[0-2])|Q[1-4])$"
 
 
 class BookingRow(Strict):
-    """Bookings so far: a month's total (``period`` such as 2026-04) or a dated booking
-    (``date``): one of the two, not both."""
+    """Bookings so far: a month's total (``period`` such as 2026-04), a closed quarter's total
+    (``period`` such as 2026Q1), or a dated booking (``date``): one of the two, not both."""
 
     model_config = ConfigDict(json_schema_extra=one_of("period", "date"))
     rep_id: Name
-    period: str = Field(None, pattern=MONTH, examples=["2026-04"])
+    period: str = Field(None, pattern=MONTH_OR_QUARTER, examples=["2026-04", "2026Q1"])
     date: date_ = Field(None, examples=["2026-04-17"])
     revenue: Value = Field(description="Booked amount (>= 0).")
 
     @model_validator(mode="after")
     def _one_when(self):
         if (self.period is None) == (self.date is None):
-            raise ValueError("give either period (a month such as 2026-04) or date, not both")
+            raise ValueError(
+                "give either period (a month such as 2026-04, or a closed quarter such as "
+                "2026Q1) or date, not both"
+            )
         return self
 
 
@@ -365,7 +411,9 @@ class ReliefRequest(Strict):
 
     actuals: list[BookingRow] = Field(min_length=1, json_schema_extra=ROWS)
     as_of: date_ = Field(None, description="Track to this day (default: the last booked).")
-    fiscal_year_start: Int(ge=1, le=12) = 1
+    fiscal_year_start: FiscalYearStart | None = Field(
+        None, description="Default: the plan's; a different one is refused (422)."
+    )
 
 
 class ProgressRequest(ReliefRequest):
@@ -506,6 +554,11 @@ class ForecastOut(BaseModel):
     id: int
     created_at: datetime
     rows: list[dict[str, Any]]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What limits the forecast (a short history, reps with no history and no "
+        "hire date)",
+    )
     notes: list[str]
 
 

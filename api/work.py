@@ -66,19 +66,29 @@ def _pool() -> ProcessPool:
         return _pools[pid]
 
 
-def _forecast(history, roster, year, quantiles, seed, fiscal_year_start=None):
-    company = load_company(history, roster)
+def _forecast(history, roster, year, quantiles, seed, fiscal_year_start, partial_quarters):
+    company = load_company(
+        history, roster, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+    )
     return forecast_year(company, year, quantiles=quantiles, seed=seed), company
 
 
 def forecast_table(
-    history, roster, year, quantiles=DEFAULT_QUANTILES, seed: int = 0, *, seconds: float
+    history,
+    roster,
+    year,
+    quantiles=DEFAULT_QUANTILES,
+    seed: int = 0,
+    *,
+    fiscal_year_start: int = 1,
+    partial_quarters: str = "complete",
+    seconds: float,
 ):
-    """Validate the tables and forecast the plan year, in a worker process, within ``seconds``;
-    returns (forecast table, company)."""
-    future = _pool().schedule(
-        _forecast, args=(history, roster, year, tuple(quantiles), seed), timeout=seconds
-    )
+    """Validate the tables and forecast the plan year (in ``fiscal_year_start``'s calendar,
+    partial quarters completed or dropped), in a worker process, within ``seconds``; returns
+    (forecast table, company)."""
+    args = (history, roster, year, tuple(quantiles), seed, fiscal_year_start, partial_quarters)
+    future = _pool().schedule(_forecast, args=args, timeout=seconds)
     try:
         return future.result()
     except FutureTimeout:

@@ -80,7 +80,10 @@ def backtest_policies(
     number = target if target is not None else ambition * float(actual["revenue"].sum())
     limits = limits or Limits()
     roster = past.roster[past.roster["rep_id"].isin(planned)]
-    caps = _caps(PlanSpec(forecast, roster, number, "equal-stretch", limits))
+    fiscal = company.fiscal_year_start
+    caps = _caps(
+        PlanSpec(forecast, roster, number, "equal-stretch", limits, fiscal_year_start=fiscal)
+    )
     lyq = roster.set_index("rep_id")["last_year_quota"] if "last_year_quota" in roster else None
     rows, plans = [], []
     for policy in (*policies, *([REFERENCE] if reference is not None else [])):
@@ -89,7 +92,8 @@ def backtest_policies(
             q = reference[["rep_id", "period", "quota"]]
         else:
             try:
-                q = solve_plan(PlanSpec(forecast, roster, number, policy, limits)).quotas
+                spec = PlanSpec(forecast, roster, number, policy, limits, fiscal_year_start=fiscal)
+                q = solve_plan(spec).quotas
             except PlanInfeasibleError as exc:
                 rows.append({**row, "status": "infeasible", "detail": str(exc).splitlines()[1]})
                 continue

@@ -39,6 +39,9 @@ class RealDataset:
     quotas : the quotas the company set: ``rep_id``, ``period``, ``quota``.
     fiscal_year_start : month in which the quarters used by ``history`` and ``quotas`` start.
     notes : how the source was turned into these tables.
+    monthly : the bookings per rep and month (``rep_id``, ``period`` such as ``2013-07``,
+        ``revenue``), every month of the source (the edges' partial quarters included), or None
+        where the release holds no sales: actuals for ``quotaplan track``.
     """
 
     name: str
@@ -47,6 +50,7 @@ class RealDataset:
     quotas: pd.DataFrame
     fiscal_year_start: int
     notes: tuple[str, ...]
+    monthly: pd.DataFrame | None = None
 
     @property
     def company(self) -> Company:
@@ -193,7 +197,13 @@ def load_adventureworks_oltp(data_dir: str | os.PathLike | None = None) -> RealD
         "revenue = order SubTotal (before tax and freight); quarters start in Mar/Jun/Sep/Dec as AdventureWorks' quotas do"
     )
     return RealDataset(
-        "adventureworks_oltp", roster, history, quotas, AW_FISCAL_YEAR_START, tuple(notes)
+        "adventureworks_oltp",
+        roster,
+        history,
+        quotas,
+        AW_FISCAL_YEAR_START,
+        tuple(notes),
+        monthly.sort_values(["rep_id", "period"]).reset_index(drop=True),
     )
 
 
@@ -336,7 +346,15 @@ def load_adventureworks_pl300(data_dir: str | os.PathLike | None = None) -> Real
         f"hire dates shifted by {shift.days} days to this release's dates",
         "targets converted from $ thousands per month to $ per calendar quarter",
     ]
-    return RealDataset("adventureworks_dw_pl300", roster, history, quotas, 1, tuple(notes))
+    return RealDataset(
+        "adventureworks_dw_pl300",
+        roster,
+        history,
+        quotas,
+        1,
+        tuple(notes),
+        monthly.sort_values(["rep_id", "period"]).reset_index(drop=True),
+    )
 
 
 LOADERS = {

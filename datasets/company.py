@@ -8,11 +8,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError, Problem
-from .history import validate_history
-from .periods import quarter_end, quarter_freq
+from .errors import DataValidationError, Problem, more
+from .history import DEFAULT_MONTH_SHAPE, month_shape, validate_history
+from .periods import parse_periods, quarter_end, quarter_freq, quarter_index
 from .roster import validate_roster
 from .tables import PathOrFrame, read_table
+
+#: Complete years of history quotaplan needs to learn seasonality and growth and to calibrate
+#: its intervals on a held-out year; below this it warns and widens its intervals.
+MIN_COMPLETE_YEARS = 2
+#: Complete years a backtest needs: two years to learn from before a complete test year.
+BACKTEST_YEARS = 3
 
 
 @dataclass(frozen=True)
@@ -25,12 +31,18 @@ class Company:
     roster : canonical roster, one row per rep (see :data:`datasets.schema.ROSTER`).
     notes : things the planner should know that are not errors (ignored columns, partial quarters).
     fiscal_year_start : month (1-12) in which the fiscal year starts.
+    month_shape : each month's share of a quarter (learned from monthly history rows, else the
+        usual 15/25/60): how a hire's start date within a quarter weighs.
+    warnings : what limits the plan (a short history, roster reps with no history and no hire
+        date): printed by ``data check``, ``forecast`` and ``plan`` and returned by the API.
     """
 
     history: pd.DataFrame
     roster: pd.DataFrame
     notes: tuple[str, ...] = field(default=())
     fiscal_year_start: int = 1
+    month_shape: tuple[float, float, float] = DEFAULT_MONTH_SHAPE
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def periods(self) -> list[str]:
@@ -54,39 +66,158 @@ class Company:
         active = self.roster.loc[self.roster["active"], "rep_id"]
         return pd.Index(active).difference(pd.Index(self.history["rep_id"].unique())).tolist()
 
+    @cached_property
+    def unknown_start(self) -> list[str]:
+        """Active roster reps with no history and no hire date: nothing says when they start."""
+        r = self.roster.set_index("rep_id")
+        return [rep for rep in self.new_hires if pd.isna(r.at[rep, "hire_date"])]
+
+    @cached_property
+    def complete_years(self) -> list[int]:
+        """(Fiscal) years whose four quarters are all in the history."""
+        return complete_years(self.history)
+
+    def plan_year(self) -> tuple[int, str]:
+        """The default year to forecast and plan, and why: the year after the last complete
+        year of the history (the year after the history's last year when it has none)."""
+        last = self.history["period"].max()
+        years = self.complete_years
+        if not years:
+            year = int(last[:4]) + 1
+            return (
+                year,
+                f"the history holds no complete year; {year} is the year after its last quarter ({last})",
+            )
+        year = years[-1] + 1
+        why = f"{year} is the year after the last complete year of the history ({years[-1]})"
+        if last[:4] == str(year):
+            why += f"; the history already holds {year} up to {last}, so the forecast covers the rest of it"
+        return year, why
+
 
 def load_company(
-    history: PathOrFrame, roster: PathOrFrame, *, fiscal_year_start: int = 1
+    history: PathOrFrame,
+    roster: PathOrFrame,
+    *,
+    fiscal_year_start: int = 1,
+    partial_quarters: str = "complete",
 ) -> Company:
     """Load, validate and cross-check a history and a roster.
 
     Problems in both tables are reported together in one :class:`DataValidationError`.
     Reps with history but no roster row are leavers: kept (their history still teaches the
-    forecaster) and noted. Roster reps with no history are new hires.
+    forecaster) and noted. Roster reps with no history are new hires. Quarters that monthly
+    rows cover only in part are completed from the within-quarter shape or dropped
+    (``partial_quarters``, see :data:`datasets.history.PARTIAL_QUARTERS`).
     """
     problems: list[Problem] = []
     results = {}
-    names = {}
+    tables = {}
+
+    def check_history(t):
+        return validate_history(
+            t, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+        )
+
     for name, source, validate in (
-        ("history", history, lambda t: validate_history(t, fiscal_year_start=fiscal_year_start)),
+        ("history", history, check_history),
         ("roster", roster, validate_roster),
     ):
         try:
             table = read_table(source, name)
-            names[name] = table.name
+            tables[name] = table
             results[name] = validate(table)
         except DataValidationError as exc:
             problems.extend(exc.problems)
     if problems:
         raise DataValidationError(problems)
     (hist, hist_notes), (rost, rost_notes) = results["history"], results["roster"]
-    cross = cross_check(hist, rost, names["roster"], fiscal_year_start)
+    cross = cross_check(hist, rost, tables["roster"].name, fiscal_year_start)
     if cross:
         raise DataValidationError(cross)
     rost = off_the_team(rost, quarter_end(hist["period"].max(), fiscal_year_start))
-    company = Company(hist, rost, (), fiscal_year_start)
+    raw = tables["history"].frame
+    monthly = parse_periods(raw["period"], fiscal_year_start)["grain"].eq("M").any()
+    shape = month_shape(raw, fiscal_year_start) if monthly else DEFAULT_MONTH_SHAPE
+    return with_notes(
+        Company(hist, rost, (*hist_notes, *rost_notes), fiscal_year_start, tuple(shape))
+    )
+
+
+def with_notes(company: Company) -> Company:
+    """The company with its notes (leavers, new hires, early revenue) and warnings filled in."""
+    notes = (*company.notes, *company_notes(company))
     return Company(
-        hist, rost, (*hist_notes, *rost_notes, *company_notes(company)), fiscal_year_start
+        company.history,
+        company.roster,
+        notes,
+        company.fiscal_year_start,
+        tuple(float(x) for x in company.month_shape),
+        tuple(company_warnings(company)),
+    )
+
+
+def complete_years(history: pd.DataFrame) -> list[int]:
+    """(Fiscal) years whose four quarters are all in a canonical history."""
+    q = pd.Series(quarter_index(history["period"].unique()))
+    per_year = q.groupby(q // 4).nunique()
+    return sorted(int(y) for y, n in per_year.items() if n == 4)
+
+
+def history_warnings(history: pd.DataFrame) -> list[str]:
+    """A warning if the history is shorter than :data:`MIN_COMPLETE_YEARS` complete years."""
+    years = complete_years(history)
+    if len(years) >= MIN_COMPLETE_YEARS:
+        return []
+    n_q = history["period"].nunique()
+    held = (
+        f"{len(years)} complete year(s) ({', '.join(map(str, years))})"
+        if years
+        else "no complete year"
+    )
+    return [
+        f"short history: {held}, {n_q} quarter(s) in all; quotaplan needs "
+        f"{MIN_COMPLETE_YEARS} complete years to learn seasonality and growth and to check its "
+        "intervals on a held-out year. The forecast's P10-P90 intervals are widened to what "
+        f"the data supports, and a backtest needs {BACKTEST_YEARS} complete years"
+    ]
+
+
+def company_warnings(company: Company) -> list[str]:
+    """What limits what quotaplan can say about a company: too short a history, roster reps
+    with no history and no hire date."""
+    out = history_warnings(company.history)
+    if company.unknown_start:
+        out.append(unknown_start_warning(company.unknown_start))
+    return out
+
+
+def unknown_start_warning(reps: list[str]) -> str:
+    """The warning for roster reps with no history and no hire date, and the rule applied."""
+    return (
+        f"{len(reps)} roster rep(s) have no history and no hire date: {more(reps)}. They are "
+        "planned at zero (nothing says when they start); give their hire_date to plan them "
+        "from that day (team median level x ramp), or mark them inactive"
+    )
+
+
+def require_years(company: Company, n: int, what: str) -> None:
+    """Raise :class:`DataValidationError` unless the history holds ``n`` complete years."""
+    years = company.complete_years
+    if len(years) >= n:
+        return
+    held = f"{len(years)} ({', '.join(map(str, years))})" if years else "none"
+    span = f"{company.history['period'].min()}..{company.history['period'].max()}"
+    raise DataValidationError(
+        [
+            Problem(
+                "history",
+                ("period",),
+                f"too short for {what}: {what} needs {n} complete years; the history "
+                f"({span}) holds {held}",
+                f"Give {n} complete years of history, or forecast without it.",
+            )
+        ]
     )
 
 
@@ -108,7 +239,7 @@ def company_notes(company: Company) -> list[str]:
         )
     if company.new_hires:
         notes.append(
-            f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; they are planned from the ramp curve): {_some(company.new_hires)}"
+            f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; planned from their hire date: the team's median level x the ramp): {_some(company.new_hires)}"
         )
     early = _revenue_before_hire(company.history, company.roster, company.fiscal_year_start)
     if early:
@@ -208,5 +339,7 @@ def summarise(company: Company) -> dict:
             for t in sorted(set(heads.index) | set(by_team.index))
         ],
         "zero_quarters_share": float(np.mean(h["revenue"].to_numpy() == 0)),
+        "complete_years": company.complete_years,
+        "warnings": list(company.warnings),
         "notes": list(company.notes),
     }

@@ -9,6 +9,34 @@ from dataclasses import dataclass, field
 MAX_ROWS_SHOWN = 5
 
 
+def row_refs(positions, *, lines: bool, labels=None) -> tuple[tuple[str, ...], int]:
+    """Where rows are, as the user will find them, for the first :data:`MAX_ROWS_SHOWN` of
+    ``positions`` (0-based positions of records), and how many there are in all.
+
+    ``lines``: the rows came from a file (CSV line numbers: the header is line 1, so record 0
+    is line 2); otherwise they are named by ``labels[position]`` (a DataFrame's index) or, with
+    no labels, as JSON rows (``row 0``: the position in the list sent).
+    """
+    pos = [int(p) for p in positions]
+    shown = pos[:MAX_ROWS_SHOWN]
+    if lines:
+        refs = tuple(f"line {p + 2}" for p in shown)
+    elif labels is not None:
+        refs = tuple(f"index {labels[p]}" for p in shown)
+    else:
+        refs = tuple(f"row {p}" for p in shown)
+    return refs, len(pos)
+
+
+def more(items, n_total: int | None = None, shown: int = MAX_ROWS_SHOWN) -> str:
+    """``"a, b, c and 12 more"``: a few items of a list and how many are left out."""
+    items = [str(i) for i in items]
+    total = len(items) if n_total is None else n_total
+    head = ", ".join(items[:shown])
+    rest = total - min(len(items), shown)
+    return head + (f" and {rest:,} more" if rest > 0 else "")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one table.
@@ -34,10 +62,7 @@ class Problem:
         if self.columns:
             cols = ", ".join(f"'{c}'" for c in self.columns)
             where = f" column{'s' if len(self.columns) > 1 else ''} {cols}"
-        at = ""
-        if self.rows:
-            more = self.n_rows - len(self.rows)
-            at = " at " + ", ".join(self.rows) + (f" and {more:,} more" if more > 0 else "")
+        at = f" at {more(self.rows, max(self.n_rows, len(self.rows)))}" if self.rows else ""
         return f"{self.table}{where}: {self.what}{at}. {self.fix}"
 
 

@@ -60,7 +60,9 @@ ROSTER = (
     Column(
         "hire_date",
         False,
-        "Date the rep started (ISO, 2024-03-01); drives ramp-up. Blank: fully ramped.",
+        "Date the rep started (ISO, 2024-03-01): the ramp runs from that day, nothing before it. "
+        "Blank: fully ramped if the rep has history; a roster rep with no history and no hire "
+        "date is planned at zero, with a warning.",
         ("start_date", "hired", "hiredate", "date_hired"),
     ),
     Column(
@@ -74,7 +76,8 @@ ROSTER = (
         "fte",
         False,
         "Standing capacity 0..1 (0.5 = half time), as in the rep's history. Blank: 1. "
-        "Add fte_2026Q1 ... for planned capacity in a quarter (leave: 0; forecasts scale by fte_Q / fte).",
+        "Add fte_2026Q1 ... for planned capacity in a quarter (leave: 0; forecasts scale by fte_Q / fte); "
+        "the same columns for past quarters (recorded leave) let the forecaster read the history.",
         ("capacity", "fte_pct"),
     ),
     Column(

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .company import Company, company_notes
+from .company import Company, load_company, with_notes
+from .periods import quarter_freq
 from .roster import COLUMNS as ROSTER_COLUMNS
 
 #: Share of a quarter's bookings that close in its first, second and third month (hockey stick).
@@ -34,15 +35,21 @@ class SyntheticCompany:
         (employment x ramp x fte, 0..1) and ``bluebird`` (whether a windfall deal was added).
     reps : per rep: the true ``level`` (quarterly revenue at full capacity at the start),
         ``growth`` (annual), ``team``, ``region``, ``hire_month`` and ``leave_month`` (months
-        since the start of the history; ``leave_month`` past the end means still employed).
+        since the start of the history; ``leave_month`` past the end means still employed),
+        ``ramp_months`` (months from the start date to full productivity) and
+        ``fast_starter`` (an experienced hire, productive within weeks).
     team_targets : the plan year's number per team, as a planner might set them (one team's
         beyond what it can carry; see ``overreach``).
+    monthly : with ``monthly=True`` (or a partial last quarter), the bookings per rep and month
+        (``rep_id``, ``period`` such as ``2025-11``, ``revenue``) as an export would hold them;
+        ``company`` is then read from this table by the data layer. None otherwise.
     """
 
     company: Company
     truth: pd.DataFrame
     reps: pd.DataFrame
     team_targets: dict = field(default_factory=dict)
+    monthly: pd.DataFrame | None = None
 
 
 def make_company(
@@ -68,6 +75,12 @@ def make_company(
     no_quota_share: float = 0.05,
     team_growth: float = 0.10,
     overreach: float = 2.0,
+    leave_history: bool = True,
+    fast_starters: float = 0.25,
+    unknown_start: float = 0.3,
+    fiscal_year_start: int = 1,
+    last_quarter_months: int = 3,
+    monthly: bool = False,
     random_state: int | np.random.Generator | None = None,
 ) -> SyntheticCompany:
     """Generate a synthetic company.
@@ -99,6 +112,21 @@ def make_company(
     team_growth, overreach : the plan year's team targets (``SyntheticCompany.team_targets``):
         last year's team bookings plus ``team_growth``; one team asked for ``overreach`` times
         its bookings, more than it can carry (0: none).
+    leave_history : the roster also records past leave and part-time spells, per quarter
+        (``fte_2024Q3`` columns for the history's quarters), as an HR system does; otherwise
+        only the plan year's.
+    fast_starters : share of hires who are experienced: productive within one or two months of
+        their start date and above the usual level (their first, partial quarters are strong).
+    unknown_start : share of the planned hires whose roster row has no hire date (roster reps
+        with no history and no hire date, as CRM exports have them).
+    fiscal_year_start : month (1-12) in which the company's fiscal year and its Q1 start; the
+        history's quarter labels are fiscal quarters (pandas' convention: the fiscal year is
+        named after the calendar year it ends in) and hire dates are calendar dates.
+    last_quarter_months : months (1-3) of the history's last quarter that the data holds (an
+        export taken part-way through a quarter); below 3 the history is monthly and read by
+        the data layer, which completes or drops the partial quarter and says so.
+    monthly : also keep the bookings per month (``SyntheticCompany.monthly``) and read the
+        company from them.
     random_state : seed or Generator; the same seed gives the same company.
     """
     if n_reps < 1 or n_years < 1:
@@ -107,7 +135,15 @@ def make_company(
         raise ValueError(f"attrition must be in [0, 1), got {attrition}")
     if n_regions < 1 or n_regions > len(REGIONS) or teams_per_region < 1:
         raise ValueError(f"n_regions must be 1..{len(REGIONS)} and teams_per_region >= 1")
+    if not 1 <= last_quarter_months <= 3:
+        raise ValueError(f"last_quarter_months must be 1, 2 or 3, got {last_quarter_months}")
+    if not (0 <= fast_starters <= 1 and 0 <= unknown_start <= 1):
+        raise ValueError("fast_starters and unknown_start are shares between 0 and 1")
+    origin = pd.Period(f"{start_year}Q1", freq=quarter_freq(fiscal_year_start)).start_time
     rng = np.random.default_rng(random_state)
+    # The draws of the inputs-as-planners-have-them features (fast starters, start days, blank
+    # hire dates, months) come from their own stream: they leave every other draw as it was.
+    extra = rng.spawn(1)[0]
     T = 12 * n_years  # months of history
     horizon = T + 12  # plus the plan year, for leave and planned hires known in advance
 
@@ -146,6 +182,15 @@ def make_company(
     region_season = season * np.exp(rng.normal(0, 0.05, (n_regions, 4)))
     region_season /= region_season.mean(axis=1, keepdims=True)
 
+    # --- fast starters and start days ---------------------------------------------------------
+    # Experienced hires reach full productivity within weeks, at a higher level: their first,
+    # partial quarters already show what they can sell. Everyone starts on a day of the month,
+    # and the ramp runs from that day.
+    fast = (hire >= 0) & (extra.random(n) < fast_starters)
+    rep_ramp[fast] = extra.uniform(0.5, 1.5, int(fast.sum()))
+    rep_level[fast] *= np.exp(extra.normal(0.3, 0.2, int(fast.sum())))
+    start_day = extra.integers(0, 28, n)
+
     # --- capacity by month: employed x ramp x fte ---------------------------------------------
     # Month-level arrays are n x months: small dtypes and in-place products keep them cheap.
     standing_fte = np.ones(n)  # the rep's contracted capacity: what the roster's fte says
@@ -163,14 +208,10 @@ def make_company(
     del on_leave
 
     m = np.arange(T, dtype=np.int16)
-    months_in = m[None, :] - np.maximum(hire, -10 * 12).astype(np.int16)[:, None]
-    employed = (months_in >= 0) & (
+    employed = (m[None, :] >= np.maximum(hire, -10 * 12).astype(np.int16)[:, None]) & (
         m[None, :] < np.minimum(leave, horizon + 1).astype(np.int16)[:, None]
     )
-    capacity = months_in.astype(np.float32)
-    del months_in
-    capacity *= (1.0 / (rep_ramp - 1.0 + 1e-9)).astype(np.float32)[:, None]
-    np.clip(capacity, 0.0, 1.0, out=capacity)  # the ramp: 0, 25, 50, 75, 100% ...
+    capacity = ramp_from_start(hire + start_day / 30.0, rep_ramp, T)
     capacity *= fte[:, :T]
     capacity *= employed
 
@@ -185,6 +226,7 @@ def make_company(
     expected_m *= rep_level.astype(np.float32)[:, None]
     Q = T // 3
     expected = expected_m.reshape(n, Q, 3).sum(axis=2, dtype=np.float64)
+    by_month = expected_m.reshape(n, Q, 3) if monthly or last_quarter_months < 3 else None
     del expected_m
     cap_q = capacity.reshape(n, Q, 3).mean(axis=2, dtype=np.float64)
     on_books = employed.reshape(n, Q, 3).any(axis=2)
@@ -220,26 +262,32 @@ def make_company(
     teams = np.array(
         [f"{REGIONS[t // teams_per_region]}-{t % teams_per_region + 1}" for t in range(n_teams)]
     )
+    month_number = origin.year * 12 + origin.month - 1 + hire
     hire_date = pd.to_datetime(
         pd.DataFrame(
             {
-                "year": start_year + np.floor_divide(hire, 12),
-                "month": np.mod(hire, 12) + 1,
+                "year": np.floor_divide(month_number, 12),
+                "month": np.mod(month_number, 12) + 1,
                 "day": 1,
             }
         )
-    ) + pd.to_timedelta(rng.integers(0, 28, n), "D")
+    ) + pd.to_timedelta(start_day, "D")
+    # --- roster reps with no history and no hire date -----------------------------------------
+    blank_start = np.zeros(n, bool)
+    blank_start[n_hist:] = extra.random(n - n_hist) < unknown_start
+    hire_date[blank_start] = pd.NaT
 
     on_roster = leave > T - 1  # still employed at the end of the history, or a planned hire
     # Reps who left during the history stay on the roster, inactive, with the day they left
     # (the last day of the month before their first month away), as an HR export lists them.
     left = ~on_roster & (hire < T)
     leave_month = np.where(left, leave, 0).astype(np.int64)
+    left_number = origin.year * 12 + origin.month - 1 + leave_month
     leave_date = pd.to_datetime(
         pd.DataFrame(
             {
-                "year": start_year + np.floor_divide(leave_month, 12),
-                "month": np.mod(leave_month, 12) + 1,
+                "year": np.floor_divide(left_number, 12),
+                "month": np.mod(left_number, 12) + 1,
                 "day": 1,
             }
         )
@@ -267,11 +315,20 @@ def make_company(
     )
     plan_year = start_year + n_years
     for qi in range(4):
-        f = fte[:, T + 3 * qi : T + 3 * qi + 3].mean(axis=1, dtype=np.float64)
+        f = quarter_capacity(fte[:, T + 3 * qi : T + 3 * qi + 3])
         col = np.where(np.isclose(f, roster["fte"].to_numpy()), np.nan, f)
         col = np.where(on_roster, col, np.nan)
         if np.isfinite(col).any():
             roster[f"fte_{plan_year}Q{qi + 1}"] = col
+    # --- leave on the roster for past quarters too -------------------------------------------
+    if leave_history:
+        past = {}
+        for q in range(Q):
+            f = quarter_capacity(fte[:, 3 * q : 3 * q + 3])
+            col = np.where(np.isclose(f, standing_fte), np.nan, f)
+            if np.isfinite(col[on_roster | left]).any():
+                past[f"fte_{labels[q]}"] = col
+        roster = pd.concat([roster, pd.DataFrame(past, index=roster.index)], axis=1)
     roster = roster[on_roster | left].sort_values("rep_id").reset_index(drop=True)
     roster = roster[ROSTER_COLUMNS + sorted(c for c in roster.columns if c not in ROSTER_COLUMNS)]
 
@@ -284,11 +341,22 @@ def make_company(
             "region": np.array(REGIONS)[region],
             "hire_month": hire,
             "leave_month": leave,
+            "ramp_months": rep_ramp,
+            "fast_starter": fast,
         }
     )
-    company = Company(history, roster)
-    company = Company(history, roster, tuple(company_notes(company)))
     targets = _team_targets(history, roster, labels[-4:], team_growth, overreach, rng)
+    # --- monthly bookings; a last quarter the export caught part-way ----------------------------
+    if monthly or last_quarter_months < 3:
+        months = _months(revenue, by_month[r_idx, q_idx], r_idx, q_idx, origin, ids, extra)
+        if last_quarter_months < 3:
+            last = months["period"].max()
+            first_of_last = pd.Period(last, "M") - 2
+            cut = pd.PeriodIndex(months["period"], freq="M") >= first_of_last + last_quarter_months
+            months = months[~cut].reset_index(drop=True)
+        company = load_company(months, roster, fiscal_year_start=fiscal_year_start)
+        return SyntheticCompany(company, truth, reps, targets, months)
+    company = with_notes(Company(history, roster, (), fiscal_year_start))
     return SyntheticCompany(company, truth, reps, targets)
 
 
@@ -345,3 +413,49 @@ def _team_targets(history, roster, plan_quarters, growth, overreach, rng) -> dic
         pick = sorted(targets)[int(rng.integers(len(targets)))]
         targets[pick] = float(np.round(targets[pick] / (1 + growth) * overreach, -3))
     return targets
+
+
+def quarter_capacity(months: np.ndarray) -> np.ndarray:
+    """A quarter's capacity as the roster's ``fte_<quarter>`` states it: the months' fte
+    weighted by their share of the quarter's bookings (:data:`WITHIN_QUARTER`), so a leave in
+    the quarter's last month, which holds 60% of it, costs 60% of the quarter."""
+    return months.astype(np.float64) @ WITHIN_QUARTER
+
+
+def ramp_from_start(start: np.ndarray, ramp_months: np.ndarray, n_months: int) -> np.ndarray:
+    """Share of full productivity in each month (reps x months), for reps who start at
+    ``start`` (months since the history's first month, fractional: the 15th is about +0.5)
+    and ramp linearly to full productivity over ``ramp_months`` from that day: the month's
+    average of ``clip((t - start) / ramp, 0, 1)``, zero before the start."""
+    r = np.maximum(np.asarray(ramp_months, np.float32), 1e-6)[:, None]
+    t = np.arange(n_months, dtype=np.float32)[None, :] - np.asarray(start, np.float32)[:, None]
+
+    def area(u):  # integral of clip(x / r, 0, 1) from 0 to u (u >= 0)
+        return np.where(u <= r, u * u / (2 * r), u - r / 2)
+
+    out = (area(np.clip(t + 1, 0, None)) - area(np.clip(t, 0, None))).astype(np.float32)
+    return np.clip(out, 0.0, 1.0, out=out)  # float32 rounding can leave 1 + 1e-7
+
+
+def _months(revenue, month_mean, r_idx, q_idx, origin, ids, rng) -> pd.DataFrame:
+    """Each booked quarter split into its months: Dirichlet shares around the months' expected
+    revenue (the within-quarter shape, hire and leave dates), so the months add up to the
+    quarter."""
+    weight = np.maximum(month_mean, 0.0) * 30.0 + 1e-9
+    g = rng.gamma(weight)
+    g[month_mean <= 0] = 0.0
+    total = g.sum(axis=1, keepdims=True)
+    share = np.where(total > 0, g / np.where(total > 0, total, 1.0), 1.0 / 3.0)
+    amounts = np.round(revenue[:, None] * share, 2)
+    first = pd.Period(origin, "M")
+    labels = np.array([str(first + k) for k in range(3 * (int(q_idx.max()) + 1))])
+    month_idx = 3 * q_idx[:, None] + np.arange(3)[None, :]
+    keep = (month_mean > 0) | (amounts > 0)
+    rows = np.repeat(r_idx, 3).reshape(-1, 3)
+    return pd.DataFrame(
+        {
+            "rep_id": pd.array(ids, dtype="str").take(rows[keep]),
+            "period": pd.array(labels, dtype="str").take(month_idx[keep]),
+            "revenue": amounts[keep],
+        }
+    )

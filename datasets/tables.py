@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import MAX_ROWS_SHOWN, DataValidationError, Problem
+from .errors import DataValidationError, Problem, row_refs
 from .schema import Column
 
 PathOrFrame = str | os.PathLike | pd.DataFrame
@@ -26,16 +26,26 @@ class Table:
     frame: pd.DataFrame
     from_file: bool
 
+    #: For a file read with some records left out (``data bookings --where``): the file
+    #: position of each record of ``frame``, so messages still name the file's lines.
+    positions: np.ndarray | None = None
+
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[tuple[str, ...], int]:
-        """Where the rows selected by ``mask`` are, as the user will find them."""
+        """Where the rows selected by ``mask`` are, as the user will find them (CSV line
+        numbers for a file, the index labels for a DataFrame)."""
         pos = np.flatnonzero(np.asarray(mask, dtype=bool))
-        shown = pos[:MAX_ROWS_SHOWN]
-        if self.from_file:
-            # Spreadsheet and editor line numbers: the header is line 1.
-            refs = tuple(f"line {p + 2}" for p in shown)
-        else:
-            refs = tuple(f"index {self.frame.index[p]}" for p in shown)
-        return refs, len(pos)
+        if self.positions is not None:
+            pos = self.positions[pos]
+        labels = None if self.from_file else self.frame.index
+        return row_refs(pos, lines=self.from_file, labels=labels)
+
+    def subset(self, keep) -> Table:
+        """The records where ``keep`` is true, still named by their place in the source."""
+        keep = np.asarray(keep, dtype=bool)
+        base = self.positions if self.positions is not None else np.arange(len(self.frame))
+        if not self.from_file:
+            return Table(self.name, self.frame[keep], False)
+        return Table(self.name, self.frame[keep].reset_index(drop=True), True, base[keep])
 
     def problem(self, columns, what: str, fix: str, mask=None) -> Problem:
         rows, n = self.rows(mask) if mask is not None else ((), 0)

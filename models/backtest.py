@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from datasets import Company
 from datasets.periods import quarter_end, quarter_index
+from datasets.roster import fte_quarter_columns
 
 from . import metrics
 from .base import BaseForecaster, ForecastError, level_column
@@ -39,12 +40,18 @@ def backtest_roster(
 
     Reps who left before the test year (a ``leave_date`` before ``year_start``) stay off the
     team; later leave dates were not known yet, so those reps are on it. Reps in the history
-    but not on the roster are put back (their team unknown), plan-year capacity columns are
-    dropped (they concern today's plan), and reps hired after the test year are left out.
+    but not on the roster are put back (their team unknown), capacity columns of quarters after
+    the test year are dropped (they concern later plans; the test year's and earlier ones,
+    leave recorded or planned by then, are kept), and reps hired after the test year are left
+    out.
     """
     roster = company.roster
-    base_cols = [c for c in roster.columns if not c.startswith("fte_")]
-    known = roster[base_cols].copy()
+    later = [
+        col
+        for q, col in fte_quarter_columns(roster).items()
+        if quarter_end(q, company.fiscal_year_start) > year_end
+    ]
+    known = roster.drop(columns=later).copy()
     left = known["leave_date"] < year_start if year_start is not None else False
     known["active"] = ~left
     known["leave_date"] = known["leave_date"].where(left)
@@ -69,7 +76,7 @@ def split_at_year(company: Company, year: int) -> tuple[Company, pd.DataFrame]:
     fys = company.fiscal_year_start
     start = quarter_end(f"{year - 1}Q4", fys) + pd.Timedelta(days=1)
     roster = backtest_roster(company, train, quarter_end(f"{year}Q4", fys), start)
-    return Company(train, roster, (), company.fiscal_year_start), actual
+    return Company(train, roster, (), fys, company.month_shape), actual
 
 
 def backtest(

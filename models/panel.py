@@ -12,12 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from datasets.periods import quarter_freq, quarter_index
-
-#: Share of full productivity in the quarter of hire and the quarters after it, used when the
-#: history holds too few past hires to learn the curve (5-month ramp, DOMAIN.md: 0/25/50/75/100%
-#: by month, hires spread over the quarter).
-DEFAULT_RAMP = np.array([0.1, 0.55, 0.95, 1.0])
+from datasets.periods import quarter_index
 
 
 @dataclass(frozen=True)
@@ -50,46 +45,59 @@ def make_panel(history: pd.DataFrame, extra_reps=()) -> Panel:
     return Panel(reps, first, revenue)
 
 
-def hire_quarters(roster: pd.DataFrame, reps: np.ndarray, fiscal_year_start: int = 1) -> np.ndarray:
-    """Quarter index of each rep's hire date (NaN where unknown or not on the roster)."""
-    hired = roster.set_index("rep_id")["hire_date"].reindex(reps)
-    known = hired.notna().to_numpy()
-    out = np.full(len(reps), np.nan)
-    if known.any():
-        labels = hired[known].dt.to_period(quarter_freq(fiscal_year_start)).astype(str).to_numpy()
-        out[known] = quarter_index(labels)
-    return out
-
-
 def seasonal_index(
     panel: Panel, groups: np.ndarray | None = None, shrink: float = 20.0
 ) -> np.ndarray:
     """Each rep's seasonal index by quarter of year (rows: reps, columns: Q1..Q4; mean 1).
 
     The company index is the mean over complete years of each quarter's share of the year's
-    total (x4). With ``groups`` (e.g. regions), each group's own index is shrunk towards the
-    company's by its size: weight ``n / (n + shrink)`` for a group of ``n`` reps.
+    total (x4), counting only reps on the books through the whole year (and before it, so not
+    ramping), with the year's growth taken out: headcount added during a year, and reps
+    growing through it, would otherwise read as a late-year season. With ``groups`` (e.g.
+    regions), each group's own index is shrunk towards the company's by its size: weight
+    ``n / (n + shrink)`` for a group of ``n`` reps.
     """
-    company = _index(np.nansum(panel.revenue, axis=0), panel.first)
+    company = _index(panel.revenue, panel.first)
     out = np.repeat(company[None, :], len(panel.reps), axis=0)
     if groups is None:
         return out
     for g in pd.unique(groups):
         rows = groups == g
-        own = _index(np.nansum(panel.revenue[rows], axis=0), panel.first)
+        own = _index(panel.revenue[rows], panel.first)
         w = rows.sum() / (rows.sum() + shrink)
         idx = w * own + (1 - w) * company
         out[rows] = idx / idx.mean()
     return out
 
 
-def _index(totals: np.ndarray, first: int) -> np.ndarray:
-    q = first + np.arange(len(totals))
+def _index(revenue: np.ndarray, first: int) -> np.ndarray:
+    q = first + np.arange(revenue.shape[1])
+    observed = ~np.isnan(revenue)
+    years = [y for y in np.unique(q // 4) if np.sum(q // 4 == y) == 4]
+    if not years:
+        return np.ones(4)
+    cols = {y: np.flatnonzero(q // 4 == y)[np.argsort(q[q // 4 == y] % 4)] for y in years}
+    through = {y: observed[:, cols[y]].all(axis=1) for y in years}
+    settled = {
+        y: through[y] & (observed[:, : cols[y][0]].any(axis=1) if cols[y][0] > 0 else True)
+        for y in years
+    }
+    # The reps' growth from one year to the next, pooled over the pairs of complete years.
+    logs, weights = [], []
+    for y in years:
+        if y - 1 in cols:
+            both = settled[y] & through[y - 1]
+            a, b = np.nansum(revenue[both][:, cols[y]]), np.nansum(revenue[both][:, cols[y - 1]])
+            if both.sum() >= 3 and a > 0 and b > 0:
+                logs.append(np.log(a / b))
+                weights.append(a + b)
+    quarterly = np.exp(np.average(logs, weights=weights) / 4) if logs else 1.0
     shares = []
-    for year in np.unique(q // 4):
-        cols = (q // 4) == year
-        if cols.sum() == 4 and totals[cols].sum() > 0:
-            shares.append(totals[cols][np.argsort(q[cols] % 4)] / totals[cols].mean())
+    for y in years:
+        rows = settled[y] if settled[y].sum() >= 3 else through[y]
+        totals = np.nansum(revenue[rows][:, cols[y]], axis=0) / quarterly ** np.arange(4)
+        if totals.sum() > 0:
+            shares.append(totals / totals.mean())
     return np.mean(shares, axis=0) if shares else np.ones(4)
 
 
@@ -124,53 +132,3 @@ def find_outliers(
     count = np.sum(~np.isnan(stack), axis=2)
     mask = (count >= min_neighbours) & (ref > 0) & (d > threshold * ref)
     return mask, ref
-
-
-def learn_ramp(
-    d: np.ndarray, hire_q: np.ndarray, first: int, max_k: int = 4, min_reps: int = 5
-) -> pd.DataFrame:
-    """Share of full productivity by quarters since hire, learned from past hires.
-
-    For every rep hired inside the history, each of their first ``max_k`` quarters (0 = the
-    quarter of hire) is divided by their mature level (median of later quarters, at least two);
-    the curve is the median of those ratios across reps, made non-decreasing and capped at 1.
-    Buckets with fewer than ``min_reps`` hires fall back to :data:`DEFAULT_RAMP`.
-    """
-    n, T = d.shape
-    k = (first + np.arange(T))[None, :] - hire_q[:, None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mature_vals = np.where(k >= max_k, d, np.nan)
-        mature = np.nanmedian(mature_vals, axis=1)
-    enough = (np.sum(~np.isnan(mature_vals), axis=1) >= 2) & (mature > 0) & (hire_q >= first)
-    rows = []
-    for kk in range(max_k):
-        col = hire_q - first + kk
-        ok = enough & (col >= 0) & (col < T)
-        ratios = d[np.flatnonzero(ok), col[ok].astype(int)] / mature[ok]
-        ratios = ratios[~np.isnan(ratios)]
-        learned = len(ratios) >= min_reps
-        default = DEFAULT_RAMP[min(kk, len(DEFAULT_RAMP) - 1)]
-        rows.append(
-            {
-                "quarters_since_hire": kk,
-                "share": float(np.median(ratios)) if learned else default,
-                "hires": len(ratios),
-                "learned": learned,
-            }
-        )
-    curve = pd.DataFrame(rows)
-    curve["share"] = np.maximum.accumulate(curve["share"].clip(0.0, 1.0).to_numpy())
-    return curve
-
-
-def ramp_share(curve: pd.DataFrame, quarters_since_hire: np.ndarray) -> np.ndarray:
-    """The ramp curve at given tenures: 0 before hire, 1 after the curve ends or if unknown."""
-    k = np.asarray(quarters_since_hire, float)
-    shares = curve["share"].to_numpy()
-    out = np.ones_like(k)
-    known = ~np.isnan(k)
-    inside = known & (k >= 0) & (k < len(shares))
-    out[inside] = shares[k[inside].astype(int)]
-    out[known & (k < 0)] = 0.0
-    return out

@@ -1,11 +1,17 @@
-"""The learned forecaster: pooled quantile gradient boosting on scale-free features.
+"""The learned forecaster: a level per rep from their own history (and their team's where that
+is thin), and quantile gradient boosting of what happens next relative to it.
 
-Every rep's history is put on one scale before learning: deseasonalised (region-shrunk seasonal
-index), bluebird quarters replaced by their neighbours' median, ramp-up quarters divided by the
-learned ramp share. A rep's *level* at a forecast origin is the mean of their last four such
-quarters (their team's median level if they have none yet). The model learns the ratio of a
-future quarter's revenue to that level, one gradient-boosting model per quantile, from every
-rep and origin in the history, weighted by level so that it minimises money-weighted loss.
+Every rep's history is put on one scale first: deseasonalised (region-shrunk seasonal index),
+bluebird quarters replaced by their neighbours' median. A rep's *level* at a forecast origin is
+the recency-weighted ratio estimate of ``models.levels``: their revenue over their exposure (0
+before the start, ramping after it, the ramp learned from past hires), shrunk towards the team
+median by how little of it there is, so a hire's first partial quarters count for what they are
+worth. The *base* of a future quarter is level x exposure x seasonal index x growth. One
+gradient-boosting model per quantile learns the ratio of the quarter's revenue to its base, from
+every rep and origin in the history, money-weighted; each level but the median is then shifted
+by its out-of-sample miss on the history's last held-out quarters (conformalised quantile
+regression) and, where the history is too short to hold a year out, widened for the horizons it
+could not check.
 """
 
 from __future__ import annotations
@@ -15,27 +21,39 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from datasets.periods import quarter_label
 
 from .base import DEFAULT_QUANTILES, BaseForecaster, ForecastError
+from .basis import basis_words
+from .levels import LOW_EXPOSURE, LevelModel
 from .metrics import weighted_quantiles
-from .panel import find_outliers, learn_ramp, ramp_share
+from .panel import find_outliers
+from .ramp import learn_ramp
 
 FEATURES = [
     "horizon",
     "quarter_of_year",
     "season_target",
-    "ramp_target",
+    "exposure_target",
     "tenure_target",
-    "own_level",
+    "evidence",
+    "own_share",
+    "fast_start",
     "log_relative_level",
     "n_recent",
     "zero_share",
     "outliers_recent",
-    "trend",
+    "trend_short",
+    "trend_long",
     *[f"lag{j}" for j in range(1, 9)],
 ]
+
+#: Rows of calibration (held-out) examples and of fitting examples a calibration needs.
+MIN_CALIBRATION_ROWS, MIN_FIT_ROWS = 30, 100
+#: How much of the learned median's correction to the base may be kept (chosen out of sample).
+BLEND_GRID = np.linspace(0.0, 1.0, 11)
 
 
 class QuantileForecaster(BaseForecaster):
@@ -50,16 +68,31 @@ class QuantileForecaster(BaseForecaster):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization : passed to
         :class:`sklearn.ensemble.HistGradientBoostingRegressor`.
     max_train_rows : training examples above this are subsampled (seeded) to bound fit time.
-    calibrate : shift each quantile by its out-of-sample miss on the history's last year
-        (see ``_calibrate``); costs a second fit.
+    calibrate : shift each quantile but the median by its out-of-sample miss on the history's
+        last held-out quarters, and keep as much of the learned median's correction to the base
+        as helped there (see ``_calibrate``); costs a second fit.
+    n_threads : OpenMP threads per gradient-boosting fit (None: scikit-learn's default, every
+        core). One by default: these fits are small, and on a busy machine more threads spin
+        against each other (a backtest of a 200-rep company took 280-570 s with the default
+        threads at load 9 on 2 cores, 21 s with one).
     random_state : seed for the subsample.
 
     Attributes
     ----------
-    ramp_curve_ : share of full productivity by quarters since hire, learned from past hires.
+    ramp_ : the distribution of ramp lengths (:class:`models.ramp.RampPrior`), learned from
+        past hires or the default; ``ramp_.describe()`` says which.
+    level_model_ : the level model (:class:`models.levels.LevelModel`: half-life and growth
+        chosen from the history, shrinkage, noise).
     outliers_ : the bluebird quarters found and what they were treated as.
     models_ : the fitted regressor per quantile level.
-    calibration_ : the shift added to each level's predicted ratio (0 without calibration).
+    calibration_ : per level, the shift added to the predicted ratio (0 without calibration).
+    median_ratio_, median_blend_ : the P50 is the base x ``median_ratio_ + median_blend_ *
+        (learned ratio - median_ratio_)``: the money-weighted median ratio of revenue to base
+        over the training examples, plus the share of the learned correction that lowered the
+        held-out quarters' absolute error (1 where nothing could be held out).
+    calibration_horizon_ : quarters ahead the calibration could check (0: none).
+    widen_ : factor on the distance of each quantile from the median, per horizon 1..4 (1 where
+        the calibration checked that horizon; more where the history was too short to).
     """
 
     def __init__(
@@ -76,6 +109,7 @@ class QuantileForecaster(BaseForecaster):
         l2_regularization: float = 1.0,
         max_train_rows: int = 200_000,
         calibrate: bool = True,
+        n_threads: int | None = 1,
         random_state: int | None = 0,
     ):
         self.quantiles = quantiles
@@ -89,6 +123,7 @@ class QuantileForecaster(BaseForecaster):
         self.l2_regularization = l2_regularization
         self.max_train_rows = max_train_rows
         self.calibrate = calibrate
+        self.n_threads = n_threads
         self.random_state = random_state
 
     # --- preparing the history ------------------------------------------------------------------
@@ -109,119 +144,130 @@ class QuantileForecaster(BaseForecaster):
             }
         )
         d = np.where(mask, ref, d)
-        self.ramp_curve_ = learn_ramp(d, self.hire_q_, P.first)
-        ramp = ramp_share(self.ramp_curve_, cols[None, :] - self.hire_q_[:, None])
-        # Quarters early in the ramp say little about the mature level: leave them out of it.
-        self._adjusted = np.where(ramp >= 0.3, d / np.maximum(ramp, 0.3), np.nan)
+        shape = self.company_.month_shape
+        self.ramp_ = learn_ramp(d, self.start_, P.first, shape)
+        self.level_model_ = LevelModel(
+            d, self.start_, P.first, self.team_, self.ramp_, shape, self.recorded_capacity_
+        )
+        self.level_choice_ = self.level_model_.fit_half_life()
         self._clean = d
         self._outlier_mask = mask
 
-    def _level(self, origin: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each rep's level at an origin column, and whether it is their own (else team median)."""
-        a = self._adjusted
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            level = np.nanmean(a[:, max(0, origin - 3) : origin + 1], axis=1)
-            older = np.nanmean(a[:, max(0, origin - 7) : origin + 1], axis=1)
-        level = np.where(np.isnan(level), older, level)
-        own = ~np.isnan(level) & (level > 0)
-        fallback = pd.Series(level[own]).groupby(self.team_[own]).median()
-        company = np.median(level[own]) if own.any() else 1.0
-        team_level = pd.Series(self.team_).map(fallback).fillna(company).to_numpy(float)
-        return np.where(own, level, team_level), own
-
-    def _features(
-        self, origin: int, targets: np.ndarray, rows: np.ndarray
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """Features of ``rows`` at an origin column for target quarters; and their levels."""
-        P = self.panel_
-        level, own = self._level(origin)
-        level, own = level[rows], own[rows]
+    def _features(self, origin: int, targets: np.ndarray, rows: np.ndarray):
+        """Features of ``rows`` at an origin column for target quarters, and each example's
+        base (level x exposure x seasonal index x growth)."""
+        P, L = self.panel_, self.level_model_
+        st = L.at(origin, targets, rows)
+        level = st.level
+        values, observed = L.values[rows], L.observed[rows]
+        e_hist = (L._e_hist[rows] * L.ramp.weights[None, None, :]).sum(axis=2)
         lags = np.full((len(rows), 8), np.nan)
-        for j in range(8):
-            c = origin - j
-            if c >= 0:
-                lags[:, j] = self._adjusted[rows, c] / level
-        recent = self._clean[rows, max(0, origin - 7) : origin + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j in range(8):
+                c = origin - j
+                if c >= 0:
+                    ok = observed[:, c] & (e_hist[:, c] >= LOW_EXPOSURE) & (level > 0)
+                    lags[ok, j] = values[ok, c] / (level[ok] * e_hist[ok, c])
+        window = slice(max(0, origin - 7), origin + 1)
+        recent = np.where(observed[:, window], values[:, window], np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             n_recent = np.sum(~np.isnan(recent), axis=1)
             zero_share = np.where(
                 n_recent > 0, np.nansum(recent == 0, axis=1) / np.maximum(n_recent, 1), np.nan
             )
-            trend = np.nanmean(lags[:, :4], axis=1) / np.nanmean(lags[:, 4:], axis=1) - 1
-        outliers_recent = self._outlier_mask[rows, max(0, origin - 7) : origin + 1].sum(axis=1)
-        rel = (
-            np.log(np.maximum(level, 1e-9) / np.median(level[level > 0]))
-            if (level > 0).any()
-            else np.zeros(len(rows))
-        )
-        frames = []
+        outliers_recent = self._outlier_mask[rows, window].sum(axis=1)
+        positive = level[level > 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.log(np.maximum(level, 1e-9) / np.median(positive)) if len(positive) else 0
+            trend_short = st.short / level - 1
+            trend_long = st.long / level - 1
         origin_q = P.first + origin
-        for t in targets:
-            k = t - self.hire_q_[rows]
+        g = L.growth
+        frames, bases = [], []
+        for j, t in enumerate(targets):
+            h = t - origin_q
+            tenure = (3 * t + 1.5 - L.start[rows]) / 3
             frames.append(
                 pd.DataFrame(
                     {
-                        "horizon": np.full(len(rows), min(t - origin_q, self.max_horizon)),
+                        "horizon": np.full(len(rows), min(h, self.max_horizon)),
                         "quarter_of_year": np.full(len(rows), t % 4),
                         "season_target": self.season_[rows, t % 4],
-                        "ramp_target": ramp_share(self.ramp_curve_, k),
-                        "tenure_target": np.clip(k, -4, 40),
-                        "own_level": own.astype(float),
+                        "exposure_target": st.exposure[:, j],
+                        "tenure_target": np.clip(tenure, -4, 40),
+                        "evidence": st.evidence,
+                        "own_share": st.own_share,
+                        "fast_start": st.fast,
                         "log_relative_level": rel,
                         "n_recent": n_recent,
                         "zero_share": zero_share,
                         "outliers_recent": outliers_recent,
-                        "trend": trend,
-                        **{f"lag{j + 1}": lags[:, j] for j in range(8)},
+                        "trend_short": trend_short,
+                        "trend_long": trend_long,
+                        **{f"lag{k + 1}": lags[:, k] for k in range(8)},
                     }
                 )
             )
-        return pd.concat(frames, ignore_index=True), np.tile(level, len(targets))
+            bases.append(level * st.exposure[:, j] * self.season_[rows, t % 4] * g**h)
+        return pd.concat(frames, ignore_index=True), np.concatenate(bases)
 
     # --- fitting and predicting -------------------------------------------------------------------
     def _fit(self) -> None:
         self._prepare()
-        X, y, w, origin = self._training_set()
+        X, y, w, origin, target = self._training_set()
         if len(y) == 0:
             raise ForecastError(
                 "the history is too short to learn from: give at least two quarters"
             )
-        self.calibration_ = self._calibrate(X, y, w, origin)
-        self.models_ = self._train(X, y, w)
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            self.calibration_, self.calibration_horizon_, self.median_blend_ = self._calibrate(
+                X, y, w, origin, target
+            )
+            self.widen_ = self._widening()
+            self.models_ = self._train(X, y, w)
+        self.median_ratio_ = float(weighted_quantiles(y, w, [0.5])[0])
         self.n_train_rows_ = min(len(y), self.max_train_rows)
 
     def _training_set(self):
-        """Features, target ratios, levels and origins of every (rep, origin, target) example."""
+        """Features, target ratios, bases, origins and target columns of every (rep, origin,
+        target) example."""
         P = self.panel_
         T = P.revenue.shape[1]
-        X_parts, y_parts, w_parts, o_parts = [], [], [], []
+        X_parts, y_parts, w_parts, o_parts, t_parts = [], [], [], [], []
         first_origin = max(0, T - 1 - self.max_horizon - self.n_origins + 1)
         for origin in range(first_origin, T - 1):
             targets_c = np.arange(origin + 1, min(T, origin + 1 + self.max_horizon))
             actual = P.revenue[:, targets_c]
-            # Learn from reps on the books at the target; new hires only if their hire is known.
-            has_past = ~np.all(np.isnan(P.revenue[:, : origin + 1]), axis=1)
-            eligible = has_past | ~np.isnan(self.hire_q_)
+            # Learn from reps on the books at the target with a past or a known start.
+            has_past = self.level_model_.observed[:, : origin + 1].any(axis=1)
+            eligible = has_past | np.isfinite(self.level_model_.start)
             rows = np.flatnonzero(eligible & ~np.all(np.isnan(actual), axis=1))
             if len(rows) == 0:
                 continue
-            X, level = self._features(origin, P.first + targets_c, rows)
-            y = actual[rows].T.ravel() / np.maximum(level, 1e-9)
-            keep = ~np.isnan(y) & (level > 0)
+            X, base = self._features(origin, P.first + targets_c, rows)
+            y = actual[rows].T.ravel() / np.maximum(base, 1e-9)
+            keep = ~np.isnan(y) & (base > 0)
             X_parts.append(X[keep])
             y_parts.append(y[keep])
-            w_parts.append(level[keep])
+            w_parts.append(base[keep])
             o_parts.append(np.full(keep.sum(), origin))
+            t_parts.append(np.repeat(targets_c, len(rows))[keep])
         if not X_parts:
-            return pd.DataFrame(columns=FEATURES), np.empty(0), np.empty(0), np.empty(0, int)
+            empty = np.empty(0)
+            return pd.DataFrame(columns=FEATURES), empty, empty, empty.astype(int), empty
         X = _finite(pd.concat(X_parts, ignore_index=True)[FEATURES])
-        return X, np.concatenate(y_parts), np.concatenate(w_parts), np.concatenate(o_parts)
+        return (
+            X,
+            np.concatenate(y_parts),
+            np.concatenate(w_parts),
+            np.concatenate(o_parts),
+            np.concatenate(t_parts),
+        )
 
     def _train(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
-        # Money weighting by resampling in proportion to level: the same loss in expectation as
-        # sample_weight, which makes scikit-learn's quantile loss far slower (a weighted
+        # Money weighting by resampling in proportion to the base: the same loss in expectation
+        # as sample_weight, which makes scikit-learn's quantile loss far slower (a weighted
         # percentile per leaf). It also bounds the training set at max_train_rows.
         n = min(len(y), self.max_train_rows)
         pick = np.random.default_rng(self.random_state).choice(
@@ -239,7 +285,7 @@ class QuantileForecaster(BaseForecaster):
                 max_iter=self.max_iter,
                 learning_rate=self.learning_rate,
                 max_leaf_nodes=self.max_leaf_nodes,
-                min_samples_leaf=self.min_samples_leaf,
+                min_samples_leaf=min(self.min_samples_leaf, max(5, n // 20)),
                 l2_regularization=self.l2_regularization,
                 early_stopping=False,
                 random_state=self.random_state,
@@ -251,37 +297,88 @@ class QuantileForecaster(BaseForecaster):
         X = np.where(self.empty_features_[None, :], 0.0, X)
         return np.stack([models[lv].predict(X) for lv in self.levels_], axis=1)
 
-    def _calibrate(self, X, y, w, origin) -> dict[float, float]:
-        """Shift per level so that each quantile is hit at its rate a year out of sample.
+    def _calibrate(self, X, y, w, origin, target) -> tuple[dict[float, float], int, float]:
+        """Shift per level so that each quantile is hit at its rate out of sample, and how much
+        of the learned median's correction to the base to keep.
 
-        Models fitted on the origins whose targets end before the history's last year forecast
-        that year from its start; each level is moved by the money-weighted quantile of its
-        misses there (conformalised quantile regression, one-sided per level). Without enough
-        history for this, no shift.
+        Models fitted on the examples whose targets come before a held-out origin forecast the
+        quarters after it; each level is moved by the money-weighted quantile of its misses
+        there (conformalised quantile regression, one-sided per level). The held-out origin is
+        a year before the history ends where the history allows, else as far back as leaves
+        enough examples on both sides (the horizons checked are returned). Without enough
+        history for any, no shift.
+
+        The median is not shifted: it is the base times the training examples' median ratio
+        plus a share of the learned correction to it, the share (of :data:`BLEND_GRID`) with the
+        least money-weighted absolute error on the held-out quarters. A rep-quarter's revenue is
+        noisy, and a correction learned from few reps can add more noise than it takes away;
+        out of sample says which (1, all of it, without a check).
         """
         zero = dict.fromkeys(self.levels_, 0.0)
         if not self.calibrate:
-            return zero
-        cal_origin = self.panel_.revenue.shape[1] - 1 - self.max_horizon
-        cal = origin == cal_origin
-        fit_rows = origin + self.max_horizon <= cal_origin
-        if cal.sum() < 30 or fit_rows.sum() < 100:
-            return zero
+            return zero, 0, 1.0
+        T = self.panel_.revenue.shape[1]
+        for h in range(self.max_horizon, 0, -1):
+            cal_origin = T - 1 - h
+            cal = origin == cal_origin
+            fit_rows = target <= cal_origin
+            if cal.sum() >= MIN_CALIBRATION_ROWS and fit_rows.sum() >= MIN_FIT_ROWS:
+                break
+        else:
+            return zero, 0, 1.0
         models = self._train(X[fit_rows], y[fit_rows], w[fit_rows])
         pred = self._predict_ratios(models, X[cal])
-        return {
-            lv: float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
+        shifts = {
+            lv: 0.0
+            if lv == 0.5
+            else float(weighted_quantiles(y[cal] - pred[:, j], w[cal], [lv])[0])
             for j, lv in enumerate(self.levels_)
         }
+        mid = pred[:, self.levels_.index(0.5)]
+        c = float(weighted_quantiles(y[fit_rows], w[fit_rows], [0.5])[0])
+        errors = [np.sum(w[cal] * np.abs(y[cal] - (c + b * (mid - c)))) for b in BLEND_GRID]
+        return shifts, h, float(BLEND_GRID[int(np.argmin(errors))])
+
+    def _widening(self) -> np.ndarray:
+        """Per horizon 1..max_horizon, how much to stretch each quantile's distance from the
+        median: 1 for horizons the calibration checked; beyond them, spread grows like the
+        square root of the horizon (a random walk of the level); with no check at all, twice
+        that (the intervals are then a guess and said to be)."""
+        h = np.arange(1, self.max_horizon + 1, dtype=float)
+        checked = self.calibration_horizon_
+        if checked == 0:
+            return 2.0 * np.sqrt(h)
+        return np.sqrt(np.maximum(h / checked, 1.0))
 
     def _quantiles(self, rows, targets):
         origin = self.panel_.revenue.shape[1] - 1
-        X, level = self._features(origin, targets, rows)
-        ratios = self._predict_ratios(self.models_, _finite(X[FEATURES]))
+        X, base = self._features(origin, targets, rows)
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            ratios = self._predict_ratios(self.models_, _finite(X[FEATURES]))
         ratios += np.array([self.calibration_[lv] for lv in self.levels_])[None, :]
-        out = ratios * level[:, None]
+        horizon = np.clip(np.repeat(targets - self.panel_.last, len(rows)), 1, self.max_horizon)
+        mid = self.levels_.index(0.5)
+        stretch = self.widen_[horizon - 1][:, None]
+        ratios = ratios[:, [mid]] + (ratios - ratios[:, [mid]]) * stretch
+        c = self.median_ratio_
+        ratios[:, mid] = c + self.median_blend_ * (ratios[:, mid] - c)
+        out = np.clip(ratios, 0.0, None) * base[:, None]
         # (targets x reps, levels) -> (reps, targets, levels)
         return out.reshape(len(targets), len(rows), len(self.levels_)).transpose(1, 0, 2)
+
+    def _basis(self, rows, targets):
+        """Where each rep-quarter's forecast came from (see :func:`basis_words`)."""
+        origin = self.panel_.revenue.shape[1] - 1
+        st = self.level_model_.at(origin, targets, rows)
+        roster = self.company_.roster.set_index("rep_id")["hire_date"]
+        hired = roster.reindex(self.panel_.reps[rows])
+        return basis_words(
+            has_history=self.level_model_.observed[rows].any(axis=1),
+            hire_date=hired.to_numpy(),
+            inferred=self.level_model_.inferred_start[rows],
+            own_share=st.own_share,
+            exposure=st.exposure,
+        )
 
 
 def _finite(X: pd.DataFrame) -> np.ndarray:
@@ -293,8 +390,7 @@ def _finite(X: pd.DataFrame) -> np.ndarray:
 
 def forecast_year(company, year: int | None = None, *, quantiles=DEFAULT_QUANTILES, seed: int = 0):
     """The quantile forecast of every active rep's quarters in ``year`` (default: the year after
-    the history), from a fitted :class:`QuantileForecaster` on ``company``."""
-    if year is None:
-        year = int(company.history["period"].max()[:4]) + 1
-    model = QuantileForecaster(tuple(sorted(quantiles)), random_state=seed)
-    return model.fit(company).predict(year)
+    the last complete year of the history, see :meth:`datasets.Company.plan_year`; its quarters
+    that come after the history), from a fitted :class:`QuantileForecaster` on ``company``."""
+    model = QuantileForecaster(tuple(sorted(quantiles)), random_state=seed).fit(company)
+    return model.predict(model.remaining_quarters(year))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from datasets import DataValidationError, Problem
+from datasets.forecasts import level_columns, validate_forecast
 from datasets.history import validate_history
 from datasets.periods import quarter_freq
 from datasets.tables import Table
@@ -29,6 +30,8 @@ class PlanData:
     #: Last year's quota as given, and the share of last year it covered (1: a full year).
     last_year_given: np.ndarray | None = None
     last_year_share: np.ndarray | None = None
+    #: (reps, periods): where each forecast came from (the forecast's ``basis`` column), or None.
+    basis: np.ndarray | None = None
 
     def __post_init__(self):
         if self.actual is None:
@@ -49,6 +52,13 @@ class PlanData:
         """Per rep: revenue in the closed quarters."""
         return np.nansum(self.actual, axis=1)
 
+    def rep_basis(self) -> np.ndarray:
+        """Per rep, where the forecast came from, over the plan's quarters in one line ('' if
+        the forecast does not say)."""
+        if self.basis is None:
+            return np.full(len(self.reps), "", dtype=object)
+        return np.array([rep_basis(self.periods, row) for row in self.basis], dtype=object)
+
     @property
     def p50(self) -> np.ndarray:
         return self.quantile(0.5)
@@ -56,6 +66,22 @@ class PlanData:
     def quantile(self, level: float) -> np.ndarray:
         """The forecast at any level, interpolating linearly between the forecast's levels."""
         return quantile_at(self.levels, self.quantiles, level)
+
+
+def rep_basis(periods, texts) -> str:
+    """One rep's basis over the plan's quarters in one line: the text where every quarter
+    agrees, else each run of quarters with its text (``2026Q1: before the start on ...;
+    2026Q2-2026Q4: no history: team median ...``)."""
+    periods, texts = list(periods), ["" if pd.isna(t) else str(t) for t in texts]
+    if not texts or len(set(texts)) == 1:
+        return texts[0] if texts else ""
+    runs, start = [], 0
+    for k in range(1, len(texts) + 1):
+        if k == len(texts) or texts[k] != texts[start]:
+            span = periods[start] if k - 1 == start else f"{periods[start]}-{periods[k - 1]}"
+            runs.append(f"{span}: {texts[start]}")
+            start = k
+    return "; ".join(runs)
 
 
 def quantile_at(levels: np.ndarray, quantiles: np.ndarray, level) -> np.ndarray:
@@ -70,68 +96,26 @@ def quantile_at(levels: np.ndarray, quantiles: np.ndarray, level) -> np.ndarray:
 
 def prepare(spec: PlanSpec) -> PlanData:
     """Check the forecast table against the roster and align it into arrays."""
-    f, roster = spec.forecast, spec.roster
+    f, roster = validate_forecast(spec.forecast), spec.roster
     problems = []
-    missing = [c for c in ("rep_id", "period", "q50") if c not in f.columns]
-    if missing:
-        raise DataValidationError(
-            [
+    level_cols = level_columns(f.columns)
+    levels = np.array([float(c[1:]) / 100 for c in level_cols])
+    values = f[level_cols].to_numpy(float)
+    if "fiscal_year_start" in f.columns:
+        made_in = pd.to_numeric(f["fiscal_year_start"], errors="coerce").dropna().unique()
+        if len(made_in) and set(made_in) != {spec.fiscal_year_start}:
+            problems.append(
                 Problem(
                     "forecast",
-                    tuple(missing),
-                    "required column is missing",
-                    "Give the forecast table of `quotaplan forecast`: rep_id, period, q10, q50, q90.",
+                    ("fiscal_year_start",),
+                    f"the forecast was made with fiscal years starting in month "
+                    f"{', '.join(str(int(m)) for m in made_in)}, the plan's start in month "
+                    f"{spec.fiscal_year_start}: hire dates and leave would fall in other quarters",
+                    f"Plan in the forecast's calendar (--fiscal-year-start "
+                    f"{int(made_in[0])}, or fiscal_year_start in the request), or forecast again "
+                    "in the plan's.",
                 )
-            ]
-        )
-    level_cols = sorted(
-        (c for c in f.columns if c.startswith("q") and c[1:].replace(".", "", 1).isdigit()),
-        key=lambda c: float(c[1:]),
-    )
-    levels = np.array([float(c[1:]) / 100 for c in level_cols])
-    if len(levels) < 2:
-        problems.append(
-            Problem(
-                "forecast",
-                tuple(level_cols),
-                "needs at least two quantile levels",
-                "Forecast with --quantiles 0.1,0.5,0.9.",
             )
-        )
-    values = f[level_cols].to_numpy(float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        problems.append(
-            Problem(
-                "forecast",
-                tuple(level_cols),
-                "negative, blank or infinite forecast values",
-                "Forecasts must be numbers >= 0.",
-                tuple(f"row {i}" for i in np.flatnonzero(bad.any(axis=1))[:5]),
-                int(bad.any(axis=1).sum()),
-            )
-        )
-    elif (np.diff(values, axis=1) < 0).any():
-        problems.append(
-            Problem(
-                "forecast",
-                tuple(level_cols),
-                "quantiles cross (a lower level above a higher one)",
-                "Sort each row's quantiles.",
-            )
-        )
-    dup = f.duplicated(["rep_id", "period"])
-    if dup.any():
-        problems.append(
-            Problem(
-                "forecast",
-                ("rep_id", "period"),
-                "more than one row for a rep and quarter",
-                "Keep one row per rep and quarter.",
-                (),
-                int(dup.sum()),
-            )
-        )
     active = roster.loc[roster["active"], "rep_id"].astype(str)
     unknown = sorted(set(f["rep_id"].astype(str)) - set(active))
     if unknown:
@@ -152,6 +136,10 @@ def prepare(spec: PlanSpec) -> PlanData:
     t = pd.Index(periods).get_indexer(f["period"].astype(str))
     q = np.zeros((len(reps), len(periods), len(levels)))  # a quarter with no row: no capacity
     q[r, t, :] = values
+    basis = None
+    if "basis" in f.columns:
+        basis = np.full((len(reps), len(periods)), "no forecast row: no capacity", dtype=object)
+        basis[r, t] = f["basis"].astype(str).to_numpy()
     info = roster.set_index(roster["rep_id"].astype(str)).reindex(reps)
     actual = align_actuals(spec.actuals, reps, periods) if spec.actuals is not None else None
     given, share, annualised = last_year_terms(info, periods, spec.fiscal_year_start)
@@ -167,6 +155,7 @@ def prepare(spec: PlanSpec) -> PlanData:
         actual=actual,
         last_year_given=given,
         last_year_share=share,
+        basis=basis,
     )
 
 

@@ -44,6 +44,7 @@ class Plan:
                 "stretch": "annual_stretch",
                 "p_attain": "annual_p_attain",
                 "binding": "rep_binding",
+                "basis": "rep_basis",
             }
         )
         return self.quotas.merge(reps, on="rep_id", how="left")
@@ -164,6 +165,7 @@ def plan_tables(
             "stretch": stretch.ravel(),
             "p_attain": p_q.ravel(),
             "binding": binding.ravel(),
+            **({"basis": data.basis.ravel()} if data.basis is not None else {}),
         }
     )
     annual = quota.sum(axis=1)
@@ -202,11 +204,13 @@ def plan_tables(
                 "change_vs_last_year": annual / base - 1,
                 "quota_to_ote": annual / data.ote,
                 "violations": _violations(quota, rl),
+                "basis": data.rep_basis(),
             }
         )
     planned = annual > 0
     summary = {
         "policy": spec.policy,
+        "fiscal_year_start": spec.fiscal_year_start,
         "company_target": spec.target,
         "over_assignment": limits.over_assignment,
         "total_quota": float(quota.sum()),

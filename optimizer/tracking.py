@@ -5,7 +5,8 @@ quantiles), its quarterly quotas and the bookings so far (monthly or dated rows)
 rep and per team:
 
 - **pacing**: the quota due by ``as_of``, phased inside each quarter by the within-quarter shape
-  (months in the proportions learned from monthly history by :func:`month_shape`, or the common
+  (months in the proportions learned from monthly history by
+  :func:`datasets.history.month_shape`, or the common
   15/25/60 hockey stick; days within a month evenly), never flat;
 - **projection**: the forecast of what remains, scaled by the rep's pace against their own
   forecast so far, trusted in proportion to the share of the year gone (credibility weighting),
@@ -28,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from datasets.errors import DataValidationError, Problem
-from datasets.periods import parse_periods, quarter_freq
+from datasets.history import DEFAULT_MONTH_SHAPE
+from datasets.periods import parse_periods, quarter_end, quarter_freq
 from datasets.tables import Table
 
 from .errors import PlanInfeasibleError, SpecError
@@ -38,10 +40,6 @@ from .replan import AT_RISK_BELOW, replan
 from .solve import Plan
 from .spec import PlanSpec
 from .wording import money
-
-#: Months 1-3 of a quarter when no monthly history says otherwise: deals close late in the
-#: quarter (the "hockey stick"; DOMAIN.md).
-DEFAULT_MONTH_SHAPE = (0.15, 0.25, 0.60)
 
 
 @dataclass(frozen=True)
@@ -79,33 +77,6 @@ class Progress:
     summary: dict
 
 
-def month_shape(history: pd.DataFrame, fiscal_year_start: int = 1) -> np.ndarray:
-    """Each month's share of its quarter (3 numbers adding to 1), learned from monthly history
-    rows (``period`` a month, ``revenue``) over the quarters whose three months are all there;
-    the default hockey stick where the history holds no complete monthly quarter."""
-    p = parse_periods(history["period"], fiscal_year_start)
-    monthly = p["grain"].eq("M")
-    if not monthly.any():
-        return np.array(DEFAULT_MONTH_SHAPE)
-    months = pd.PeriodIndex(p.loc[monthly, "month"], freq="M")
-    quarters = months.asfreq(quarter_freq(fiscal_year_start))
-    position = (months - quarters.asfreq("M", how="start")).map(lambda d: d.n)
-    df = pd.DataFrame(
-        {
-            "q": quarters.astype(str),
-            "pos": np.asarray(position),
-            "revenue": history.loc[monthly, "revenue"].to_numpy(float),
-        }
-    )
-    by = df.groupby(["q", "pos"])["revenue"].sum().unstack()
-    full = by.dropna().reindex(columns=[0, 1, 2])
-    full = full[full.notna().all(axis=1) & (full.sum(axis=1) > 0)]
-    if full.empty:
-        return np.array(DEFAULT_MONTH_SHAPE)
-    shape = full.sum().to_numpy(float)
-    return shape / shape.sum()
-
-
 def _days(periods, fiscal_year_start: int, shape=None) -> pd.DataFrame:
     """Every day of the plan's quarters: ``date``, quarter index ``t`` and, given the month
     ``shape``, ``weight``: the day's share of its quarter (its month's share spread evenly over
@@ -129,17 +100,18 @@ def _days(periods, fiscal_year_start: int, shape=None) -> pd.DataFrame:
 
 def _read_actuals(
     actuals: pd.DataFrame, data: PlanData, fiscal_year_start: int
-) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Bookings as ``rep_id, date, revenue`` (a month's row dated its last day) and the latest
-    date they cover. Raises DataValidationError naming rows, reps and fixes."""
+) -> tuple[pd.DataFrame, pd.Timestamp, pd.Series]:
+    """Bookings as ``rep_id, date, revenue`` (a month's row dated its last day, a quarter's
+    total its quarter's last day), the latest date they cover, and which rows were quarters'
+    totals. Raises DataValidationError naming rows, reps and fixes."""
     table = actuals if isinstance(actuals, Table) else Table("actuals", actuals, from_file=False)
-    actuals = table.frame
+    actuals = table.frame.reset_index(drop=True)
     problems = []
     name = table.name
     missing = [c for c in ("rep_id", "revenue") if c not in actuals.columns]
-    when = "date" if "date" in actuals.columns else "period" if "period" in actuals else None
-    if when is None:
-        missing.append("period (a month such as 2026-04) or date")
+    whens = [c for c in ("date", "period") if c in actuals.columns]
+    if not whens:
+        missing.append("period (a month such as 2026-04, or a closed quarter) or date")
     if missing:
         raise DataValidationError(
             [
@@ -147,7 +119,8 @@ def _read_actuals(
                     name,
                     tuple(missing),
                     f"missing column(s): {', '.join(missing)}",
-                    "Give rep_id, revenue and either period (a month) or date (of the booking).",
+                    "Give rep_id, revenue and either period (a month, or a closed quarter's "
+                    "total) or date (of the booking).",
                 )
             ]
         )
@@ -175,21 +148,29 @@ def _read_actuals(
                 "Track reps the plan covers; plan new reps first (re-plan with them on the roster).",
             )
         )
-    if when == "date":
+    dates = pd.Series(pd.NaT, index=a.index, dtype="datetime64[ns]")
+    if "date" in a.columns:
         dates = pd.to_datetime(a["date"], errors="coerce")
-    else:
-        p = parse_periods(a["period"], fiscal_year_start)
-        months = pd.PeriodIndex(p["month"].where(p["grain"].eq("M")), freq="M")
-        dates = pd.Series(months.end_time.normalize(), index=a.index)
-        dates[p["grain"].ne("M")] = pd.NaT
+    quarterly = pd.Series(False, index=a.index)
+    if "period" in a.columns:
+        use = dates.isna() & a["period"].notna()
+        p = parse_periods(a.loc[use, "period"], fiscal_year_start)
+        monthly = p["grain"].eq("M")
+        months = pd.PeriodIndex(p.loc[monthly, "month"], freq="M")
+        dates.loc[p.index[monthly]] = months.end_time.normalize()
+        whole = p["grain"].eq("Q")
+        ends = [quarter_end(q, fiscal_year_start) for q in p.loc[whole, "quarter"]]
+        dates.loc[p.index[whole]] = pd.DatetimeIndex(ends)
+        quarterly.loc[p.index[whole]] = True
     undated = dates.isna()
+    when = "date" if whens == ["date"] else "period"
     if undated.any():
-        what = "a date" if when == "date" else "a month such as 2026-04 (quarters are too coarse)"
         problems.append(
             Problem(
                 name,
-                (when,),
-                f"unreadable {when}: give {what}",
+                tuple(whens),
+                "unreadable period or date: give a month such as 2026-04, a closed quarter "
+                "such as 2026Q1, or a date",
                 "Fix these rows.",
                 *table.rows(undated),
             )
@@ -212,7 +193,41 @@ def _read_actuals(
     out = pd.DataFrame(
         {"rep_id": rep.to_numpy(), "date": dates.dt.normalize().to_numpy(), "revenue": revenue}
     )
-    return out, out["date"].max()
+    return out, out["date"].max(), quarterly
+
+
+def plan_calendar(spec: PlanSpec, fiscal_year_start: int | None) -> int:
+    """The plan's fiscal year start; a different one asked for is refused (the bookings would
+    fall in other quarters than the plan's)."""
+    if fiscal_year_start is None or fiscal_year_start == spec.fiscal_year_start:
+        return spec.fiscal_year_start
+    raise SpecError(
+        f"the plan's quarters are in fiscal years starting in month {spec.fiscal_year_start}; "
+        f"tracking in month {fiscal_year_start} would put bookings in other quarters: leave "
+        "fiscal_year_start out (the plan's is used) or give the plan's"
+    )
+
+
+def _check_quarter_totals(
+    book: pd.DataFrame, quarterly: pd.Series, as_of: pd.Timestamp, name: str
+) -> None:
+    """A quarter's total is only known once the quarter has closed: refuse one for a quarter
+    that ends after ``as_of``."""
+    early = quarterly.to_numpy() & (book["date"].to_numpy() > as_of)
+    if early.any():
+        raise DataValidationError(
+            [
+                Problem(
+                    name,
+                    ("period",),
+                    f"a quarter's total for a quarter still open on {as_of:%Y-%m-%d} (it ends "
+                    f"{book['date'][early].min():%Y-%m-%d})",
+                    "Give an open quarter's bookings by month (2026-04) or as dated rows; a "
+                    "quarter's total counts once the quarter has closed.",
+                    *Table(name, book, from_file=False).rows(early),
+                )
+            ]
+        )
 
 
 def track(
@@ -221,7 +236,7 @@ def track(
     actuals: pd.DataFrame,
     *,
     as_of=None,
-    fiscal_year_start: int = 1,
+    fiscal_year_start: int | None = None,
     shape=DEFAULT_MONTH_SHAPE,
     thresholds: Thresholds | None = None,
     grain: str = "month",
@@ -235,10 +250,11 @@ def track(
     actuals : bookings so far, ``rep_id, revenue`` and ``period`` (a month) or ``date``; a rep
         with no row booked nothing (a :class:`datasets.tables.Table` read from a file names
         its lines in errors).
-    shape : each month's share of its quarter (see :func:`month_shape`).
+    shape : each month's share of its quarter (see :func:`datasets.history.month_shape`).
     grain : "month" or "week" for the ``phased`` table.
     """
     th = thresholds or Thresholds()
+    fiscal_year_start = plan_calendar(spec, fiscal_year_start)
     if grain not in ("month", "week"):
         raise SpecError(f"grain must be 'month' or 'week', got {grain!r}")
     shape = np.asarray(shape, float)
@@ -247,10 +263,11 @@ def track(
     data = prepare(replace(spec, actuals=None, attainment=None, target=spec.target or 1.0))
     n, T = len(data.reps), len(data.periods)
     Q = _quota_matrix(quotas, data)
-    book, last = _read_actuals(actuals, data, fiscal_year_start)
+    book, last, quarterly = _read_actuals(actuals, data, fiscal_year_start)
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else last
     if pd.isna(as_of):
         raise SpecError("no actuals and no as_of date: say which day to track to")
+    _check_quarter_totals(book, quarterly, as_of, getattr(actuals, "name", "actuals"))
 
     days = _days(data.periods, fiscal_year_start, shape)
     elapsed = days[days["date"] <= as_of].groupby("t")["weight"].sum().reindex(range(T))
@@ -459,7 +476,7 @@ def relief(
     actuals: pd.DataFrame,
     *,
     as_of=None,
-    fiscal_year_start: int = 1,
+    fiscal_year_start: int | None = None,
     previous: Plan | None = None,
 ) -> Relief:
     """Re-allocate the rest of the year given the bookings of the quarters closed by ``as_of``
@@ -469,9 +486,11 @@ def relief(
 
     ``previous`` is the plan being relieved (solved again from ``spec`` if not given).
     """
+    fiscal_year_start = plan_calendar(spec, fiscal_year_start)
     data = prepare(replace(spec, actuals=None))
-    book, last = _read_actuals(actuals, data, fiscal_year_start)
+    book, last, quarterly = _read_actuals(actuals, data, fiscal_year_start)
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else last
+    _check_quarter_totals(book, quarterly, as_of, getattr(actuals, "name", "actuals"))
     days = _days(data.periods, fiscal_year_start)
     ends = days.groupby("t")["date"].max()
     closed = [data.periods[t] for t, end in ends.items() if end <= as_of]

@@ -289,6 +289,141 @@ def test_a_stored_plan_is_reproduced_from_its_inputs(client):
     pd.testing.assert_series_equal(a, b, rtol=1e-9)
 
 
+def _deals_export(n: int = 2000) -> bytes:
+    """A CRM pipeline export used as a history by mistake: thousands of open deals with blank
+    close dates and extra columns."""
+    rows = ["sales_agent,deal_stage,period,revenue,account"]
+    rows += [
+        f"A{i % 30},{'Won' if i % 3 == 0 else 'Engaging'},{'2025-03' if i % 3 == 0 else ''},{'5' if i % 3 == 0 else ''},acme"
+        for i in range(n)
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_uploaded_file_errors_are_a_few_lines_naming_file_lines(client):
+    _, roster, _ = tables()
+    files = {
+        "history": (io.BytesIO(_deals_export()), "pipeline.csv"),
+        "roster": (io.BytesIO(pd.DataFrame(roster).to_csv(index=False).encode()), "r.csv"),
+        "settings": json.dumps({"scenario": "crm", "target": "10M"}),
+    }
+    resp = client.post("/v1/plans", data=files, content_type="multipart/form-data")
+    body = problem(resp, 422)
+    assert len(resp.get_data()) < 5000  # a few lines, not one entry per row
+    assert len(body["problems"]) <= 5
+    text = body["detail"]
+    assert "'sales_agent'" in text and "rep_id" in text  # the column to rename, by name
+    # The data layer reads the file first: after the rename, rows are named by file line.
+    fixed = _deals_export().replace(b"sales_agent", b"rep_id")
+    files["history"] = (io.BytesIO(fixed), "pipeline.csv")
+    files["roster"] = (io.BytesIO(pd.DataFrame(roster).to_csv(index=False).encode()), "r.csv")
+    resp = client.post("/v1/plans", data=files, content_type="multipart/form-data")
+    body = problem(resp, 422)
+    assert len(resp.get_data()) < 5000
+    assert (
+        "unreadable period ('<blank>') at line 3, line 4, line 6, line 7, line 9 and"
+        in (body["detail"])
+    )
+    assert all(len(p["rows"]) <= 5 and p["n_rows"] >= len(p["rows"]) for p in body["problems"])
+
+
+def test_json_row_errors_are_grouped_not_listed_one_per_row(client):
+    forecast, roster, total = tables()
+    history = [{"rep_id": "R000", "period": "2025Q1", "revenue": "lots"} for _ in range(500)]
+    resp = client.post(
+        "/v1/plans",
+        json={"scenario": "x", "target": total, "history": history, "roster": roster},
+    )
+    body = problem(resp, 422)
+    assert len(body["errors"]) == 1 and body["errors"][0]["n_rows"] == 500
+    assert body["errors"][0]["rows"] == ["row 0", "row 1", "row 2", "row 3", "row 4"]
+    assert "history[].revenue" in body["detail"] and "and 495 more" in body["detail"]
+
+
+def test_the_fiscal_calendar_is_stored_with_the_plan_and_used_by_replan_and_tracking(client):
+    forecast, roster, total = tables()
+    for row in forecast:
+        row["fiscal_year_start"] = 12  # as quotaplan forecast --fiscal-year-start 12 writes it
+    made = client.post(
+        "/v1/plans",
+        json={"scenario": "aw", "target": total, "forecast": forecast, "roster": roster},
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    plan = made.get_json()
+    assert plan["summary"]["fiscal_year_start"] == 12
+    inputs = client.get(f"/v1/plans/{plan['id']}/inputs").get_json()
+    assert inputs["fiscal_year_start"] == 12
+    other = problem(
+        client.post(
+            "/v1/plans",
+            json={
+                "scenario": "aw",
+                "target": total,
+                "forecast": forecast,
+                "roster": roster,
+                "fiscal_year_start": 1,
+            },
+        ),
+        422,
+    )
+    assert "made with fiscal years starting in month 12" in other["detail"]
+    q1 = [
+        {"rep_id": q["rep_id"], "period": q["period"], "revenue": q["quota"]}
+        for q in plan["quotas"]
+        if q["period"] == "2026Q1"
+    ]
+    re = client.post(f"/v1/plans/{plan['id']}/replan", json={"actuals": q1})
+    assert re.status_code == 201 and re.get_json()["summary"]["fiscal_year_start"] == 12
+    # December 2025 is the first month of fiscal 2026Q1; a closed quarter's total is taken.
+    months = [{"rep_id": r["rep_id"], "period": "2025-12", "revenue": 1000.0} for r in roster]
+    progress = client.post(f"/v1/plans/{plan['id']}/progress", json={"actuals": months})
+    assert progress.status_code == 201, progress.get_data(as_text=True)
+    assert progress.get_json()["summary"]["as_of"] == "2025-12-31"
+    totals = client.post(f"/v1/plans/{plan['id']}/progress", json={"actuals": q1})
+    assert totals.status_code == 201, totals.get_data(as_text=True)
+    assert totals.get_json()["summary"]["closed_quarters"] == ["2026Q1"]
+    wrong = problem(
+        client.post(
+            f"/v1/plans/{plan['id']}/progress", json={"actuals": months, "fiscal_year_start": 1}
+        ),
+        422,
+    )
+    assert "fiscal years starting in month 12" in wrong["detail"]
+
+
+def test_forecast_and_plan_warn_about_reps_with_no_history_and_no_hire_date(client):
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    roster = pd.read_csv(ROSTER_CSV)
+    extra = pd.DataFrame({"rep_id": ["NEW1"], "team": [roster["team"].iloc[0]]})
+    roster = pd.concat([roster, extra], ignore_index=True)
+    files = {
+        "history": (io.BytesIO(HISTORY_CSV.read_bytes()), "history.csv"),
+        "roster": (io.BytesIO(roster.to_csv(index=False).encode()), "roster.csv"),
+        "fiscal_year_start": "1",
+    }
+    fc = client.post("/v1/forecasts", data=files, content_type="multipart/form-data")
+    assert fc.status_code == 201, fc.get_data(as_text=True)
+    out = fc.get_json()
+    assert any("no history and no hire date: NEW1" in w for w in out["warnings"])
+    new = [r for r in out["rows"] if r["rep_id"] == "NEW1"]
+    assert new and all(r["q50"] == 0 and "zero until a hire date" in r["basis"] for r in new)
+    body = {
+        "scenario": "warned",
+        "target": "80M",
+        "forecast_id": out["id"],
+        "roster": json.loads(roster.to_json(orient="records")),
+    }
+    plan = client.post("/v1/plans", json=body)
+    assert plan.status_code == 201, plan.get_data(as_text=True)
+    p = plan.get_json()
+    assert any("NEW1" in w for w in p["summary"]["warnings"])
+    rep = {r["rep_id"]: r for r in p["reps"]}["NEW1"]
+    assert rep["annual_quota"] == 0 and "zero until a hire date" in rep["basis"]
+    explained = client.get(f"/v1/plans/{p['id']}/reps/NEW1").get_json()["explanation"]
+    assert any("no history, no hire date" in line for line in explained)
+
+
 def test_a_plan_says_which_reps_limits_gave_way(client):
     """R000's floors (P10) add up to more than +25% on last year's quota: the plan goes ahead,
     and the response says whose limit gave way, to what and why."""

@@ -138,7 +138,34 @@ def test_bookings_sums_deals_into_a_history_file(write_csv, tmp_path):
         "ana,2025-01,1500.0",
         "ben,2025-02,10.0",
     ]
+    assert "from 3 of 4 deals" in result.output and "1 deal(s) with no owner" in result.output
     assert run("data", "check", out).exit_code == 0
+
+
+def test_bookings_keeps_won_deals_and_names_the_file_lines(write_csv, tmp_path):
+    deals = write_csv(
+        "pipeline.csv",
+        """
+        sales_agent,deal_stage,close_date,close_value
+        ana,Won,2025-01-03,100
+        ana,Engaging,,
+        ben,Won,2025-02-01,10
+        ben,Prospecting,,
+        ben,Lost,2025-02-11,0
+        """,
+    )
+    out = tmp_path / "h.csv"
+    args = ["data", "bookings", deals, "--rep", "sales_agent", "--date", "close_date"]
+    args += ["--amount", "close_value", "--out", out]
+    refused = run(*args)
+    assert refused.exit_code == 1
+    assert "blank date at line 3, line 5." in refused.output and "--where" in refused.output
+    kept = run(*args, "--where", "deal_stage=Won")
+    assert kept.exit_code == 0, kept.output
+    assert "from 2 of 5 deals" in kept.output and "2 of 5 deals kept by the filter" in kept.output
+    assert pd.read_csv(out)["revenue"].tolist() == [100.0, 10.0]
+    bad = run(*args, "--where", "deal_stage")
+    assert bad.exit_code == 2 and "COLUMN=VALUE" in bad.output
 
 
 def test_forecast_writes_the_table(tmp_path):
@@ -148,10 +175,19 @@ def test_forecast_writes_the_table(tmp_path):
     )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
-    assert list(table.columns) == ["rep_id", "period", "q10", "q50", "q90"]
+    assert list(table.columns) == [
+        "rep_id",
+        "period",
+        "q10",
+        "q50",
+        "q90",
+        "basis",
+        "fiscal_year_start",
+    ]
     assert table["period"].unique().tolist() == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
     assert "Forecast 2026 for 46 active reps" in result.output
-    assert "Ramp learned from past hires" in result.output
+    assert "Year: asked for" in result.output
+    assert "Ramp learned from " in result.output and "past hires" in result.output
 
 
 def test_forecast_with_a_baseline_and_custom_levels(tmp_path):
@@ -170,7 +206,11 @@ def test_forecast_with_a_baseline_and_custom_levels(tmp_path):
         out,
     )
     assert result.exit_code == 0, result.output
-    assert list(pd.read_parquet(out).columns) == ["rep_id", "period", "q5", "q50", "q95"]
+    table = pd.read_parquet(out)
+    assert list(table.columns)[:5] == ["rep_id", "period", "q5", "q50", "q95"]
+    assert "Year: 2026 is the year after the last complete year of the history (2025)" in (
+        result.output
+    )
 
 
 def test_forecast_backtest_prints_every_model():
@@ -461,7 +501,48 @@ def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
     relief = pd.read_csv(tmp_path / "progress.relief.csv")
     assert relief["quota"].sum() == pytest.approx(80e6, rel=1e-6)
     bad = run("track", *base, "--plan", plan, "--actuals", HISTORY_CSV)
-    assert bad.exit_code == 1 and "quarters are too coarse) at line 2, line 3" in bad.output
+    assert bad.exit_code == 1 and "outside the plan's year" in bad.output
+    assert "at line 2, line 3, line 4, line 5, line 6 and " in bad.output
+
+
+def test_track_takes_closed_quarters_totals_and_months_of_the_open_one(sample_forecast, tmp_path):
+    plan = tmp_path / "plan.csv"
+    base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
+    assert run("plan", *base, "--target", "80M", "--out", plan).exit_code == 0
+    f = pd.read_csv(sample_forecast).set_index(["rep_id", "period"])["q50"]
+    reps = f.index.get_level_values(0).unique()
+    q1 = [{"rep_id": r, "period": "2026Q1", "revenue": f[(r, "2026Q1")]} for r in reps]
+    april = [{"rep_id": r, "period": "2026-04", "revenue": 0.15 * f[(r, "2026Q2")]} for r in reps]
+    pd.DataFrame(q1 + april).to_csv(tmp_path / "b.csv", index=False)
+    result = run("track", *base, "--plan", plan, "--actuals", tmp_path / "b.csv")
+    assert result.exit_code == 0, result.output
+    assert "Tracking to 2026-04-30" in result.output and "closed: 2026Q1" in result.output
+    # A quarter's total for a quarter still open is refused, with the fix.
+    pd.DataFrame(q1).assign(period="2026Q2").to_csv(tmp_path / "early.csv", index=False)
+    early = run(
+        "track", *base, "--plan", plan, "--actuals", tmp_path / "early.csv", "--as-of", "2026-05-15"
+    )
+    assert early.exit_code == 1 and "a quarter's total for a quarter still open" in early.output
+    assert "by month (2026-04) or as dated rows" in early.output
+
+
+def test_a_short_history_is_named_and_its_backtest_refused_without_a_traceback(write_csv):
+    rows = ["rep_id,period,revenue"] + [
+        f"r{i},{2025 + q // 4}Q{q % 4 + 1},{100 + 10 * i + q}" for i in range(6) for q in range(6)
+    ]
+    h = write_csv("short.csv", "\n".join(rows))
+    r = write_csv("roster.csv", "rep_id,team\n" + "\n".join(f"r{i},T" for i in range(6)))
+    check = run("data", "check", h, r)
+    assert check.exit_code == 0 and "Warnings" in check.output
+    assert "short history: 1 complete year(s) (2025), 6 quarter(s) in all" in check.output
+    bt = run("forecast", "--history", h, "--roster", r, "--backtest")
+    assert bt.exit_code == 1 and "Traceback" not in bt.output
+    assert "too short for a backtest: a backtest needs 3 complete years" in bt.output
+    fc = run("forecast", "--history", h, "--roster", r)
+    assert fc.exit_code == 0, fc.output
+    assert "Forecast 2026 (2026Q3, 2026Q4: the quarters after the history)" in fc.output
+    assert "the history already holds 2026 up to 2026Q2" in fc.output
+    assert "short history" in fc.output
 
 
 def test_relief_for_a_company_far_ahead_of_plan_is_proposed_not_refused(sample_forecast, tmp_path):
@@ -487,3 +568,72 @@ def test_the_readmes_command_line_help_is_up_to_date():
 
     text = README.read_text()
     assert text == refresh(text), "regenerate: python -m api.readme_help"
+
+
+def test_adventureworks_is_planned_and_tracked_in_its_fiscal_calendar(shared_data, tmp_path):
+    """AdventureWorks' quarters start in December. Reps 289 and 290 were hired on 2012-05-30,
+    the last days of fiscal 2012Q2 (March-May): they get no quota to speak of in that quarter,
+    and the plan, its forecast, its summary and the tracking all use that calendar."""
+    aw = tmp_path / "aw"
+    made = run("data", "convert", "adventureworks_oltp", "--data-dir", shared_data, "--out", aw)
+    assert made.exit_code == 0, made.output
+    monthly = pd.read_csv(aw / "history_monthly.csv", dtype={"rep_id": str})
+    assert monthly["period"].str.match(r"^\d{4}-\d{2}$").all()
+    # The plan year FY2012 (December 2011 - November 2012) from the history before it.
+    h = pd.read_csv(aw / "history.csv", dtype={"rep_id": str})
+    h[h["period"] < "2012Q1"].to_csv(tmp_path / "h.csv", index=False)
+    # The roster of FY2012: reps hired after it ends are left out until the plan covering them.
+    roster = pd.read_csv(aw / "roster.csv", dtype={"rep_id": str})
+    hired = pd.to_datetime(roster["hire_date"])
+    roster[hired.isna() | (hired <= "2012-11-30")].to_csv(tmp_path / "r.csv", index=False)
+    args = ["--roster", tmp_path / "r.csv", "--target", "15M", "--floor-quantile", "none"]
+
+    def quotas(fiscal, out):
+        result = run(
+            "plan", "--history", tmp_path / "h.csv", *args, "--fiscal-year-start", fiscal,
+            "--out", out,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return result, pd.read_csv(out, dtype={"rep_id": str}).set_index(["rep_id", "period"])
+
+    result, fiscal = quotas(12, tmp_path / "plan.csv")
+    assert (
+        "Fiscal calendar: fiscal years start in month 12: 2012Q1 is 2011-12-01 to 2012-02-29"
+        in (result.output)
+    )
+    assert "short history" in result.output  # two quarters: said so
+    typical = fiscal.loc[("276", "2012Q2"), "quota"]
+    for rep in ("289", "290"):
+        assert fiscal.loc[(rep, "2012Q1"), "quota"] == 0
+        assert fiscal.loc[(rep, "2012Q2"), "quota"] < 0.01 * typical
+        assert fiscal.loc[(rep, "2012Q3"), "quota"] > 0.1 * typical
+        assert fiscal.loc[(rep, "2012Q2"), "basis"].startswith("no history: team median x ramp 0%")
+    summary = json.loads((tmp_path / "plan.summary.json").read_text())
+    assert summary["fiscal_year_start"] == 12
+    # Read as calendar quarters, the same hire date falls in April-June: a real Q2 quota.
+    _, calendar = quotas(1, tmp_path / "cal.csv")
+    assert calendar.loc[("289", "2012Q2"), "quota"] > 10 * fiscal.loc[("289", "2012Q2"), "quota"]
+
+    # The forecast carries its calendar; a plan in another one is refused, none given: the same.
+    fc = tmp_path / "f.csv"
+    assert run(
+        "forecast", "--history", tmp_path / "h.csv", "--roster", tmp_path / "r.csv",
+        "--fiscal-year-start", 12, "--out", fc,
+    ).exit_code == 0  # fmt: skip
+    assert (pd.read_csv(fc)["fiscal_year_start"] == 12).all()
+    other = run("plan", "--forecast", fc, *args, "--fiscal-year-start", 1)
+    assert other.exit_code == 1 and "made with fiscal years starting in month 12" in other.output
+    same = run("plan", "--forecast", fc, *args, "--out", tmp_path / "p2.csv")
+    assert same.exit_code == 0, same.output
+    assert json.loads((tmp_path / "p2.summary.json").read_text())["fiscal_year_start"] == 12
+
+    # Tracking FY2012 from the monthly history: December-February is 2012Q1.
+    m = monthly[(monthly["period"] >= "2011-12") & (monthly["period"] <= "2012-03")]
+    planned = pd.read_csv(fc, dtype={"rep_id": str})["rep_id"].unique()
+    m[m["rep_id"].isin(planned)].to_csv(tmp_path / "b.csv", index=False)
+    tracked = run(
+        "track", "--forecast", fc, *args, "--plan", tmp_path / "p2.csv", "--actuals",
+        tmp_path / "b.csv",
+    )  # fmt: skip
+    assert tracked.exit_code == 0, tracked.output
+    assert "Tracking to 2012-03-31" in tracked.output and "closed: 2012Q1" in tracked.output

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from datasets import DataValidationError, load_company, summarise
+from datasets.company import require_years
 
 
 @pytest.fixture
@@ -69,14 +70,11 @@ def test_revenue_before_hire_is_noted(write_csv):
 
 
 def test_fiscal_calendar_applies_to_monthly_history_and_hire_horizon(write_csv):
-    h = write_csv("h.csv", "rep_id,period,revenue\na,2025-03,1\na,2025-05,2")
+    h = write_csv("h.csv", "rep_id,period,revenue\na,2025-03,1\na,2025-04,0\na,2025-05,2")
     r = write_csv("r.csv", "rep_id\na")
     company = load_company(h, r, fiscal_year_start=6)  # June-May fiscal years
-    assert company.history["period"].tolist() == ["2025Q4"]
-    assert (
-        company.history["revenue"].tolist() == [2.0 + 1.0]
-        or company.history["revenue"].sum() == 3.0
-    )
+    assert company.history["period"].tolist() == ["2025Q4"]  # March-May 2025
+    assert company.history["revenue"].tolist() == [3.0]
 
 
 def test_summary_figures(files):
@@ -100,3 +98,46 @@ def test_inputs_are_not_mutated():
     before = history.copy()
     load_company(history, roster)
     pd.testing.assert_frame_equal(history, before)
+
+
+def _quarters(first_year: int, n: int) -> list[str]:
+    return [f"{first_year + q // 4}Q{q % 4 + 1}" for q in range(n)]
+
+
+def test_the_plan_year_follows_the_last_complete_year_and_says_why():
+    roster = pd.DataFrame({"rep_id": ["a"]})
+    full = load_company(
+        pd.DataFrame({"rep_id": "a", "period": _quarters(2023, 12), "revenue": 1.0}), roster
+    )
+    assert full.complete_years == [2023, 2024, 2025]
+    assert full.plan_year() == (
+        2026,
+        "2026 is the year after the last complete year of the history (2025)",
+    )
+    assert full.warnings == ()
+    # Data up to mid-2025: the plan year is 2025, whose rest is still to come.
+    half = load_company(
+        pd.DataFrame({"rep_id": "a", "period": _quarters(2023, 10), "revenue": 1.0}), roster
+    )
+    year, why = half.plan_year()
+    assert year == 2025 and "already holds 2025 up to 2025Q2" in why
+
+
+def test_short_history_and_reps_with_no_start_are_warned_about():
+    history = pd.DataFrame({"rep_id": "a", "period": _quarters(2025, 6), "revenue": 1.0})
+    roster = pd.DataFrame(
+        {"rep_id": ["a", "new", "dated"], "hire_date": [None, None, "2026-03-01"]}
+    )
+    company = load_company(history, roster)
+    short, unknown = company.warnings
+    assert short.startswith("short history: 1 complete year(s) (2025), 6 quarter(s) in all")
+    assert "widened" in short and "a backtest needs 3 complete years" in short
+    assert unknown.startswith("1 roster rep(s) have no history and no hire date: new.")
+    assert "planned at zero" in unknown and "give their hire_date" in unknown
+    assert company.unknown_start == ["new"]
+    assert summarise(company)["warnings"] == list(company.warnings)
+    with pytest.raises(
+        DataValidationError,
+        match="too short for a backtest: a backtest needs 3 complete years; the history \\(2025Q1..2026Q2\\) holds 1 \\(2025\\)",
+    ):
+        require_years(company, 3, "a backtest")

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from datasets import DataValidationError, bookings_to_history, load_history
+from datasets.history import read_bookings
 
 
 def problems(exc_info) -> str:
@@ -28,7 +29,7 @@ def test_quarterly_csv_loads_sorted(write_csv):
     assert notes == []
 
 
-def test_monthly_rows_roll_up_to_quarters_and_partial_quarters_are_noted(write_csv):
+def test_monthly_rows_roll_up_to_quarters_and_partial_quarters_are_completed(write_csv):
     path = write_csv(
         "h.csv",
         """
@@ -41,12 +42,31 @@ def test_monthly_rows_roll_up_to_quarters_and_partial_quarters_are_noted(write_c
         """,
     )
     history, notes = load_history(path)
+    # 2024Q2 has April only: the shape learned from 2024Q1 (8/13, 2/13, 3/13 across the
+    # company) says April holds 8/13 of a quarter, so the quarter is completed as 10 / (8/13).
     assert history.to_dict("list") == {
         "rep_id": ["a", "a", "b"],
         "period": ["2024Q1", "2024Q2", "2024Q1"],
-        "revenue": [6.0, 10.0, 7.0],
+        "revenue": [6.0, pytest.approx(10 * 13 / 8), 7.0],
     }
-    assert any("2024Q2 has data for 1 of its 3 months" in n for n in notes)
+    (note,) = notes
+    assert note.startswith("quarter 2024Q2 has data for 1 of its 3 months (2024-04): completed")
+    assert "learned from 1 complete quarter" in note and "--partial-quarters drop" in note
+
+
+def test_a_partial_quarter_can_be_left_out_and_the_default_shape_is_used_without_full_ones():
+    h = pd.DataFrame(
+        {"rep_id": ["a"] * 5, "period": ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]}
+    ).assign(revenue=[15.0, 25.0, 60.0, 15.0, 25.0])
+    dropped, notes = load_history(h, partial_quarters="drop")
+    assert dropped["period"].tolist() == ["2024Q1"]
+    assert "left out" in notes[0] and "2024-04, 2024-05" in notes[0]
+    # Only partial quarters: completed from the usual 15/25/60 shape, and said so.
+    only, notes = load_history(h.iloc[3:])
+    assert only["revenue"].tolist() == [pytest.approx(40.0 / 0.40)]
+    assert "the usual 15/25/60 shape" in notes[0]
+    with pytest.raises(ValueError, match="partial_quarters"):
+        load_history(h, partial_quarters="guess")
 
 
 def test_headers_are_normalised_and_money_text_is_read(write_csv):
@@ -203,12 +223,76 @@ def test_bookings_to_history_sums_deals_by_month():
         }
     )
     monthly = bookings_to_history(deals, rep="owner", date="closed", amount="acv")
-    history, _ = load_history(monthly)
-    assert history.to_dict("list") == {
+    assert monthly.to_dict("list") == {
         "rep_id": ["a", "a", "b"],
-        "period": ["2024Q1", "2024Q2", "2024Q1"],
+        "period": ["2024-01", "2024-04", "2024-02"],
         "revenue": [3.0, 4.0, 8.0],
     }
+    history, _ = load_history(monthly, partial_quarters="drop")  # March, May, June: no data
+    assert history.to_dict("list") == {"rep_id": [], "period": [], "revenue": []}
+
+
+def test_bookings_filter_keeps_won_deals_before_checking_and_names_file_lines(write_csv):
+    deals = write_csv(
+        "pipeline.csv",
+        """
+        opportunity_id,sales_agent,deal_stage,engage_date,close_date,close_value
+        1,Ana,Won,2024-01-02,2024-02-01,"1,000"
+        2,Ana,Engaging,2024-01-05,,
+        3,Ben,Lost,2024-01-03,2024-03-01,0
+        4,Ben,won,2024-01-09,2024-03-15,500
+        5,Ana,Prospecting,2024-02-01,,
+        6,,Won,2024-02-01,2024-03-02,99
+        """,
+    )
+    kept = read_bookings(
+        deals, rep="sales_agent", date="close_date", amount="close_value", where=["deal_stage=Won"]
+    )
+    assert kept.history.to_dict("list") == {
+        "rep_id": ["Ana", "Ben"],
+        "period": ["2024-02", "2024-03"],
+        "revenue": [1000.0, 500.0],
+    }
+    assert (kept.deals, kept.kept, kept.summed) == (6, 3, 2)
+    assert any("kept the deals with deal_stage 'Won'" in n for n in kept.notes)
+    assert any("1 deal(s) with no sales_agent" in n for n in kept.notes)
+    # Without the filter the open deals' blank dates are named by their file lines (3 and 6),
+    # with the fix; dropping values works too.
+    with pytest.raises(DataValidationError) as exc:
+        read_bookings(deals, rep="sales_agent", date="close_date", amount="close_value")
+    msg = str(exc.value)
+    assert "blank date at line 3, line 6." in msg and "--where deal_stage=Won" in msg
+    lost = read_bookings(
+        deals,
+        rep="sales_agent",
+        date="close_date",
+        amount="close_value",
+        where=["deal_stage!=Engaging,Prospecting", "sales_agent=Ben"],
+    )
+    assert lost.history["revenue"].tolist() == [500.0]  # Ben's lost deal booked 0 in March too
+
+
+def test_bookings_filter_errors_name_the_column_and_the_values_found(write_csv):
+    deals = write_csv("d.csv", "rep,stage,date,amount\na,Won,2024-01-01,5\nb,Lost,2024-01-02,7")
+    with pytest.raises(DataValidationError, match="no row has stage 'Closed Won'.*'Won', 'Lost'"):
+        read_bookings(deals, rep="rep", where=["stage=Closed Won"])
+    with pytest.raises(DataValidationError, match="'status'.*not found"):
+        read_bookings(deals, rep="rep", where=["status=Won"])
+    with pytest.raises(ValueError, match="COLUMN=VALUE"):
+        read_bookings(deals, rep="rep", where=["stage"])
+    bad = write_csv("e.csv", "rep,stage,date,amount\na,Won,2024-01-01,5\nb,Won,someday,7")
+    with pytest.raises(DataValidationError, match=r"unreadable date \('someday'\) at line 3\."):
+        read_bookings(bad, rep="rep", where=["stage=Won"])
+
+
+def test_a_last_deal_early_in_its_month_is_noted():
+    deals = pd.DataFrame(
+        {"rep_id": ["a", "a"], "date": ["2024-01-03", "2024-02-06"], "amount": [1, 2]}
+    )
+    (note,) = read_bookings(deals).notes
+    assert (
+        "the last deal is dated 2024-02-06" in note and "2024-02 may be only partly there" in note
+    )
 
 
 def test_bookings_with_bad_amounts_are_refused():

@@ -8,6 +8,7 @@ from sklearn.base import clone
 from datasets import Company, load_company, make_company
 from models import MODELS, QuantileForecaster, TrailingMean
 from models.backtest import backtest
+from models.ramp import RAMP_GRID
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,15 @@ def forecast(fitted):
 
 def test_forecast_table_for_active_reps(synth, forecast):
     roster = synth.company.roster
-    assert list(forecast.columns) == ["rep_id", "period", "q10", "q50", "q90"]
+    assert list(forecast.columns) == [
+        "rep_id",
+        "period",
+        "q10",
+        "q50",
+        "q90",
+        "basis",
+        "fiscal_year_start",
+    ]
     assert set(forecast["rep_id"]) == set(roster.loc[roster["active"], "rep_id"])
     assert not set(forecast["rep_id"]) & set(synth.company.leavers)
     assert forecast.groupby("rep_id").size().eq(4).all()
@@ -70,16 +79,42 @@ def test_new_hires_forecast_below_tenured_reps_of_their_team(synth, forecast):
     first_q = f[f["period"] == "2026Q1"]
     tenured = first_q[~first_q["rep_id"].isin(new)].groupby("team")["q50"].median()
     hires = first_q[first_q["rep_id"].isin(new)]
-    assert (hires["q50"].to_numpy() < hires["team"].map(tenured).to_numpy()).all()
+    assert (hires["q50"].to_numpy() < hires["team"].map(tenured).to_numpy()).all()  # ramping
     assert (f.loc[f["rep_id"].isin(new), "q90"] > 0).any()  # not zero for the whole year
 
 
-def test_ramp_curve_learned_from_past_hires(fitted):
-    curve = fitted.ramp_curve_
-    assert curve["learned"].all()
-    shares = curve["share"].to_numpy()
-    assert shares[0] < 0.35 and shares[-1] > 0.85
-    assert (np.diff(shares) >= 0).all()
+def test_ramp_learned_from_past_hires(fitted):
+    ramp = fitted.ramp_
+    assert ramp.learned and ramp.hires >= 8
+    assert 3 <= ramp.median_months <= 7  # the generator ramps over about five months ...
+    fast = ramp.weights[RAMP_GRID <= 2].sum()  # ... a quarter of its hires in weeks
+    assert 0.1 < fast < 0.45
+    assert fitted.ramp_.describe().startswith("ramp learned from")
+
+
+def test_hire_date_sets_the_ramp_from_the_day_they_start(synth):
+    roster = synth.company.roster.copy()
+    early, late = synth.company.new_hires[:2]
+    roster.loc[roster["rep_id"] == early, ["hire_date", "team"]] = [pd.Timestamp("2026-01-02"), "X"]
+    roster.loc[roster["rep_id"] == late, ["hire_date", "team"]] = [pd.Timestamp("2026-11-20"), "X"]
+    model = QuantileForecaster(max_iter=40).fit(Company(synth.company.history, roster))
+    f = model.predict(2026).set_index(["rep_id", "period"])
+    a, b = f.loc[early, "q50"], f.loc[late, "q50"]
+    assert (b.iloc[:3] == 0).all() and 0 < b.iloc[3] < 0.2 * a.iloc[3]  # no quota before the start
+    assert 0 < a.iloc[0] < a.iloc[1] <= a.iloc[3] * 1.05  # ramping from the second of January
+    assert f.loc[(late, "2026Q1"), "basis"] == "before the start on 2026-11-20"
+    assert f.loc[(early, "2026Q1"), "basis"].startswith("no history: team median x ramp ")
+    assert f.loc[(early, "2026Q1"), "basis"].endswith("(starts 2026-01-02)")
+
+
+def test_roster_reps_with_no_history_and_no_hire_date_are_planned_at_zero(synth, forecast):
+    unknown = synth.company.unknown_start
+    assert unknown
+    rows = forecast[forecast["rep_id"].isin(unknown)]
+    assert (rows[["q10", "q50", "q90"]] == 0).all().all()
+    assert (
+        rows["basis"] == "no history, no hire date: zero until a hire date is given (rule)"
+    ).all()
 
 
 def test_capacity_scales_and_hire_date_zeroes(synth):
@@ -88,7 +123,8 @@ def test_capacity_scales_and_hire_date_zeroes(synth):
     base = QuantileForecaster(max_iter=40).fit(Company(synth.company.history, roster)).predict(2026)
     roster["fte_2026Q2"] = np.where(roster["rep_id"] == rep, 0.0, np.nan)
     roster["fte_2026Q3"] = np.where(roster["rep_id"] == rep, 0.5, np.nan)
-    late = roster["rep_id"] == synth.company.new_hires[0]
+    hire = [r for r in synth.company.new_hires if r not in synth.company.unknown_start][0]
+    late = roster["rep_id"] == hire
     roster.loc[late, "hire_date"] = pd.Timestamp("2026-08-15")
     f = QuantileForecaster(max_iter=40).fit(Company(synth.company.history, roster)).predict(2026)
 
@@ -98,7 +134,6 @@ def test_capacity_scales_and_hire_date_zeroes(synth):
     assert (get(f, rep, "2026Q2") == 0).all()
     np.testing.assert_allclose(get(f, rep, "2026Q3"), 0.5 * get(base, rep, "2026Q3"), rtol=1e-9)
     np.testing.assert_allclose(get(f, rep, "2026Q1"), get(base, rep, "2026Q1"), rtol=1e-9)
-    hire = synth.company.new_hires[0]
     assert (get(f, hire, "2026Q1") == 0).all() and (get(f, hire, "2026Q2") == 0).all()
     assert get(f, hire, "2026Q4")[2] > 0
 
@@ -192,3 +227,23 @@ def test_outliers_in_a_history_shorter_than_the_window(quarters):
     assert mask.shape == ref.shape == (2, quarters)
     assert mask[0, -1] == (quarters - 1 >= 3)
     assert not mask[1].any()
+
+
+def test_the_median_keeps_only_the_learned_correction_that_helped_out_of_sample(synth, fitted):
+    """P50 = base x (median ratio + blend x (learned ratio - median ratio)), the blend chosen on
+    held-out quarters: with blend 0 the P50 is the base times the median ratio; without a
+    calibration the learned median is kept whole."""
+    assert 0.0 <= fitted.median_blend_ <= 1.0
+    assert 0.8 < fitted.median_ratio_ < 1.2
+    plain = clone(fitted).set_params(calibrate=False, max_iter=20).fit(synth.company)
+    assert plain.median_blend_ == 1.0
+    model = pickle.loads(pickle.dumps(fitted))
+    model.median_blend_ = 0.0
+    reps = synth.company.roster.query("active")["rep_id"].to_numpy(object)
+    rows = pd.Index(model.panel_.reps).get_indexer(reps)
+    targets = model.target_quarters(2026)
+    origin = model.panel_.revenue.shape[1] - 1
+    _, base = model._features(origin, targets, rows)
+    q50 = model._quantiles(rows, targets)[:, :, 1]
+    expected = base.reshape(len(targets), len(rows)).T * model.median_ratio_
+    np.testing.assert_allclose(q50, expected, rtol=1e-9)

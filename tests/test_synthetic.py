@@ -75,3 +75,62 @@ def test_bad_arguments_are_refused():
         make_company(0)
     with pytest.raises(ValueError, match="attrition"):
         make_company(10, attrition=1.0)
+
+
+def test_hires_start_on_a_day_and_some_are_fast_starters(synth):
+    reps = synth.reps.set_index("rep_id")
+    hired = reps[(reps["hire_month"] >= 0) & (reps["hire_month"] < 48)]
+    fast = hired[hired["fast_starter"]]
+    assert 0.15 < len(fast) / len(hired) < 0.35
+    assert (fast["ramp_months"] <= 1.5).all() and (
+        hired.loc[~hired["fast_starter"], "ramp_months"] >= 1
+    ).all()
+    t = synth.truth.join(reps[["hire_month", "fast_starter"]], on="rep_id")
+    q = (t["period"].str[:4].astype(int) - 2021) * 4 + t["period"].str[-1].astype(int) - 1
+    first = t[(3 * q - t["hire_month"] > -3) & (3 * q - t["hire_month"] <= 0)]
+    # Fast starters' first quarters hold far more of their capacity than the others'.
+    by = first.groupby("fast_starter")["capacity"].mean()
+    assert by[True] > 2 * by[False]
+    days = synth.company.roster["hire_date"].dropna().dt.day
+    assert days.nunique() > 20  # start dates spread over the month
+
+
+def test_some_planned_hires_have_no_hire_date_and_past_leave_is_on_the_roster(synth):
+    c = synth.company
+    assert c.unknown_start and set(c.unknown_start) <= set(c.new_hires)
+    assert any("no history and no hire date" in w for w in c.warnings)
+    past = [col for col in c.roster.columns if col.startswith("fte_202") and col < "fte_2026"]
+    assert past, "leave in the history's quarters is recorded on the roster"
+    t = synth.truth.set_index(["rep_id", "period"])["capacity"]
+    rec = c.roster.set_index("rep_id")[past].stack().rename("fte_q").reset_index()
+    rec["period"] = rec["level_1"].str[4:]
+    rec = rec[rec["rep_id"].isin(t.index.get_level_values(0))]
+    on_leave = rec[rec["fte_q"] == 0]
+    assert (
+        len(on_leave)
+        and (
+            t.reindex(list(zip(on_leave["rep_id"], on_leave["period"], strict=True))).fillna(0) == 0
+        ).all()
+    )
+
+
+def test_fiscal_calendar_and_a_partial_last_quarter():
+    s = make_company(60, 3, random_state=3, fiscal_year_start=7, last_quarter_months=2)
+    c = s.company
+    assert c.fiscal_year_start == 7
+    # FY2021 Q1 is July 2020: the first month of the monthly bookings.
+    assert s.monthly["period"].min() == "2020-07" and s.monthly["period"].max() == "2023-05"
+    assert c.history["period"].max() == "2023Q4"
+    assert any(n.startswith("quarter 2023Q4 has data for 2 of its 3 months") for n in c.notes)
+    # Months add up to quarters where the quarter is whole.
+    q = s.monthly.assign(
+        q=pd.PeriodIndex(s.monthly["period"], freq="M").asfreq("Q-JUN").astype(str)
+    )
+    sums = q.groupby(["rep_id", "q"])["revenue"].sum()
+    whole = c.history[c.history["period"] < "2023Q4"].set_index(["rep_id", "period"])["revenue"]
+    np.testing.assert_allclose(sums.reindex(whole.index), whole, rtol=1e-9)
+    hires = s.reps.set_index("rep_id")["hire_month"]
+    dated = c.roster.dropna(subset=["hire_date"]).set_index("rep_id")["hire_date"]
+    month0 = pd.Timestamp("2020-07-01")
+    months = (dated.dt.year - month0.year) * 12 + dated.dt.month - month0.month
+    assert (months == hires.reindex(dated.index)).all()

@@ -8,8 +8,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from datasets import DataValidationError
+from datasets.history import month_shape
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
-from optimizer.tracking import month_shape, relief, track
+from optimizer.tracking import relief, track
 
 FREE = Limits(floor_quantile=None, phasing_band=None, max_increase=None)
 
@@ -177,7 +178,7 @@ def test_relief_says_when_capacity_cannot_keep_the_number():
     [
         ({"rep_id": ["zz"], "period": ["2026-01"], "revenue": [1.0]}, "reps not in the plan: zz"),
         ({"rep_id": ["r0"], "period": ["2026-01"], "revenue": [-1.0]}, "revenue must be"),
-        ({"rep_id": ["r0"], "period": ["2026Q1"], "revenue": [1.0]}, "unreadable period"),
+        ({"rep_id": ["r0"], "period": ["spring"], "revenue": [1.0]}, "unreadable period"),
         ({"rep_id": ["r0"], "period": ["2027-01"], "revenue": [1.0]}, "outside the plan's year"),
         ({"rep_id": ["r0"], "revenue": [1.0]}, "missing column(s): period"),
     ],
@@ -221,3 +222,19 @@ def test_relief_never_raises_anyone_above_their_cap_property(inst, pace, as_of):
     assert (open_ <= cap * (1 + 1e-7) + 1e-9).all()
     expected = spec.target if out.kept_number else out.number
     assert q["quota"].sum() == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_closed_quarters_total_counts_as_its_actuals_an_open_ones_does_not():
+    spec, quotas = flat_plan(n=2)
+    quarter = pd.DataFrame(
+        {"rep_id": ["r0", "r1"], "period": ["2026Q1"] * 2, "revenue": [100.0, 50.0]}
+    )
+    april = pd.DataFrame({"rep_id": ["r0"], "period": ["2026-04"], "revenue": [20.0]})
+    p = track(spec, quotas, pd.concat([quarter, april]))
+    assert p.summary["as_of"] == "2026-04-30" and p.summary["closed_quarters"] == ["2026Q1"]
+    reps = p.reps.set_index("rep_id")
+    assert reps.loc["r0", "actual_to_date"] == 120.0 and reps.loc["r1", "actual_to_date"] == 50.0
+    with pytest.raises(DataValidationError, match="a quarter's total for a quarter still open"):
+        track(spec, quotas, quarter.assign(period="2026Q2"), as_of="2026-05-15")
+    with pytest.raises(ValueError, match="fiscal years starting in month 1"):
+        track(spec, quotas, quarter, fiscal_year_start=7)

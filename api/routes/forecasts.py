@@ -36,8 +36,13 @@ MULTIPART = {
         "history": {"type": "string", "format": "binary", "description": "history CSV"},
         "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
+        "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12},
+        "partial_quarters": {"type": "string", "enum": ["complete", "drop"]},
     },
 }
+
+#: Stored forecast notes that are warnings carry this prefix (one list in the database).
+WARNING = "warning: "
 
 
 def form_year(text: str | None) -> int | None:
@@ -50,21 +55,57 @@ def form_year(text: str | None) -> int | None:
 YEAR = TypeAdapter(schemas.Year)
 
 
-def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILES, seed: int = 0):
+def form_settings(form) -> schemas.ForecastUpload:
+    """The form fields of a multipart forecast request (year, fiscal calendar, partial
+    quarters), checked as the JSON request's are."""
+    fields = {k: v for k, v in form.items() if k in ("fiscal_year_start", "partial_quarters")}
+    fields = {k: v for k, v in fields.items() if v != ""}
+    text = fields.get("fiscal_year_start")
+    if isinstance(text, str) and text.strip().isdigit():
+        fields["fiscal_year_start"] = int(text)
+    return schemas.ForecastUpload.model_validate({**fields, "year": form_year(form.get("year"))})
+
+
+def forecast_table(
+    history,
+    roster,
+    year: int | None,
+    quantiles=DEFAULT_QUANTILES,
+    seed: int = 0,
+    fiscal_year_start: int = 1,
+    partial_quarters: str = "complete",
+):
     """Validate the tables, fit the quantile forecaster and predict the plan year (in a worker
     process, stopped at QUOTAPLAN_FORECAST_TIME_LIMIT: see ``api.work``)."""
     seconds = current_app.config["FORECAST_TIME_LIMIT"]
-    return work.forecast_table(history, roster, year, quantiles, seed, seconds=seconds)
+    return work.forecast_table(
+        history,
+        roster,
+        year,
+        quantiles,
+        seed,
+        fiscal_year_start=fiscal_year_start,
+        partial_quarters=partial_quarters,
+        seconds=seconds,
+    )
 
 
 def _created(forecast_id: int):
     rec = store().forecast(forecast_id)
-    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
     return (
-        out.model_dump(mode="json"),
+        _forecast_out(rec),
         201,
         {"Location": url_for("forecasts.get", forecast_id=rec.id)},
     )
+
+
+def _forecast_out(rec) -> dict:
+    warnings = [n[len(WARNING) :] for n in rec.notes if n.startswith(WARNING)]
+    notes = [n for n in rec.notes if not n.startswith(WARNING)]
+    out = schemas.ForecastOut(
+        id=rec.id, created_at=rec.created_at, rows=rec.rows, warnings=warnings, notes=notes
+    )
+    return out.model_dump(mode="json")
 
 
 @bp.post("")
@@ -94,20 +135,20 @@ def create():
             )
         except ValidationError as exc:
             raise file_problems(exc, tables) from None
-        year = form_year(request.form.get("year"))
-        req = {"year": year, "source": "upload"}
-        args = dict(year=year)
+        form = form_settings(request.form)
+        req = {**form.model_dump(mode="json"), "source": "upload"}
+        args = form.model_dump()
     else:
         body = json_body(schemas.ForecastRequest)
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
-        args = dict(year=body.year, quantiles=body.quantiles, seed=body.seed)
+        args = body.model_dump(exclude={"history", "roster"})
     table, company = forecast_table(history, roster, **args)
     rec = store().add_forecast(
         created_by=g.user,
         request=req,
         rows=records(table),
-        notes=list(company.notes),
+        notes=[WARNING + w for w in company.warnings] + list(company.notes),
         idempotency=g.get("idempotency"),
     )
     return _created(rec.id)
@@ -120,6 +161,4 @@ def get(forecast_id: int):
     rec = store().forecast(forecast_id)
     if rec is None:
         raise ApiProblem(404, "Not found", f"no forecast {forecast_id}")
-    return schemas.ForecastOut(
-        id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes
-    ).model_dump(mode="json")
+    return _forecast_out(rec)

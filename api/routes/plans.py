@@ -14,7 +14,12 @@ import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
 from pydantic import ValidationError
 
-from datasets.roster import load_roster
+from datasets import DataValidationError
+from datasets.forecasts import validate_forecast
+from datasets.history import validate_history
+from datasets.roster import load_roster, validate_roster
+from datasets.tables import to_number
+from models.basis import forecast_fiscal_year_start, forecast_warnings
 from optimizer import Plan, PlanSpec, replan, solve_plan
 
 from .. import schemas
@@ -84,15 +89,31 @@ def _out(rec: PlanRecord) -> dict:
 def _spec(req: schemas.PlanRequest, tables: dict | None = None) -> PlanSpec:
     """The optimizer's specification from a request; ``tables`` (DataFrames read from uploads)
     stand in for the request's rows."""
+    return _inputs(req, tables)[0]
+
+
+def _inputs(
+    req: schemas.PlanRequest, tables: dict | None = None
+) -> tuple[PlanSpec, list[str], schemas.PlanRequest]:
+    """The specification, the warnings a plan from it should carry (a short history, reps with
+    no history and no hire date), and the request with its fiscal calendar settled (as stored)."""
     tables = tables or {}
     roster = tables.get("roster")
     roster = roster if roster is not None else frame(req.roster)
     history = tables.get("history")
     if history is None and req.history is not None:
         history = frame(req.history)
+    fiscal = req.fiscal_year_start
     if history is not None:
-        forecast, company = forecast_table(history, roster, req.year)
+        forecast, company = forecast_table(
+            history,
+            roster,
+            req.year,
+            fiscal_year_start=fiscal or 1,
+            partial_quarters=req.partial_quarters,
+        )
         roster = company.roster
+        warnings = list(company.warnings)
     else:
         forecast = tables.get("forecast")
         if forecast is None and req.forecast is not None:
@@ -108,14 +129,19 @@ def _spec(req: schemas.PlanRequest, tables: dict | None = None) -> PlanSpec:
                 )
             forecast = pd.DataFrame(stored.rows)
         roster = load_roster(roster)[0]
-    return PlanSpec(
+        warnings = forecast_warnings(forecast)
+    if fiscal is None:
+        fiscal = forecast_fiscal_year_start(forecast) if history is None else 1
+    spec = PlanSpec(
         forecast,
         roster,
         req.target,
         req.policy,
         req.limits.to_limits(),
         attainment=req.attainment,
+        fiscal_year_start=fiscal,
     )
+    return spec, warnings, req.model_copy(update={"fiscal_year_start": fiscal})
 
 
 def _from_upload() -> tuple[schemas.PlanRequest, dict]:
@@ -134,8 +160,29 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
     if not isinstance(settings, dict):
         raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
     check_tables(tables)
-    schemas.PlanSettings.model_validate_json(json.dumps(settings))  # the settings' own problems
+    # The settings' own problems first.
+    plan = schemas.PlanSettings.model_validate_json(json.dumps(settings))
+    # The data layer reads the files before anything else: its errors name the files' lines,
+    # a few per problem ("and N more"), never one per row.
     rows = {name: records(t.frame) for name, t in tables.items()}
+    problems = []
+    for name, t in tables.items():
+        try:
+            if name == "history":
+                validate_history(
+                    t,
+                    fiscal_year_start=plan.fiscal_year_start or 1,
+                    partial_quarters=plan.partial_quarters,
+                )
+                rows[name] = records(_history_rows(t.frame))
+            elif name == "roster":
+                validate_roster(t)
+            else:
+                validate_forecast(t)
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataValidationError(problems)
     try:
         req = schemas.PlanRequest.model_validate_json(  # the files' cells are text: coerce
             json.dumps({**settings, **rows}),
@@ -146,6 +193,12 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
         raise file_problems(exc, tables) from None
     # Tables as read (the data layer's errors then name the file's lines); the forecast as data.
     return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
+
+
+def _history_rows(history: pd.DataFrame) -> pd.DataFrame:
+    """An uploaded history as the request's rows: its three columns, revenue as numbers (a
+    file's extra columns are ignored, as the data layer ignores them)."""
+    return history[["rep_id", "period", "revenue"]].assign(revenue=to_number(history["revenue"])[0])
 
 
 def _created(plan_id: int):
@@ -173,8 +226,11 @@ def create_plan():
         req, tables = _from_upload()
     else:
         req, tables = json_body(schemas.PlanRequest), {}
-    result = solve_plan(_spec(req, tables), time_limit=time_limit())
-    rec = _save(req.scenario, result, req.model_dump(mode="json"), "plan", req.base_version)
+    spec, warnings, settled = _inputs(req, tables)
+    result = solve_plan(spec, time_limit=time_limit())
+    if warnings:
+        result.summary["warnings"] = warnings
+    rec = _save(req.scenario, result, settled.model_dump(mode="json"), "plan", req.base_version)
     return _created(rec.id)
 
 
@@ -352,9 +408,8 @@ def replan_plan(plan_id: int):
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
     base = _stored_request(rec)
-    spec = _with_decisions(
-        _spec(base), rec.request, actuals=False, adjustments=body.keep_adjustments
-    )
+    spec, warnings, base = _inputs(base)
+    spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
     result = replan(
         spec,
         frame(body.actuals),
@@ -362,6 +417,8 @@ def replan_plan(plan_id: int):
         at_risk_below=body.at_risk_below,
         time_limit=time_limit(),
     )
+    if warnings:
+        result.summary["warnings"] = warnings
     kept = rec.request.get("adjustments") if body.keep_adjustments else None
     stored = {
         **base.model_dump(mode="json"),

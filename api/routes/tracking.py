@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from flask import Blueprint, g, url_for
 
-from optimizer.tracking import DEFAULT_MONTH_SHAPE, Thresholds, month_shape, relief, track
+from datasets.history import DEFAULT_MONTH_SHAPE, month_shape
+from optimizer.tracking import Thresholds, relief, track
 
 from .. import schemas
 from ..auth import requires
@@ -21,16 +22,10 @@ bp = Blueprint("tracking", __name__, url_prefix="/v1")
 
 
 def _bookings(rows: list[schemas.BookingRow]) -> pd.DataFrame:
-    """Bookings as the tracker reads them: dated rows keep their day, monthly rows their month."""
+    """Bookings as the tracker reads them: dated rows keep their day, monthly and quarterly
+    totals their period (the tracker dates them at the period's end)."""
     df = pd.DataFrame([r.model_dump() for r in rows])
-    dated = df["date"].notna()
-    if dated.all():
-        return df[["rep_id", "date", "revenue"]].assign(date=pd.to_datetime(df["date"]))
-    if dated.any():  # a month's total stands for its last day
-        month_end = pd.PeriodIndex(df.loc[~dated, "period"], freq="M").end_time.normalize()
-        df.loc[~dated, "date"] = month_end
-        return df[["rep_id", "date", "revenue"]].assign(date=pd.to_datetime(df["date"]))
-    return df[["rep_id", "period", "revenue"]]
+    return df[["rep_id", "period", "date", "revenue"]].assign(date=pd.to_datetime(df["date"]))
 
 
 def _snapshot_out(rec, full: bool = True) -> dict:
@@ -74,14 +69,15 @@ def add_progress(plan_id: int):
     reach or overloaded."""
     body = json_body(schemas.ProgressRequest)
     rec = _record(plan_id)
+    spec = _stored_spec(rec)
     history = rec.request.get("history")
     shape = (
-        month_shape(pd.DataFrame(history), body.fiscal_year_start)
+        month_shape(pd.DataFrame(history), spec.fiscal_year_start)
         if history
         else DEFAULT_MONTH_SHAPE
     )
     p = track(
-        _stored_spec(rec, actuals=False),
+        spec,
         pd.DataFrame(rec.quotas),
         _bookings(body.actuals),
         as_of=body.as_of,
