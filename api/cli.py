@@ -476,7 +476,9 @@ def forecast(
         return
     try:
         model = _make_model(model_name, levels, seed).fit(company)
-        plan_year, why = (year, "asked for") if year is not None else company.plan_year()
+        plan_year, why = (
+            (year, f"{year}, as asked (--year)") if year is not None else company.plan_year()
+        )
         table = model.predict(model.remaining_quarters(plan_year))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

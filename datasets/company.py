@@ -237,9 +237,10 @@ def company_notes(company: Company) -> list[str]:
         notes.append(
             f"{len(company.leavers)} rep(s) with history are not active on the roster (leavers; their history is kept for forecasting): {_some(company.leavers)}"
         )
-    if company.new_hires:
+    dated = [rep for rep in company.new_hires if rep not in set(company.unknown_start)]
+    if dated:  # the undated ones have a warning of their own (unknown_start_warning)
         notes.append(
-            f"{len(company.new_hires)} roster rep(s) have no history yet (new hires; planned from their hire date: the team's median level x the ramp): {_some(company.new_hires)}"
+            f"{len(dated)} roster rep(s) have no history yet (new hires; planned from their hire date: the team's median level x the ramp): {_some(dated)}"
         )
     early = _revenue_before_hire(company.history, company.roster, company.fiscal_year_start)
     if early:

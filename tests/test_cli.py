@@ -186,7 +186,7 @@ def test_forecast_writes_the_table(tmp_path):
     ]
     assert table["period"].unique().tolist() == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
     assert "Forecast 2026 for 46 active reps" in result.output
-    assert "Year: asked for" in result.output
+    assert "Year: 2026, as asked (--year)" in result.output
     assert "Ramp learned from " in result.output and "past hires" in result.output
 
 

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from datasets import DataValidationError, load_company, summarise
-from datasets.company import require_years
+from datasets.company import company_notes, require_years
 
 
 @pytest.fixture
@@ -135,6 +135,9 @@ def test_short_history_and_reps_with_no_start_are_warned_about():
     assert unknown.startswith("1 roster rep(s) have no history and no hire date: new.")
     assert "planned at zero" in unknown and "give their hire_date" in unknown
     assert company.unknown_start == ["new"]
+    # The notes list only the hires with a date among those planned from it.
+    (hires,) = [n for n in company_notes(company) if "no history yet" in n]
+    assert hires.startswith("1 roster rep(s)") and hires.endswith(": dated")
     assert summarise(company)["warnings"] == list(company.warnings)
     with pytest.raises(
         DataValidationError,
