@@ -713,15 +713,19 @@ def _group_finding(spec, data, fix: Fix, follow: bool = False) -> Finding:
     parts = []
     for (lv, name), a, b in moved:
         lo, hi = reach[(lv, name)]
-        if a > hi:
-            why = f"beyond what its reps can carry ({money(hi)} at their caps and limits)"
+        if a > hi:  # the gap to what its reps can carry; the fix may have to go further
+            why = f"{money(a - hi)} beyond what its reps can carry ({money(hi)} at their caps and limits)"
+            edge = hi
         elif a < lo:
-            why = f"below what its reps' limits force ({money(lo)})"
+            why = f"{money(lo - a)} below what its reps' limits force ({money(lo)})"
+            edge = lo
         elif b < a:
-            why = f"more than fits with the other limits (it fits at {money(b)})"
+            why, edge = f"{money(a - b)} more than fits with the other limits", None
         else:
-            why = f"less than the rest of the plan leaves it (it fits at {money(b)})"
-        parts.append(f"{lv} {name}'s target ({money(a)}) is {money(abs(a - b))} {why}")
+            why, edge = f"{money(b - a)} less than the rest of the plan leaves it", None
+        if edge is None or abs(b - edge) > 1e-3 * max(abs(edge), 1.0):
+            why += f" (it fits at {money(b)})"
+        parts.append(f"{lv} {name}'s target ({money(a)}) is {why}")
     words = "; ".join(parts)
     covered = _targets_cover(spec, data)
     if covered is not None and abs(covered - spec.total) > 1e-6 * spec.total:

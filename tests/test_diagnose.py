@@ -10,6 +10,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
+from optimizer.diagnose import group_reach
+from optimizer.inputs import prepare
+from optimizer.wording import money
 
 
 def impossible(spec: PlanSpec):
@@ -186,6 +189,10 @@ def test_a_generated_companys_team_targets_name_the_team_that_cannot_carry_its_o
     d = impossible(spec)
     assert d.findings[0].limit == "team", d.text()
     assert f"team {over[0]}'s target" in d.findings[0].message
+    # The amount said is the gap to what the team can carry, whatever the fix must move.
+    hi = group_reach(spec, prepare(spec))[("team", over[0])][1]
+    t = targets[("team", over[0])]
+    assert f"({money(t)}) is {money(t - hi)} beyond what its reps can carry" in d.text()
     fix = d.fixes[0].changes["group_targets"]
     cut = {name: targets[("team", name)] - fix[("team", name)] for _, name in fix}
     assert max(cut, key=cut.get) == over[0]  # the overreaching team is cut the most
