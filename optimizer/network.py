@@ -235,7 +235,7 @@ def _fill(price, r, w, lower, upper, lo, hi):
 
 
 GAP_TOL = 1e-7  # duality gap, relative to the objective
-RESIDUAL_TOL = 1e-9  # violation of the total and the quarter rows, relative to the total
+RESIDUAL_TOL = 1e-8  # violation of the total and the quarter rows, relative to the total (a cent in a million)
 
 
 @dataclass(frozen=True)
