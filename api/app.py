@@ -4,9 +4,13 @@ Settings (environment variable, or the same key without the prefix in ``config``
 
 - ``QUOTAPLAN_DATABASE_URL``: any SQLAlchemy URL; default a SQLite file ``quotaplan.db`` in the
   working directory (``QUOTAPLAN_DATABASE`` sets just that file's path).
-- ``QUOTAPLAN_TOKENS_FILE``: bearer tokens with roles (see ``api.auth``); none: open API.
-- ``QUOTAPLAN_MAX_REQUEST_BYTES`` (default 32 MB), ``QUOTAPLAN_MAX_REPS`` (20,000),
-  ``QUOTAPLAN_SOLVER_TIME_LIMIT`` (seconds, 60).
+- ``QUOTAPLAN_TOKENS_FILE``: a tokens file of an earlier release, imported into the database
+  (see ``api.auth``); tokens are made with ``quotaplan token new``. None ever: open API.
+- Bounds on the work one request may start (over a bound: 413 or 503 naming the setting):
+  ``QUOTAPLAN_MAX_REQUEST_BYTES`` (32 MB), ``QUOTAPLAN_MAX_REPS`` (20,000 reps, counted over
+  every table of the request), ``QUOTAPLAN_MAX_ROWS`` (1,000,000 rows per table),
+  ``QUOTAPLAN_MAX_VALUE`` (1e15, any amount per rep and period), ``QUOTAPLAN_FORECAST_TIME_LIMIT``
+  (seconds, 300) and ``QUOTAPLAN_SOLVER_TIME_LIMIT`` (seconds, 60).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 
-from . import problems
+from . import problems, security
 from .auth import read_tokens
 from .openapi import document
+from .routes.common import register_lookups
 from .storage import Store
 
 DEFAULTS = {
@@ -27,8 +32,13 @@ DEFAULTS = {
     "TOKENS_FILE": None,
     "MAX_REQUEST_BYTES": 32 * 1024 * 1024,
     "MAX_REPS": 20_000,
+    "MAX_ROWS": 1_000_000,
+    "MAX_VALUE": 1e15,
+    "FORECAST_TIME_LIMIT": 300.0,
     "SOLVER_TIME_LIMIT": 60.0,
 }
+INTEGERS = ("MAX_REQUEST_BYTES", "MAX_REPS", "MAX_ROWS")
+NUMBERS = ("MAX_VALUE", "FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT")
 
 
 def settings(config: dict | None = None) -> dict:
@@ -36,10 +46,13 @@ def settings(config: dict | None = None) -> dict:
     out = {}
     for key, default in DEFAULTS.items():
         value = (config or {}).get(key, os.environ.get(f"QUOTAPLAN_{key}", default))
-        if key in ("MAX_REQUEST_BYTES", "MAX_REPS") and value is not None:
-            value = int(value)
-        if key == "SOLVER_TIME_LIMIT" and value is not None:
-            value = float(value)
+        if value is not None and key in INTEGERS + NUMBERS:
+            try:
+                value = int(float(value)) if key in INTEGERS else float(value)
+            except ValueError:
+                raise ValueError(f"QUOTAPLAN_{key} must be a number, got {value!r}") from None
+            if not value > 0:
+                raise ValueError(f"QUOTAPLAN_{key} must be above 0, got {value!r}")
         out[key] = value
     if not out["DATABASE_URL"]:
         out["DATABASE_URL"] = f"sqlite:///{Path(out['DATABASE']).resolve()}"
@@ -48,32 +61,34 @@ def settings(config: dict | None = None) -> dict:
 
 def create_app(config: dict | None = None) -> Flask:
     """The quotaplan HTTP API. ``config`` overrides the settings (tests pass a temporary
-    database); a store can be passed ready-made as ``STORE``."""
+    database, and ``TOKENS``: :class:`api.auth.Token` s to add); a store can be passed
+    ready-made as ``STORE``."""
     app = Flask(__name__)
     s = settings(config)
-    tokens = read_tokens(s["TOKENS_FILE"]) if s["TOKENS_FILE"] else ()
-    if config and "TOKENS" in config:
-        tokens = tuple(config["TOKENS"])
     app.config.update(
         MAX_CONTENT_LENGTH=s["MAX_REQUEST_BYTES"],
         MAX_FORM_MEMORY_SIZE=s["MAX_REQUEST_BYTES"],
-        MAX_REPS=s["MAX_REPS"],
-        SOLVER_TIME_LIMIT=s["SOLVER_TIME_LIMIT"],
-        TOKENS=tokens,
+        **{k: s[k] for k in ("MAX_REPS", "MAX_ROWS", "MAX_VALUE")},
+        **{k: s[k] for k in ("FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT")},
         DATABASE_URL=s["DATABASE_URL"],
     )
-    app.extensions["quotaplan.store"] = (config or {}).get("STORE") or Store(s["DATABASE_URL"])
+    store = (config or {}).get("STORE") or Store(s["DATABASE_URL"])
+    app.extensions["quotaplan.store"] = store
+    if s["TOKENS_FILE"]:
+        app.config["TOKENS_IMPORTED"] = store.import_tokens(
+            read_tokens(s["TOKENS_FILE"]), source=Path(s["TOKENS_FILE"]).name
+        )
+    if config and "TOKENS" in config:
+        store.import_tokens(config["TOKENS"], source="config")
     app.json.sort_keys = False
     problems.register(app)
+    security.register(app)
+    register_lookups(app)
 
-    from .routes import forecasts, lifecycle, meta, plans, tracking, web
+    from .routes import docs, forecasts, lifecycle, meta, plans, tracking, web
 
-    app.register_blueprint(meta.bp)
-    app.register_blueprint(forecasts.bp)
-    app.register_blueprint(plans.bp)
-    app.register_blueprint(tracking.bp)
-    app.register_blueprint(lifecycle.bp)
-    app.register_blueprint(web.bp)
+    for module in (meta, forecasts, plans, tracking, lifecycle, web, docs):
+        app.register_blueprint(module.bp)
 
     @app.get("/openapi.json")
     def openapi_json():

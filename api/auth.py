@@ -1,14 +1,19 @@
 """Bearer tokens with roles: a rep reads their own quota, viewers read, planners draft and
 adjust, approvers also approve at their level of the hierarchy.
 
-The operator configures tokens as lines ``<role> <name> sha256:<hex> [<scope>]`` in a file
-(an approver's scope: ``team:<team>``, ``region:<region>`` or ``company``; a rep's token is
-named by their rep_id)
-(``QUOTAPLAN_TOKENS_FILE``); only the hash is ever stored. ``quotaplan token new`` makes a token
-and prints the line to add. Tokens are long random strings (``secrets.token_urlsafe``), so one
-SHA-256 is the right hash (a slow password hash guards guessable secrets; these are not).
-Without any configured token the API is open, and ``quotaplan serve`` refuses to listen on
-anything but localhost.
+Tokens live in the API's database (table ``tokens``): ``quotaplan token new`` makes one (with an
+optional expiry) and prints the secret once; ``quotaplan token list`` shows names, roles,
+scopes, expiry and last use; ``quotaplan token revoke`` takes effect on the next request, without
+a restart. Only the SHA-256 of a secret is stored. Tokens are long random strings
+(``secrets.token_urlsafe``), so one SHA-256 is the right hash (a slow password hash guards
+guessable secrets; these are not).
+
+A tokens file (``QUOTAPLAN_TOKENS_FILE``, lines ``<role> <name> sha256:<hex> [<scope>]``, the
+configuration of earlier releases) still works: its tokens are imported into the database when
+the server starts, once (a token revoked in the database stays revoked).
+
+Without any token ever configured the API is open (one anonymous user who may do everything),
+and ``quotaplan serve`` refuses to listen on anything but localhost (see ``api.security``).
 """
 
 from __future__ import annotations
@@ -87,16 +92,36 @@ def read_tokens(path: str | Path) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def identify(tokens: tuple[Token, ...], header: str | None) -> Token | None:
-    """The token a request's ``Authorization: Bearer ...`` header holds, if it is configured."""
+def _store():
+    return current_app.extensions["quotaplan.store"]
+
+
+def open_mode() -> bool:
+    """No token was ever configured for this database: the API is open (loopback only)."""
+    if "open_mode" not in g:
+        g.open_mode = not _store().has_tokens()
+    return g.open_mode
+
+
+def identify(header: str | None):
+    """The stored token a request's ``Authorization: Bearer ...`` header holds (active or not),
+    or None."""
     if not header or not header.startswith("Bearer "):
         return None
     d = digest(header[7:].strip())
-    found = None
-    for t in tokens:  # compare with every token, in constant time each
-        if hmac.compare_digest(t.digest, d):
-            found = t
-    return found
+    rec = _store().token(d)  # looked up by the hash of a 256-bit secret: nothing to time
+    return rec if rec is not None and hmac.compare_digest(rec.digest, d) else None
+
+
+def _refusal(who) -> str:
+    if who is None:
+        return "send a token: 'Authorization: Bearer <token>' (ask the operator for one)"
+    if who.status() == "revoked":
+        return f"the token '{who.name}' was revoked; ask the operator for a new one"
+    return (
+        f"the token '{who.name}' expired at {who.expires_at.isoformat()}; ask the operator "
+        "for a new one"
+    )
 
 
 def requires(role: str):
@@ -107,18 +132,16 @@ def requires(role: str):
         def inner(*args, **kwargs):
             from .problems import ApiProblem
 
-            tokens = current_app.config["TOKENS"]
-            if not tokens:  # open (localhost only): a planner who may approve at every level
+            if open_mode():  # open (localhost only): a planner who may approve at every level
                 g.user, g.role, g.scope = "anonymous", "approver", "company"
                 return view(*args, **kwargs)
-            who = identify(tokens, request.headers.get("Authorization"))
-            if who is None:
+            who = identify(request.headers.get("Authorization"))
+            status = who.status() if who is not None else None
+            if status != "active":
                 raise ApiProblem(
-                    401,
-                    "Unauthorized",
-                    "send a token: 'Authorization: Bearer <token>' (ask the operator for one)",
-                    headers={"WWW-Authenticate": "Bearer"},
+                    401, "Unauthorized", _refusal(who), headers={"WWW-Authenticate": "Bearer"}
                 )
+            _store().token_used(who.id)
             if ROLES.index(who.role) < ROLES.index(role):
                 raise ApiProblem(
                     403,

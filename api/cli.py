@@ -1016,17 +1016,25 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
 
 @main.command(
     "serve",
-    short_help="Run the HTTP API on a production server (waitress).",
+    short_help="Run the HTTP API on a production server (gunicorn, several workers).",
     epilog="""\b
 Examples:
   quotaplan serve                                  # http://127.0.0.1:8000, SQLite quotaplan.db
   QUOTAPLAN_DATABASE_URL=postgresql+psycopg://u:p@db/quotaplan quotaplan serve --port 9000
-  QUOTAPLAN_TOKENS_FILE=tokens.txt quotaplan serve --host 0.0.0.0
+  quotaplan token new --role planner --name pat && quotaplan serve --host 0.0.0.0
 """,
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Worker processes (default: one per core, at least 2).",
+)
+@click.option(
+    "--threads", default=32, show_default=True, type=click.IntRange(1, 256), help="Per worker."
+)
 @click.option(
     "--database",
     default=None,
@@ -1037,40 +1045,88 @@ Examples:
     "tokens_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Tokens file (lines '<role> <name> sha256:<hex>'); or QUOTAPLAN_TOKENS_FILE.",
+    help="A tokens file of an earlier release, imported into the database; or "
+    "QUOTAPLAN_TOKENS_FILE.",
 )
-def serve_command(host, port, threads, database, tokens_file):
-    """Serve the HTTP API (see the README's API reference and /openapi.json).
+def serve_command(host, port, workers, threads, database, tokens_file):
+    """Serve the HTTP API (see the README's API reference, /openapi.json and /docs).
 
-    Without tokens the API is open, so it only listens on localhost; with tokens, viewers read
-    and planners write. Limits: QUOTAPLAN_MAX_REQUEST_BYTES, QUOTAPLAN_MAX_REPS,
-    QUOTAPLAN_SOLVER_TIME_LIMIT.
+    Without tokens the API is open, so it only listens on localhost and answers only loopback
+    host names and its own page's writes; with tokens (quotaplan token new), each request needs
+    one. Bounds: QUOTAPLAN_MAX_REQUEST_BYTES, QUOTAPLAN_MAX_REPS, QUOTAPLAN_MAX_ROWS,
+    QUOTAPLAN_MAX_VALUE, QUOTAPLAN_FORECAST_TIME_LIMIT, QUOTAPLAN_SOLVER_TIME_LIMIT.
     """
     from .app import create_app
-    from .serve import make_server
+    from .serve import check_binding, default_workers, run
 
     config = {}
     if database:
         config["DATABASE"] = database
     if tokens_file:
         config["TOKENS_FILE"] = str(tokens_file)
+    workers = workers or default_workers()
     try:
         app = create_app(config)
-        server = make_server(app, host, port, threads)
+        check_binding(app, host)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    auth = f"{len(app.config['TOKENS'])} token(s)" if app.config["TOKENS"] else "no tokens (open)"
-    click.echo(
-        f"quotaplan API on http://{host}:{server.effective_port} ({auth}; database "
-        f"{app.config['DATABASE_URL']}); Ctrl-C stops",
-        err=True,
-    )
-    server.run()
+    store = app.extensions["quotaplan.store"]
+    active = sum(t.status() == "active" for t in store.tokens())
+    auth = f"{active} active token(s)" if store.has_tokens() else "no tokens (open)"
+    if app.config.get("TOKENS_IMPORTED"):
+        auth += (
+            f", {app.config['TOKENS_IMPORTED']} imported from {tokens_file or 'the tokens file'}"
+        )
+
+    def banner(bound: int) -> str:
+        return (
+            f"quotaplan API on http://{host}:{bound} ({workers} workers x {threads} threads; "
+            f"{auth}; database {app.config['DATABASE_URL']}); Ctrl-C stops"
+        )
+
+    try:
+        run(app, host, port, workers, threads, banner)
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
-@main.group(short_help="Make bearer tokens for the HTTP API.")
+def _store(database: str | None):
+    from .app import settings
+    from .storage import Store
+
+    return Store(settings({"DATABASE": database} if database else None)["DATABASE_URL"])
+
+
+DATABASE = click.option(
+    "--database",
+    default=None,
+    help="SQLite file (default quotaplan.db); or QUOTAPLAN_DATABASE_URL.",
+)
+
+
+def _expiry(text: str | None):
+    """``90d``, ``12h`` or a date/time (ISO 8601) -> an aware UTC datetime; None: never."""
+    from datetime import UTC, datetime, timedelta
+
+    if text is None:
+        return None
+    units = {"d": "days", "h": "hours", "w": "weeks"}
+    if text[-1:].lower() in units and text[:-1].isdigit():
+        return datetime.now(UTC) + timedelta(**{units[text[-1].lower()]: int(text[:-1])})
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"write the expiry as a duration (90d, 12h, 4w) or a date (2027-01-31), not {text!r}"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+@main.group(short_help="Make, list and revoke bearer tokens for the HTTP API.")
 def token() -> None:
-    """Bearer tokens: viewers read, planners write. Only hashes are kept on the server."""
+    """Bearer tokens, kept in the API's database (only their SHA-256): reps read their own
+    quota, viewers read, planners write, approvers approve at their level. Changes take effect
+    on the next request, without restarting the server."""
 
 
 @token.command("new")
@@ -1083,18 +1139,67 @@ def token() -> None:
     default=None,
     help="An approver's level: team:<team>, region:<region> or company.",
 )
-def token_new(role, name, scope):
-    """Print a new token (give it to its holder; it is not stored) and the line for the tokens
-    file. A rep sees only their own quota and its explanation; viewers read; planners draft and
+@click.option("--expires", default=None, help="Expiry: a duration (90d, 12h) or a date.")
+@DATABASE
+def token_new(role, name, scope, expires, database):
+    """Store a new token and print it once (give it to its holder; only its hash is kept). A
+    rep sees only their own quota and its explanation; viewers read; planners draft and
     adjust; approvers approve at their level."""
-    from .auth import new_token
+    from .auth import digest, new_token
 
     try:
-        secret, line = new_token(role, name, scope)
+        secret, _ = new_token(role, name, scope)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    click.echo(f"token (give to {name}, shown once): {secret}")
-    click.echo(f"line for the tokens file: {line}")
+    when = _expiry(expires)
+    store = _store(database)
+    store.add_token(name=name, role=role, scope=scope, digest=digest(secret), expires_at=when)
+    click.echo(f"token for {name} ({role}{', ' + scope if scope else ''}), shown once: {secret}")
+    click.echo(
+        f"stored in {store.url}; expires {when.isoformat() if when else 'never'}; "
+        "`quotaplan token revoke " + name + "` withdraws it"
+    )
+
+
+@token.command("list")
+@DATABASE
+def token_list(database):
+    """Every token: name, role, scope, status, when made, expiry and last use (never the
+    secret; last use is noted at most once a minute)."""
+    from tabulate import tabulate
+
+    def when(t):
+        return t.strftime("%Y-%m-%d %H:%M UTC") if t else "-"
+
+    rows = [
+        [
+            t.name,
+            t.role,
+            t.scope or "-",
+            t.status(),
+            when(t.created_at),
+            when(t.expires_at),
+            when(t.last_used_at),
+            t.source,
+        ]  # fmt: skip
+        for t in _store(database).tokens()
+    ]
+    if not rows:
+        click.echo("no tokens: the API is open (localhost only); make one with quotaplan token new")
+        return
+    headers = ["name", "role", "scope", "status", "created", "expires", "last used", "source"]
+    click.echo(tabulate(rows, headers=headers))
+
+
+@token.command("revoke")
+@click.argument("name")
+@DATABASE
+def token_revoke(name, database):
+    """Revoke every active token of NAME (effective on the next request; the rows stay listed)."""
+    n = _store(database).revoke_token(name)
+    if not n:
+        raise click.ClickException(f"no active token named {name!r} (quotaplan token list)")
+    click.echo(f"revoked {n} token(s) of {name}")
 
 
 @main.command(
@@ -1118,11 +1223,9 @@ def history_command(plan_id, rep_id, database):
     """Who changed what, when, before, after and why, from the API's database: the plan and the
     versions it came from. With --rep, the rep's current number explained in words (forecast,
     stretch, the limit that held it, every adjustment and approval)."""
-    from .app import settings
-    from .explanations import rep_explanation
-    from .storage import Store
+    from .explanations import own_story, rep_explanation
 
-    store = Store(settings({"DATABASE": database} if database else None)["DATABASE_URL"])
+    store = _store(database)
     rec = store.plan(plan_id)
     if rec is None:
         raise click.ClickException(f"no plan {plan_id} in {store.url}")
@@ -1131,7 +1234,7 @@ def history_command(plan_id, rep_id, database):
         reps = pd.DataFrame(rec.reps).set_index("rep_id")
         if rep_id not in reps.index:
             raise click.ClickException(f"rep {rep_id!r} is not in plan {plan_id}")
-        entries = store.audit(lineage, rep_id)
+        entries = own_story(store.audit(lineage, rep_id), rep_id)
         for line in rep_explanation(rec, reps.loc[rep_id], entries):
             click.echo(line)
         click.echo("")

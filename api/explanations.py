@@ -3,7 +3,30 @@ it, the limit that held it, and every adjustment and approval since (from the au
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from optimizer.wording import money
+
+_FIELDS = ("id", "at", "who", "plan_id", "action", "rep_id", "before", "after", "why")
+
+
+def own_story(history, rep_id: str) -> list:
+    """A rep's audit entries (``history``: the log filtered to the rep) as told to that rep: the
+    reasons of their own adjustments, and for a change made to rebalance a teammate's
+    adjustment only that it was one (a teammate's reason is not theirs to read)."""
+    own = {
+        (e.after or {}).get("adjustment")
+        for e in history
+        if e.rep_id == rep_id and e.action.startswith("adjustment:")
+    }
+    out = []
+    for e in history:
+        entry = SimpleNamespace(**{f: getattr(e, f) for f in _FIELDS})
+        adjustment = (e.after or {}).get("adjustment")
+        if e.action == "quota:changed" and adjustment is not None and adjustment not in own:
+            entry.why = f"rebalanced for adjustment {adjustment} (a teammate's quota)"
+        out.append(entry)
+    return out
 
 
 def rep_explanation(rec, r, history) -> list[str]:

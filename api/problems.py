@@ -2,23 +2,28 @@
 
 A title, a detail that names the field at fault and the fix, and the right status: 400 malformed,
 401/403 auth, 404, 409 conflicts, 413 too large, 422 invalid data or an impossible plan (with
-the optimizer's diagnosis), 503 solver time limit. Nothing escapes as a 500 with a stack trace:
-an unexpected error is logged and answered with a problem that says so.
+the optimizer's diagnosis), 503 a time limit. The domain errors quotaplan raises are listed once
+in :data:`DOMAIN_ERRORS`, each with its answer; anything else that escapes a view is a
+programming error: logged with its traceback and answered with a generic 500 (no details leak).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, json
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from datasets import DataValidationError
-from optimizer import PlanInfeasibleError, SolverLimitError
+from models import ForecastError
+from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 from optimizer.adjust import AdjustmentRefused
 
-from .storage import VersionConflict
+from .storage import StateConflict, VersionConflict
 
 log = logging.getLogger("quotaplan.api")
 
@@ -34,25 +39,72 @@ class ApiProblem(Exception):
         self.headers = headers or {}
 
 
+@dataclass(frozen=True)
+class Answer:
+    """How one domain error is answered over HTTP."""
+
+    status: int
+    title: str
+    members: Callable[[Exception], dict] = field(default=lambda exc: {})
+    headers: dict = field(default_factory=dict)
+
+
+#: The domain errors (raised by datasets/, models/, optimizer/ and the store), each mapped once.
+DOMAIN_ERRORS: dict[type[Exception], Answer] = {
+    DataValidationError: Answer(422, "Invalid input data", lambda e: {"problems": e.to_dict()}),
+    PlanInfeasibleError: Answer(
+        422,
+        "Impossible plan",
+        lambda e: {"diagnosis": e.diagnosis.as_dicts(), "fixes": e.diagnosis.fixes_as_dicts()},
+    ),
+    AdjustmentRefused: Answer(422, "Adjustment refused"),
+    SpecError: Answer(422, "Invalid plan request"),
+    ForecastError: Answer(422, "Invalid forecast request"),
+    SolverLimitError: Answer(503, "Solver time limit", headers={"Retry-After": "60"}),
+    VersionConflict: Answer(409, "Version conflict", lambda e: {"latest_version": e.latest}),
+    StateConflict: Answer(409, "Conflict"),
+}
+
+
+#: The 422 answers that judge what well-formed data means (the domain's call, not the request
+#: schema's): a schema-valid request can get these, and no other 422.
+DOMAIN_TITLES = frozenset(
+    {a.title for a in DOMAIN_ERRORS.values() if a.status == 422}
+    | {"Unknown forecast", "Idempotency-Key reused"}
+)
+
+
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
+#: The parts of a pydantic error location that name a type tried, not a field.
+_TYPE_TAG = re.compile(r"^(constrained-|function-|json-or-python)|\[|^(float|int|str|bool|none)$")
+
+
 def _field(loc) -> str:
-    return ".".join(str(p) for p in loc) or "body"
+    return ".".join(str(p) for p in loc if not _TYPE_TAG.search(str(p))) or "body"
 
 
 def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
     """pydantic's errors in words: 'target: Input should be ...'."""
-    errors = [
-        {"field": _field(e["loc"]), "message": e["msg"]}
-        for e in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
+    errors = []
+    for e in exc.errors(include_url=False, include_context=False, include_input=False):
+        item = {"field": _field(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
+        if item not in errors:
+            errors.append(item)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     if len(errors) > 5:
         detail += f"; and {len(errors) - 5} more"
     return detail, errors
+
+
+def _domain(exc: Exception) -> Response:
+    answer = next(DOMAIN_ERRORS[k] for k in type(exc).__mro__ if k in DOMAIN_ERRORS)
+    resp = problem(answer.status, answer.title, str(exc), **answer.members(exc))
+    resp.headers.update(answer.headers)
+    return resp
 
 
 def register(app: Flask) -> None:
@@ -67,39 +119,8 @@ def register(app: Flask) -> None:
         detail, errors = validation_detail(exc)
         return problem(422, "Invalid request", detail, errors=errors)
 
-    @app.errorhandler(DataValidationError)
-    def _bad_data(exc: DataValidationError):
-        return problem(
-            422,
-            "Invalid input data",
-            str(exc),
-            problems=exc.to_dict(),
-        )
-
-    @app.errorhandler(PlanInfeasibleError)
-    def _impossible(exc: PlanInfeasibleError):
-        d = exc.diagnosis
-        return problem(
-            422, "Impossible plan", str(exc), diagnosis=d.as_dicts(), fixes=d.fixes_as_dicts()
-        )
-
-    @app.errorhandler(SolverLimitError)
-    def _time_limit(exc: SolverLimitError):
-        resp = problem(503, "Solver time limit", str(exc))
-        resp.headers["Retry-After"] = "60"
-        return resp
-
-    @app.errorhandler(AdjustmentRefused)
-    def _refused(exc: AdjustmentRefused):
-        return problem(422, "Adjustment refused", str(exc))
-
-    @app.errorhandler(ValueError)
-    def _bad_request(exc: ValueError):  # a spec the optimizer refuses (unknown rep in a lock...)
-        return problem(422, "Invalid plan request", str(exc))
-
-    @app.errorhandler(VersionConflict)
-    def _conflict(exc: VersionConflict):
-        return problem(409, "Version conflict", str(exc), latest_version=exc.latest)
+    for kind in DOMAIN_ERRORS:
+        app.register_error_handler(kind, _domain)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -117,7 +138,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error")
+        log.exception("unexpected error (a bug in quotaplan; nothing was stored)")
         return problem(
             500,
             "Internal error",

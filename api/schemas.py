@@ -8,6 +8,7 @@ negative revenue, unknown reps) and answers with the rows at fault.
 
 from __future__ import annotations
 
+import re
 from datetime import date as date_
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -15,12 +16,29 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
+    model_serializer,
     model_validator,
 )
 
 from optimizer import AT_RISK_BELOW, POLICIES, Limits, parse_amount
+
+#: Amounts above this per rep and period are refused (default of QUOTAPLAN_MAX_VALUE).
+MAX_VALUE = 1e15
+
+
+def _within_bound(value: float | None, info: ValidationInfo):
+    """An amount per rep and period within the operator's bound (QUOTAPLAN_MAX_VALUE)."""
+    bound = (info.context or {}).get("max_value", MAX_VALUE)
+    if value is not None and abs(value) > bound:
+        raise ValueError(
+            f"{value:g} is above the largest amount this server takes per rep and period "
+            f"({bound:g}, QUOTAPLAN_MAX_VALUE); check the units (cents? a pasted total?)"
+        )
+    return value
 
 
 def _amount(value: float | str) -> float:
@@ -30,57 +48,146 @@ def _amount(value: float | str) -> float:
         raise ValueError(str(exc)) from None
 
 
+BOUND = {"x-bound": "MAX_VALUE"}  # filled in with the setting by api.openapi
+#: Text amounts optimizer.parse_amount reads, above 0 ("12.5M", "800k", "1,200,000").
+AMOUNT_TEXT = (
+    r"^\s*([0-9][0-9_,]*)?[1-9][0-9_,]*(\.[0-9]+)?\s*[kKmMbB]?\s*$"
+    r"|^\s*[0-9][0-9_,]*\.[0-9]*[1-9][0-9]*\s*[kKmMbB]?\s*$"
+)
+
+#: A total (company, team or region number, a locked quota): above 0, a number or text.
 Amount = Annotated[
-    float | str,
+    Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    | Annotated[str, Field(pattern=AMOUNT_TEXT, max_length=40)],
     AfterValidator(_amount),
-    Field(description="Money: a number or text such as 12.5M, 800k.", examples=["12.5M"]),
+    Field(description="Money above 0: a number or text such as 12.5M, 800k.", examples=["12.5M"]),
+]
+#: A booked or forecast amount per rep and period: >= 0, finite, within QUOTAPLAN_MAX_VALUE.
+Value = Annotated[
+    float, Field(ge=0, allow_inf_nan=False, json_schema_extra=BOUND), AfterValidator(_within_bound)
 ]
 Share = Annotated[float, Field(ge=-0.99, le=10, allow_inf_nan=False, description="0.05 = 5%")]
 Level = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/]+$")]
+Text = Annotated[str, Field(max_length=200)]
+#: The periods the JSON API takes: a quarter (2025Q3) or a month (2025-07). Uploaded CSV files
+#: may use any spelling the data layer reads (FY2025-Q3, Jul 2025, ...).
+PERIOD = r"^(19|20|21)[0-9]{2}(Q[1-4]|-(0[1-9]|1[0-2]))$"
+QUARTER = r"^(19|20|21)[0-9]{2}Q[1-4]$"
+
+
+def _whole(value):
+    """JSON has one number type: 3.0 is the integer 3 (as JSON Schema says), 3.5 is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def Int(**bounds):  # noqa: N802 - a type
+    """An integer within ``bounds`` as JSON Schema reads one (2026 or 2026.0; never "2026")."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_whole)]
+
+
 #: Database ids and versions (32-bit, as every SQL database stores them).
 MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Int(ge=1, le=MAX_ID)
 Policy = Literal[tuple(POLICIES)]  # type: ignore[valid-type]
+ROWS = {"x-bound": "MAX_ROWS"}  # maxItems, filled in with the setting by api.openapi
+
+
+def _period(value: str, info: ValidationInfo) -> str:
+    if not (info.context or {}).get("upload") and not re.match(PERIOD, value):
+        raise ValueError(
+            f"write the period as a quarter (2025Q3) or a month (2025-07), not {value!r}"
+        )
+    return value
+
+
+Period = Annotated[
+    str,
+    Field(min_length=1, max_length=20, examples=["2025Q3"], json_schema_extra={"pattern": PERIOD}),
+    AfterValidator(_period),
+]
+
+
+def one_of(*fields: str) -> dict:
+    """JSON Schema for "exactly one of these fields" (a rule the model validators enforce)."""
+    return {"oneOf": [{"required": [f]} for f in fields]}
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    """A request body: no unknown fields, no NaN or infinity, no type coercion (``"5"`` is not 5)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class HistoryRow(Strict):
     rep_id: Name
-    period: str = Field(min_length=1, max_length=20, examples=["2025Q3"])
-    revenue: float = Field(description="Booked amount in the period (>= 0).")
+    period: Period
+    revenue: Value = Field(description="Booked amount in the period (>= 0).")
+
+
+Cell = str | float | bool | None
 
 
 class RosterRow(BaseModel):
-    """A rep: ``rep_id`` and the optional columns of the roster table (team, region, hire_date,
-    fte, fte_<quarter>, last_year_quota, ote, manager_id, active)."""
+    """A rep: ``rep_id`` and the optional columns of the roster table. Other columns are kept
+    (per-quarter capacity ``fte_2026Q1``, your own columns) as text, numbers or booleans."""
 
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
+    __pydantic_extra__: dict[str, Cell]
     rep_id: Name
-    team: str | None = None
-    region: str | None = None
+    team: Text | None = None
+    region: Text | None = None
+    hire_date: Text | None = Field(None, description="ISO date the rep started (2024-03-01).")
+    fte: Annotated[float, Field(ge=0, le=1)] | None = Field(None, description="Capacity 0..1.")
+    last_year_quota: Value | None = None
+    ote: Value | None = Field(None, description="On-target earnings (> 0).")
+    manager_id: Text | None = None
+    active: bool | Text | None = Field(None, description="true/false (or yes/no). Blank: true.")
+
+
+QUANTILE_COLUMN = r"^q[0-9]{1,2}(\.[0-9]+)?$"
 
 
 class ForecastRow(BaseModel):
     """A rep's quarter: ``rep_id``, ``period`` and one column per quantile level (q10, q50,
-    q90, ...)."""
+    q90, ...): amounts >= 0 within QUOTAPLAN_MAX_VALUE."""
 
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="allow",
+        allow_inf_nan=False,
+        strict=True,
+        json_schema_extra={
+            "propertyNames": {
+                "anyOf": [{"enum": ["rep_id", "period"]}, {"pattern": QUANTILE_COLUMN}]
+            }
+        },
+    )
+    __pydantic_extra__: dict[str, Value]
     rep_id: Name
-    period: str = Field(min_length=1, max_length=20)
-    q50: float
+    period: str = Field(min_length=1, max_length=20, pattern=QUARTER)
+    q50: Value
+
+    @model_validator(mode="after")
+    def _quantile_columns(self):
+        bad = [k for k in self.__pydantic_extra__ if not re.match(QUANTILE_COLUMN, k)]
+        if bad:
+            raise ValueError(
+                f"a forecast row holds rep_id, period and quantile columns (q10, q50, q90...); "
+                f"not {', '.join(map(repr, bad))}"
+            )
+        return self
 
 
 class Lock(Strict):
     rep_id: Name
-    period: str | None = Field(None, description="A quarter, or null to lock the annual quota.")
+    period: str | None = Field(
+        None, pattern=QUARTER, description="A quarter, or null to lock the annual quota."
+    )
     quota: Amount
 
 
 _DEFAULT = Limits()
+NAMED_ONLY = {"additionalProperties": False}  # keys are names (the pattern of Name)
 
 
 class PlanLimits(Strict):
@@ -92,12 +199,32 @@ class PlanLimits(Strict):
     phasing_band: Annotated[float, Field(ge=0, lt=1)] | None = _DEFAULT.phasing_band
     max_increase: Share | None = _DEFAULT.max_increase
     min_increase: Share | None = _DEFAULT.min_increase
-    ote_band: tuple[float, float] | None = None
-    smoothness: Annotated[float, Field(ge=0)] | None = None
-    team_targets: dict[str, Amount] = Field(default_factory=dict)
-    region_targets: dict[str, Amount] = Field(default_factory=dict)
+    ote_band: (
+        tuple[
+            Annotated[float, Field(gt=0, le=1000)],
+            Annotated[float, Field(gt=0, le=1000)],
+        ]
+        | None
+    ) = Field(
+        None, description="The range of multiples of OTE for the annual quota (in any order)."
+    )
+    smoothness: Annotated[float, Field(ge=0, le=10)] | None = Field(
+        None, description="Largest change from one quarter to the next, as a share (0.3 = 30%)."
+    )
+    team_targets: dict[Name, Amount] = Field(
+        default_factory=dict, max_length=10_000, json_schema_extra=NAMED_ONLY
+    )
+    region_targets: dict[Name, Amount] = Field(
+        default_factory=dict, max_length=10_000, json_schema_extra=NAMED_ONLY
+    )
     group_over_assignment: Share = 0.0
-    locks: list[Lock] = Field(default_factory=list)
+    locks: list[Lock] = Field(default_factory=list, json_schema_extra=ROWS)
+
+    @model_validator(mode="after")
+    def _ote_band_in_order(self):
+        if self.ote_band is not None:
+            self.ote_band = tuple(sorted(self.ote_band))
+        return self
 
     def to_limits(self) -> Limits:
         return Limits(
@@ -118,32 +245,51 @@ class PlanLimits(Strict):
         )
 
 
+Year = Int(ge=1900, le=2200)
+
+
 class ForecastRequest(Strict):
-    history: list[HistoryRow] = Field(min_length=1)
-    roster: list[RosterRow] = Field(min_length=1)
-    year: int | None = Field(
-        None, ge=1900, le=2200, description="Default: the year after the history."
+    """History and roster; the forecast needs at least two quarters of history (else 422)."""
+
+    model_config = ConfigDict(json_schema_extra={"description": "History and roster rows."})
+    history: list[HistoryRow] = Field(min_length=1, json_schema_extra=ROWS)
+    roster: list[RosterRow] = Field(min_length=1, json_schema_extra=ROWS)
+    year: Year | None = Field(None, description="Default: the year after the history.")
+    quantiles: list[Level] = Field(
+        default_factory=lambda: [0.1, 0.5, 0.9],
+        min_length=1,
+        max_length=19,
+        description="Distinct levels, 0.5 among them (the median is the point forecast).",
+        json_schema_extra={"uniqueItems": True, "contains": {"const": 0.5}},
     )
-    quantiles: list[Level] = Field(default_factory=lambda: [0.1, 0.5, 0.9], min_length=1)
-    seed: int = 0
+    seed: Int(ge=0, le=2**32 - 1) = 0
+
+    @model_validator(mode="after")
+    def _levels(self):
+        if 0.5 not in self.quantiles or len(set(self.quantiles)) != len(self.quantiles):
+            raise ValueError("quantiles: give distinct levels, 0.5 among them")
+        return self
 
 
 class PlanSettings(Strict):
     """What a plan asks for besides the tables: scenario, company number or attainment goal,
     policy and limits."""
 
+    model_config = ConfigDict(json_schema_extra=one_of("target", "attainment"))
     scenario: Name = Field(examples=["FY2026 base"])
-    base_version: int | None = Field(
-        None,
-        ge=0,
-        le=MAX_ID,
-        description="Plan on top of this version; 409 if the scenario has moved on.",
+    base_version: Int(ge=0, le=MAX_ID) = Field(
+        None, description="Plan on top of this version; 409 if the scenario has moved on."
     )
-    year: int | None = Field(None, ge=1900, le=2200, description="When forecasting from history.")
-    target: Amount | None = None
-    attainment: Level | None = Field(None, description="Share of reps who should reach quota.")
+    year: Year = Field(None, description="When forecasting from history.")
+    target: Amount = Field(None, description="The company number (or give attainment).")
+    attainment: Level = Field(None, description="Share of reps who should reach quota.")
     policy: Policy = "equal-stretch"
     limits: PlanLimits = Field(default_factory=PlanLimits)
+
+    @model_serializer(mode="wrap")
+    def _given_only(self, handler):
+        """Fields not given are left out (the document has no null for them)."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
     @model_validator(mode="after")
     def _target_or_attainment(self):
@@ -157,12 +303,18 @@ class PlanSettings(Strict):
 
 class PlanRequest(PlanSettings):
     """Plan quotas: from a forecast (rows, or the id of a stored one) or from history (forecast
-    first), with a company number (``target``) or an attainment goal (``attainment``)."""
+    first, which needs at least two quarters), with a company number (``target``) or an
+    attainment goal (``attainment``)."""
 
-    roster: list[RosterRow] = Field(min_length=1)
-    forecast: list[ForecastRow] | None = None
-    forecast_id: Id | None = None
-    history: list[HistoryRow] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [one_of("target", "attainment"), one_of("forecast", "forecast_id", "history")]
+        }
+    )
+    roster: list[RosterRow] = Field(min_length=1, json_schema_extra=ROWS)
+    forecast: list[ForecastRow] = Field(None, min_length=1, json_schema_extra=ROWS)
+    forecast_id: Id = None
+    history: list[HistoryRow] = Field(None, min_length=1, json_schema_extra=ROWS)
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -178,9 +330,9 @@ class PlanRequest(PlanSettings):
 class ReplanRequest(Strict):
     """Mid-year: the closed quarters' actuals; the rest of the year is planned again."""
 
-    actuals: list[HistoryRow] = Field(min_length=1)
+    actuals: list[HistoryRow] = Field(min_length=1, json_schema_extra=ROWS)
     at_risk_below: Level = AT_RISK_BELOW
-    base_version: int | None = Field(None, ge=0, le=MAX_ID)
+    base_version: Int(ge=0, le=MAX_ID) = None
     keep_adjustments: bool = Field(
         True,
         description="Hold every approved adjustment's annual quota as a lock (the default); "
@@ -188,13 +340,18 @@ class ReplanRequest(Strict):
     )
 
 
-class BookingRow(Strict):
-    """Bookings so far: a month's total (``period`` such as 2026-04) or a dated booking."""
+MONTH = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 
+
+class BookingRow(Strict):
+    """Bookings so far: a month's total (``period`` such as 2026-04) or a dated booking
+    (``date``): one of the two, not both."""
+
+    model_config = ConfigDict(json_schema_extra=one_of("period", "date"))
     rep_id: Name
-    period: str | None = Field(None, min_length=1, max_length=20, examples=["2026-04"])
-    date: date_ | None = Field(None, examples=["2026-04-17"])
-    revenue: float = Field(description="Booked amount (>= 0).")
+    period: str = Field(None, pattern=MONTH, examples=["2026-04"])
+    date: date_ = Field(None, examples=["2026-04-17"])
+    revenue: Value = Field(description="Booked amount (>= 0).")
 
     @model_validator(mode="after")
     def _one_when(self):
@@ -206,16 +363,16 @@ class BookingRow(Strict):
 class ReliefRequest(Strict):
     """Bookings to date; the quarters closed by ``as_of`` are re-planned from."""
 
-    actuals: list[BookingRow] = Field(min_length=1)
-    as_of: date_ | None = Field(None, description="Track to this day (default: the last booked).")
-    fiscal_year_start: int = Field(1, ge=1, le=12)
+    actuals: list[BookingRow] = Field(min_length=1, json_schema_extra=ROWS)
+    as_of: date_ = Field(None, description="Track to this day (default: the last booked).")
+    fiscal_year_start: Int(ge=1, le=12) = 1
 
 
 class ProgressRequest(ReliefRequest):
     """Bookings to date against a stored plan, and when to raise the flags."""
 
     at_risk_below: Level = AT_RISK_BELOW
-    missed_quarters: int = Field(2, ge=1, le=4)
+    missed_quarters: Int(ge=1, le=4) = 2
     grain: Literal["month", "week"] = "month"
 
 
@@ -273,7 +430,7 @@ class AdjustmentRequest(Strict):
     """A manager's change to one rep's annual quota, and why."""
 
     rep_id: Name
-    annual_quota: float = Field(ge=0, allow_inf_nan=False)
+    annual_quota: Value
     reason: str = Field(min_length=3, max_length=2000)
 
 

@@ -1,9 +1,23 @@
-"""Running the API on a production WSGI server (waitress), never Flask's development server."""
+"""Running the API on a production server: gunicorn, several worker processes, never Flask's
+development server.
+
+Why gunicorn: planning is CPU-bound Python, so one process (one interpreter lock) plans one
+request at a time however many threads it has; gunicorn's pre-fork workers each plan on their
+own core. It is the best-kept pre-fork WSGI server for Python (waitress, used before, is
+single-process by design). Workers are ``gthread`` (threads inside each worker), so a quick
+request such as ``/v1/health`` is answered while the worker's other threads plan. The app is
+loaded once in the master before forking (the schema is created or upgraded once, tokens files
+imported once); each worker then opens its own database connections. SQLite writers across
+processes take turns through the file lock (``BEGIN IMMEDIATE`` with a busy timeout, see
+``api.storage``); PostgreSQL through row locks.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import sys
 
 from flask import Flask
 
@@ -28,18 +42,55 @@ def is_loopback(host: str) -> bool:
 
 def check_binding(app: Flask, host: str) -> None:
     """Without tokens the API is open, so it may only listen on this machine."""
-    if not app.config["TOKENS"] and not is_loopback(host):
+    if not app.extensions["quotaplan.store"].has_tokens() and not is_loopback(host):
         raise ValueError(
             f"refusing to listen on {host} without tokens: anyone who can reach it could read "
-            "and change quotas. Configure tokens (quotaplan token new; QUOTAPLAN_TOKENS_FILE), "
-            "or listen on 127.0.0.1"
+            "and change quotas. Configure tokens (quotaplan token new), or listen on 127.0.0.1"
         )
 
 
-def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8):
-    """A waitress server for ``app`` (call ``.run()``; ``.effective_port`` is the port bound,
-    useful with port 0)."""
-    from waitress import create_server
+def default_workers() -> int:
+    """One worker per core, at least two (so one slow request never holds the whole API)."""
+    return max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+
+
+def run(app: Flask, host: str, port: int, workers: int, threads: int, banner) -> None:
+    """Serve ``app`` with gunicorn until stopped; ``banner(port)`` is printed once listening."""
+    from gunicorn.app.base import BaseApplication
 
     check_binding(app, host)
-    return create_server(app, host=host, port=port, threads=threads, ident="quotaplan")
+
+    def when_ready(server):
+        bound = server.LISTENERS[0].sock.getsockname()[1]
+        print(banner(bound), file=sys.stderr, flush=True)
+
+    def post_fork(server, worker):
+        # Connections opened in the master (schema set-up) are not shared with the children.
+        app.extensions["quotaplan.store"].engine.dispose(close=False)
+
+    options = {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "preload_app": True,
+        "timeout": 600,  # a worker silent this long is restarted (requests are bounded sooner)
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "loglevel": "warning",
+        "errorlog": "-",
+        "accesslog": None,
+        "proc_name": "quotaplan",
+        "when_ready": when_ready,
+        "post_fork": post_fork,
+    }
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()

@@ -8,6 +8,8 @@ target, policy, limits), so any plan can be reproduced.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -27,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 
 class Base(DeclarativeBase):
@@ -37,12 +40,30 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator):
+    """A moment in UTC, read back with its timezone: SQLite keeps none, so a stored time would
+    otherwise come back naive (and be written without its ``Z``)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
 class Scenario(Base):
     __tablename__ = "scenarios"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class PlanRecord(Base):
@@ -54,7 +75,7 @@ class PlanRecord(Base):
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))  # "plan" or "replan"
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     created_by: Mapped[str] = mapped_column(String(200))
     request: Mapped[dict] = mapped_column(JSON)  # everything needed to reproduce the plan
     summary: Mapped[dict] = mapped_column(JSON)
@@ -73,7 +94,7 @@ class AuditRecord(Base):
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     who: Mapped[str] = mapped_column(String(200))
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
@@ -92,7 +113,7 @@ class AdjustmentRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
     rep_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     proposed_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(2000))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # approved / rejected
@@ -111,7 +132,7 @@ class ForecastRecord(Base):
     __tablename__ = "forecasts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     created_by: Mapped[str] = mapped_column(String(200))
     request: Mapped[dict] = mapped_column(JSON)
     rows: Mapped[list] = mapped_column(JSON)
@@ -127,7 +148,7 @@ class ProgressRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
     as_of: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     created_by: Mapped[str] = mapped_column(String(200))
     request: Mapped[dict] = mapped_column(JSON)
     summary: Mapped[dict] = mapped_column(JSON)
@@ -136,8 +157,70 @@ class ProgressRecord(Base):
     phased: Mapped[list] = mapped_column(JSON)
 
 
+class TokenRecord(Base):
+    """A bearer token: who holds it, their role (and an approver's scope), and only the SHA-256 of
+    the secret. Revoked and expired tokens stay listed (who had access, and when)."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(200), default="cli")  # or the tokens file
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    def status(self, now: datetime | None = None) -> str:
+        now = now or _now()
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+class IdempotencyRecord(Base):
+    """A creating request made with an ``Idempotency-Key``: written in the same transaction as
+    what it created, so a retry (after a lost reply, or a crash between commit and reply) finds
+    it and gets the first result instead of a second copy."""
+
+    __tablename__ = "idempotency"
+    __table_args__ = (UniqueConstraint("who", "key", name="one_result_per_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    who: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of method, path and body
+    resource: Mapped[str] = mapped_column(String(40))  # "plan", "adjustment", ...
+    resource_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """The key a creating request carries, and what identifies the request itself."""
+
+    who: str
+    key: str
+    fingerprint: str
+
+
 class StateConflict(Exception):
     """Someone else moved the plan (or decided the adjustment) first."""
+
+
+class AlreadyDone(Exception):
+    """A request with this Idempotency-Key was already carried out: ``record`` says what it made."""
+
+    def __init__(self, record: IdempotencyRecord):
+        super().__init__(
+            f"idempotency key {record.key!r} was used for {record.resource} {record.resource_id}"
+        )
+        self.record = record
 
 
 #: The plan's states and the move that leaves each.
@@ -240,6 +323,18 @@ class Store:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def exists(self, kind: str, row_id: int) -> bool:
+        """Whether a plan, adjustment, forecast or progress snapshot has this id (no payload
+        read)."""
+        table = {
+            "plan": PlanRecord,
+            "adjustment": AdjustmentRecord,
+            "forecast": ForecastRecord,
+            "progress": ProgressRecord,
+        }[kind]
+        with self.sessions() as s:
+            return s.scalar(select(table.id).where(table.id == row_id)) is not None
+
     def ping(self) -> None:
         with self.sessions() as s:
             s.execute(select(1))
@@ -256,6 +351,7 @@ class Store:
         reps: list,
         parent_id: int | None = None,
         base_version: int | None = None,
+        idempotency: Idempotency | None = None,
         attempts: int = 10,
     ) -> PlanRecord:
         """Store a plan as the scenario's next version (creating the scenario if new).
@@ -267,6 +363,7 @@ class Store:
         for attempt in range(attempts):
             try:
                 with self.sessions.begin() as s:
+                    self._not_done(s, idempotency)
                     # The scenario's row is locked (PostgreSQL) until the version is written.
                     sc = s.scalar(
                         select(Scenario).where(Scenario.name == scenario).with_for_update()
@@ -307,6 +404,7 @@ class Store:
                             why=f"{kind} of {parent_id}" if parent_id else "",
                         )
                     )
+                    self._remember(s, idempotency, "plan", rec.id)
                     rec.scenario_name = scenario
                     return rec
             except IntegrityError:
@@ -374,10 +472,12 @@ class Store:
             )
         return self.plan(plan_id)
 
-    def add_adjustment(self, plan_id: int, plan_rev: int, **fields) -> AdjustmentRecord:
+    def add_adjustment(
+        self, plan_id: int, plan_rev: int, idempotency: Idempotency | None = None, **fields
+    ) -> AdjustmentRecord:
         """Store a proposed adjustment (computed against the plan's ``plan_rev``) and log the
         proposal, in one transaction; StateConflict if the plan has moved on since."""
-        with self.sessions.begin() as s:
+        with self._once(idempotency) as s:
             plan = s.get(PlanRecord, plan_id)
             latest = self._latest(s, plan.scenario_id)
             if plan.content_rev != plan_rev or (
@@ -408,6 +508,7 @@ class Store:
                     why=fields["reason"],
                 )
             )
+            self._remember(s, idempotency, "adjustment", rec.id)
             return rec
 
     def adjustment(self, adjustment_id: int) -> AdjustmentRecord | None:
@@ -559,13 +660,16 @@ class Store:
                 q = q.where((AuditRecord.rep_id == rep_id) | AuditRecord.rep_id.is_(None))
             return list(s.scalars(q.order_by(AuditRecord.id)).all())
 
-    def add_progress(self, plan_id: int, **fields) -> ProgressRecord:
+    def add_progress(
+        self, plan_id: int, idempotency: Idempotency | None = None, **fields
+    ) -> ProgressRecord:
         """Store a tracking snapshot of a plan (``as_of``, ``created_by``, ``request``,
         ``summary``, ``reps``, ``teams``, ``phased``)."""
-        with self.sessions.begin() as s:
+        with self._once(idempotency) as s:
             rec = ProgressRecord(plan_id=plan_id, **fields)
             s.add(rec)
             s.flush()
+            self._remember(s, idempotency, "progress", rec.id)
             return rec
 
     def progress(self, plan_id: int, progress_id: int | None = None):
@@ -583,13 +687,156 @@ class Store:
                 ).all()
             )
 
-    def add_forecast(self, *, created_by: str, request: dict, rows: list, notes: list):
-        with self.sessions.begin() as s:
+    def progress_snapshot(self, progress_id: int) -> ProgressRecord | None:
+        with self.sessions() as s:
+            return s.get(ProgressRecord, progress_id)
+
+    def add_forecast(
+        self,
+        *,
+        created_by: str,
+        request: dict,
+        rows: list,
+        notes: list,
+        idempotency: Idempotency | None = None,
+    ):
+        with self._once(idempotency) as s:
             rec = ForecastRecord(created_by=created_by, request=request, rows=rows, notes=notes)
             s.add(rec)
             s.flush()
+            self._remember(s, idempotency, "forecast", rec.id)
             return rec
 
     def forecast(self, forecast_id: int) -> ForecastRecord | None:
         with self.sessions() as s:
             return s.get(ForecastRecord, forecast_id)
+
+    # --- idempotency keys ----------------------------------------------------------------------
+
+    @contextmanager
+    def _once(self, idempotency: Idempotency | None):
+        """A write transaction that a retry with the same key does not repeat: AlreadyDone if the
+        key is recorded (also when a concurrent twin committed first)."""
+        try:
+            with self.sessions.begin() as s:
+                self._not_done(s, idempotency)
+                yield s
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            with self.sessions() as s:
+                self._not_done(s, idempotency)
+            raise
+
+    @staticmethod
+    def _not_done(s, idempotency: Idempotency | None) -> None:
+        if idempotency is None:
+            return
+        done = s.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.who == idempotency.who, IdempotencyRecord.key == idempotency.key
+            )
+        )
+        if done is not None:
+            raise AlreadyDone(done)
+
+    @staticmethod
+    def _remember(s, idempotency: Idempotency | None, resource: str, resource_id: int) -> None:
+        if idempotency is not None:
+            s.add(
+                IdempotencyRecord(
+                    who=idempotency.who,
+                    key=idempotency.key,
+                    fingerprint=idempotency.fingerprint,
+                    resource=resource,
+                    resource_id=resource_id,
+                )
+            )
+            s.flush()
+
+    def remembered(self, who: str, key: str) -> IdempotencyRecord | None:
+        with self.sessions() as s:
+            return s.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.who == who, IdempotencyRecord.key == key
+                )
+            )
+
+    # --- tokens --------------------------------------------------------------------------------
+
+    def add_token(
+        self,
+        *,
+        name: str,
+        role: str,
+        digest: str,
+        scope: str | None = None,
+        expires_at: datetime | None = None,
+        source: str = "cli",
+    ) -> TokenRecord:
+        with self.sessions.begin() as s:
+            rec = TokenRecord(
+                name=name,
+                role=role,
+                scope=scope,
+                digest=digest,
+                expires_at=expires_at,
+                source=source,
+            )
+            s.add(rec)
+            s.flush()
+            return rec
+
+    def import_tokens(self, tokens, source: str) -> int:
+        """Tokens from a tokens file, each added unless its hash is known (revoked ones stay
+        revoked); returns how many were new."""
+        new = 0
+        for t in tokens:
+            with self.sessions() as s:
+                if s.scalar(select(TokenRecord.id).where(TokenRecord.digest == t.digest)):
+                    continue
+            try:
+                self.add_token(
+                    name=t.name, role=t.role, scope=t.scope, digest=t.digest, source=source
+                )
+                new += 1
+            except IntegrityError:  # another worker imported it meanwhile
+                pass
+        return new
+
+    def token(self, digest: str) -> TokenRecord | None:
+        with self.sessions() as s:
+            return s.scalar(select(TokenRecord).where(TokenRecord.digest == digest))
+
+    def tokens(self) -> list[TokenRecord]:
+        with self.sessions() as s:
+            return list(s.scalars(select(TokenRecord).order_by(TokenRecord.id)).all())
+
+    def has_tokens(self) -> bool:
+        """Whether any token was ever configured (revoked or expired ones count: revoking the
+        last token must not open the API)."""
+        with self.sessions() as s:
+            return s.scalar(select(TokenRecord.id).limit(1)) is not None
+
+    def revoke_token(self, name: str) -> int:
+        """Revoke every active token of ``name``; returns how many."""
+        with self.sessions.begin() as s:
+            return s.execute(
+                update(TokenRecord)
+                .where(TokenRecord.name == name, TokenRecord.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            ).rowcount
+
+    def token_used(self, token_id: int, every: float = 60.0) -> None:
+        """Note a token's use, at most once a minute (not a write per request)."""
+        now = _now()
+        cutoff = datetime.fromtimestamp(now.timestamp() - every, UTC)
+        with self.sessions.begin() as s:
+            s.execute(
+                update(TokenRecord)
+                .where(
+                    TokenRecord.id == token_id,
+                    (TokenRecord.last_used_at.is_(None)) | (TokenRecord.last_used_at < cutoff),
+                )
+                .values(last_used_at=now)
+            )

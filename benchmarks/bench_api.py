@@ -1,11 +1,13 @@
-"""Throughput and latency of the HTTP API: plan requests of 500 reps against one
-``quotaplan serve`` process (waitress, 8 threads, SQLite file), at 1, 8 and 32 concurrent
-clients.
+"""Throughput and latency of the HTTP API: plan requests of 500 reps against ``quotaplan
+serve`` (gunicorn, its default workers), at 1, 8 and 32 concurrent clients, on a SQLite file and
+on PostgreSQL (``--postgres URL``, or ``QUOTAPLAN_TEST_POSTGRES_URL``).
 
 Each level sends ``--requests`` plans (every one stored as a new version), ``--repeats`` times;
 figures are medians over the repeats. The baseline in the same run is one client: the ratio
-column is throughput against it (on 2 cores, planning is CPU-bound, so more clients mostly
-queue). Latency is per request, from send to the full response.
+column is throughput against it. Latency is per request, from send to the full response. While
+each level runs, a probe asks ``/v1/health`` every 100 ms and records how long it took; a last
+run sends plans that forecast from the bundled sample's history (the heavy kind) from 4 clients
+and probes health meanwhile.
 
 Run: ``python -m benchmarks.bench_api [--requests 64] [--repeats 3] [--clients 1 8 32]``
 Writes ``benchmarks/results/api_throughput.md`` and ``api_throughput.json``.
@@ -19,10 +21,12 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -67,46 +71,182 @@ def call(base: str, method: str, path: str, body: dict | None = None):
         return exc.code, json.loads(exc.read())
 
 
-@contextlib.contextmanager
-def serve(database: Path, threads: int = 8):
-    """``quotaplan serve`` on a free loopback port with its own SQLite file; yields the URL."""
-    env = {**os.environ, "QUOTAPLAN_DATABASE": str(database)}
-    env.pop("QUOTAPLAN_DATABASE_URL", None)
+def start(
+    database: Path | str, *args: str, env: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start ``quotaplan serve`` on a free loopback port, in its own process group (so the
+    master, its workers and their helpers can be stopped or killed together); returns the
+    process and its URL. ``database``: a SQLite file or any SQLAlchemy URL."""
+    env = {**os.environ, **(env or {})}
+    if "://" in str(database):
+        env["QUOTAPLAN_DATABASE_URL"] = str(database)
+    else:
+        env["QUOTAPLAN_DATABASE"] = str(database)
+        env.pop("QUOTAPLAN_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--threads", str(threads)],
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0", *args],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=True,
     )
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        match = re.search(r"quotaplan API on http://127\.0\.0\.1:(\d+)", line)
+        if match:
+            proc.drain = threading.Thread(target=_drain, args=(proc.stderr,), daemon=True)
+            proc.drain.start()
+            return proc, f"http://127.0.0.1:{match[1]}"
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    raise RuntimeError("quotaplan serve did not start:\n" + "".join(seen))
+
+
+def _drain(stream) -> None:
+    for line in stream:  # keep the pipe from filling; show what the server logs
+        sys.stderr.write(line)
+
+
+def stop(proc: subprocess.Popen, kill: bool = False) -> None:
+    """Stop (SIGTERM: gunicorn's graceful stop) or kill (SIGKILL, every process of the group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    proc.wait(timeout=60)
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # workers still exiting
+    drain = getattr(proc, "drain", None)
+    if drain is not None:
+        drain.join(timeout=10)
+    proc.stderr.close()
+
+
+@contextlib.contextmanager
+def serve(database: Path | str, *args: str, env: dict | None = None):
+    """``quotaplan serve`` with its own database; yields the URL."""
+    proc, url = start(database, *args, env=env)
     try:
-        line = proc.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        if not match:
-            raise RuntimeError(f"quotaplan serve did not start: {line}")
-        yield f"http://127.0.0.1:{match[1]}"
+        yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stderr.close()
+        stop(proc)
 
 
-def run_level(base: str, bodies: list[dict], clients: int) -> dict:
+class HealthProbe:
+    """Asks /v1/health every ``every`` seconds in the background; ``.latencies`` in seconds."""
+
+    def __init__(self, base: str, every: float = 0.1):
+        self.base, self.every, self.latencies = base, every, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            t0 = time.perf_counter()
+            status, _ = call(self.base, "GET", "/v1/health")
+            if status == 200:
+                self.latencies.append(time.perf_counter() - t0)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict:
+        lat = np.array(self.latencies or [np.nan])
+        return {
+            "health_n": len(self.latencies),
+            "health_p50_ms": float(np.percentile(lat, 50) * 1000),
+            "health_p95_ms": float(np.percentile(lat, 95) * 1000),
+            "health_max_ms": float(lat.max() * 1000),
+        }
+
+
+def run_level(base: str, bodies: list[dict], clients: int, send=None) -> dict:
+    send = send or (lambda body: call(base, "POST", "/v1/plans", body))
+
     def one(body):
         t0 = time.perf_counter()
-        status, _ = call(base, "POST", "/v1/plans", body)
+        status, _ = send(body)
         return status, time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        results = list(pool.map(one, bodies))
-    wall = time.perf_counter() - t0
+    with HealthProbe(base) as probe:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            results = list(pool.map(one, bodies))
+        wall = time.perf_counter() - t0
     lat = np.array([t for _, t in results])
     return {
         "ok": sum(s == 201 for s, _ in results),
         "throughput_rps": len(bodies) / wall,
         "p50_s": float(np.percentile(lat, 50)),
         "p95_s": float(np.percentile(lat, 95)),
+        **probe.summary(),
     }
+
+
+def sample_plan(base: str, scenario: str):
+    """A plan forecast from the bundled sample's history and roster (multipart upload)."""
+    import uuid
+
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    b = uuid.uuid4().hex
+    parts = [
+        f'--{b}\r\nContent-Disposition: form-data; name="settings"\r\n\r\n'.encode()
+        + json.dumps({"scenario": scenario, "target": "80M"}).encode()
+        + b"\r\n"
+    ]
+    for name, path in (("history", HISTORY_CSV), ("roster", ROSTER_CSV)):
+        parts.append(
+            f'--{b}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n".encode()
+            + Path(path).read_bytes()
+            + b"\r\n"
+        )
+    body = b"".join(parts) + f"--{b}--\r\n".encode()
+    req = urllib.request.Request(
+        base + "/v1/plans",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={b}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def bench(database: str, label: str, args) -> list[dict]:
+    rows = []
+    with serve(database, *args.serve) as base:
+        bodies = [plan_request(args.reps, f"bench-{i % 8}", seed=i) for i in range(args.requests)]
+        run_level(base, bodies[:8], 8)  # warm up (every worker's first plans)
+        for clients in args.clients:
+            runs = [run_level(base, bodies, clients) for _ in range(args.repeats)]
+            row = {"database": label, "clients": clients, "requests": args.requests}
+            row |= {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            row["failed"] = sum(args.requests - r["ok"] for r in runs)
+            rows.append(row)
+            print(row, flush=True)
+        heavy = run_level(base, list(range(4)), 4, send=lambda i: sample_plan(base, f"heavy-{i}"))
+        rows.append(
+            {
+                "database": label,
+                "clients": 4,
+                "requests": 4,
+                "kind": "history",
+                **heavy,
+                "failed": 4 - heavy["ok"],
+            }  # fmt: skip
+        )
+        print(rows[-1], flush=True)
+    return rows
 
 
 def main() -> None:
@@ -115,45 +255,54 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--postgres", default=os.environ.get("QUOTAPLAN_TEST_POSTGRES_URL"))
+    ap.add_argument("--serve", nargs="*", default=[], help="extra quotaplan serve options")
     args = ap.parse_args()
+    load_before = os.getloadavg()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "bench.db") as base:
-        bodies = [plan_request(args.reps, f"bench-{i % 8}", seed=i) for i in range(args.requests)]
-        run_level(base, bodies[:4], 4)  # warm up (imports, first plans)
-        for clients in args.clients:
-            runs = [run_level(base, bodies, clients) for _ in range(args.repeats)]
-            row = {"clients": clients, "requests": args.requests, "reps": args.reps}
-            row |= {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            row["failed"] = sum(args.requests - r["ok"] for r in runs)
-            rows.append(row)
-            print(row, flush=True)
-        stored = sum(
-            len(call(base, "GET", f"/v1/scenarios/bench-{k}/plans")[1]["plans"]) for k in range(8)
-        )
-    base_rps = rows[0]["throughput_rps"]
-    for r in rows:
-        r["vs_one_client"] = r["throughput_rps"] / base_rps
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += bench(str(Path(tmp) / "bench.db"), "SQLite", args)
+    if args.postgres:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(args.postgres)
+        with engine.begin() as conn:  # a clean database for the run
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        rows += bench(args.postgres, "PostgreSQL", args)
+    load_after = os.getloadavg()
+    for db in {r["database"] for r in rows}:
+        one = next(r for r in rows if r["database"] == db and r["clients"] == 1)
+        for r in rows:
+            if r["database"] == db and "kind" not in r:
+                r["vs_one_client"] = r["throughput_rps"] / one["throughput_rps"]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "api_throughput.json").write_text(json.dumps(rows, indent=2))
-    sent = args.repeats * len(args.clients) * args.requests + 4  # + the warm-up
+    cmd = " ".join(sys.argv[1:]) or "(defaults)"
     lines = [
-        "# HTTP API: throughput and latency",
+        "# HTTP API: throughput, latency, and /v1/health under load",
         "",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores; one "
-        "`quotaplan serve` process (waitress, 8 threads, SQLite file). Command: "
-        f"`python -m benchmarks.bench_api --requests {args.requests} --repeats {args.repeats} "
-        f"--clients {' '.join(map(str, args.clients))}`. Each request plans {args.reps} reps "
-        "(equal-stretch, default limits) and stores the plan; medians of "
-        f"{args.repeats} runs of {args.requests} requests per level. Plans stored at the end: "
-        f"{stored} of {sent} sent.",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, shared with other work (load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after). `quotaplan serve` with its "
+        "defaults (gunicorn, one worker process per core and at least 2, 32 threads each). "
+        f"Command: `python -m benchmarks.bench_api {cmd}`. Each request plans {args.reps} reps "
+        "(equal-stretch, default limits) from forecast rows and stores the plan; medians of "
+        f"{args.repeats} runs of {args.requests} requests per level. Health: `/v1/health` asked "
+        "every 100 ms during each level. The `history` rows: 4 clients each sending a plan "
+        "that forecasts from the bundled sample's history first (CSV upload).",
         "",
-        "| concurrent clients | throughput (plans/s) | vs 1 client | p50 latency (s) | p95 latency (s) | failed |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| database | concurrent clients | throughput (plans/s) | vs 1 client | p50 latency (s) | "
+        "p95 latency (s) | health p50 / p95 / max (ms) | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
+        clients = f"{r['clients']} (history)" if r.get("kind") else str(r["clients"])
+        ratio = f"{r['vs_one_client']:.2f}x" if "vs_one_client" in r else "-"
         lines.append(
-            f"| {r['clients']} | {r['throughput_rps']:.2f} | {r['vs_one_client']:.2f}x | "
-            f"{r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['failed']} |"
+            f"| {r['database']} | {clients} | {r['throughput_rps']:.2f} | {ratio} | "
+            f"{r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['health_p50_ms']:.0f} / "
+            f"{r['health_p95_ms']:.0f} / {r['health_max_ms']:.0f} | {r['failed']} |"
         )
     (RESULTS / "api_throughput.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

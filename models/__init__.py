@@ -4,7 +4,7 @@
 ``LastYearPlusGrowth`` are the baselines it is backtested against (``models.backtest``).
 """
 
-from .base import DEFAULT_QUANTILES, BaseForecaster, level_column
+from .base import DEFAULT_QUANTILES, BaseForecaster, ForecastError, level_column
 from .baselines import BASELINES, LastYearPlusGrowth, SeasonalNaive, TrailingMean
 from .quantile import QuantileForecaster, forecast_year
 
@@ -13,6 +13,7 @@ MODELS = {"quantile-gbm": QuantileForecaster, **BASELINES}
 __all__ = [
     "BASELINES",
     "DEFAULT_QUANTILES",
+    "ForecastError",
     "MODELS",
     "BaseForecaster",
     "LastYearPlusGrowth",

@@ -17,7 +17,7 @@ from datasets import Company
 from datasets.periods import quarter_end, quarter_index
 
 from . import metrics
-from .base import BaseForecaster, level_column
+from .base import BaseForecaster, ForecastError, level_column
 
 #: MAPE is measured on rep-quarters whose actual is at least this share of the median rep-quarter.
 MAPE_FLOOR_SHARE = 0.25
@@ -93,7 +93,7 @@ def backtest(
         first_year = int(q.min() // 4)
         years = [y for y in complete if y >= first_year + 2][-2:]
     if not years:
-        raise ValueError(
+        raise ForecastError(
             "the history is too short to backtest: it needs two years before a complete test year"
         )
     rows = []

@@ -16,6 +16,10 @@ from .panel import hire_quarters, make_panel, seasonal_index
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 
 
+class ForecastError(ValueError):
+    """A forecast that cannot be made as asked (quantile levels, periods, too little history)."""
+
+
 def level_column(level: float) -> str:
     """``0.1`` -> ``"q10"``, ``0.975`` -> ``"q97.5"``."""
     return f"q{level * 100:g}"
@@ -24,11 +28,11 @@ def level_column(level: float) -> str:
 def check_quantiles(quantiles) -> tuple[float, ...]:
     levels = tuple(sorted(float(q) for q in quantiles))
     if not levels or any(not 0 < q < 1 for q in levels) or len(set(levels)) != len(levels):
-        raise ValueError(
+        raise ForecastError(
             f"quantiles must be distinct levels strictly between 0 and 1, got {quantiles!r}"
         )
     if 0.5 not in levels:
-        raise ValueError(
+        raise ForecastError(
             f"quantiles must include 0.5 (the median is the point forecast), got {quantiles!r}"
         )
     return levels
@@ -78,12 +82,12 @@ class BaseForecaster(BaseEstimator):
             labels = [periods] if isinstance(periods, str) else list(periods)
         bad = [p for p in labels if not QUARTER_LABEL.match(str(p))]
         if bad or not labels:
-            raise ValueError(
+            raise ForecastError(
                 f"periods must be a year or quarter labels like 2026Q1; got {bad or labels!r}"
             )
         q = quarter_index(np.asarray(labels, dtype=object))
         if (q <= self.panel_.last).any():
-            raise ValueError(
+            raise ForecastError(
                 f"forecast periods must come after the history, which ends {quarter_label(self.panel_.last)}"
             )
         return q

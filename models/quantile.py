@@ -18,7 +18,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from datasets.periods import quarter_label
 
-from .base import DEFAULT_QUANTILES, BaseForecaster
+from .base import DEFAULT_QUANTILES, BaseForecaster, ForecastError
 from .metrics import weighted_quantiles
 from .panel import find_outliers, learn_ramp, ramp_share
 
@@ -96,7 +96,8 @@ class QuantileForecaster(BaseForecaster):
         P = self.panel_
         cols = P.first + np.arange(P.revenue.shape[1])
         season_at = self.season_[:, cols % 4]
-        d = P.revenue / season_at
+        # A season with no sales at all (a company that booked nothing) deseasonalises to 0.
+        d = np.divide(P.revenue, season_at, out=np.zeros_like(P.revenue), where=season_at > 0)
         mask, ref = find_outliers(d, self.outlier_threshold)
         r, c = np.nonzero(mask)
         self.outliers_ = pd.DataFrame(
@@ -184,7 +185,9 @@ class QuantileForecaster(BaseForecaster):
         self._prepare()
         X, y, w, origin = self._training_set()
         if len(y) == 0:
-            raise ValueError("the history is too short to learn from: give at least two quarters")
+            raise ForecastError(
+                "the history is too short to learn from: give at least two quarters"
+            )
         self.calibration_ = self._calibrate(X, y, w, origin)
         self.models_ = self._train(X, y, w)
         self.n_train_rows_ = min(len(y), self.max_train_rows)

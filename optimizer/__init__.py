@@ -6,7 +6,7 @@ mid-way. Impossible plans raise ``PlanInfeasibleError`` with a diagnosis.
 """
 
 from .diagnose import Diagnosis, Finding, Fix
-from .errors import PlanInfeasibleError, SolverLimitError
+from .errors import PlanInfeasibleError, SolverLimitError, SpecError
 from .replan import AT_RISK_BELOW, replan
 from .solve import Plan, solve_plan
 from .spec import LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
@@ -44,6 +44,7 @@ __all__ = [
     "PlanInfeasibleError",
     "PlanSpec",
     "SolverLimitError",
+    "SpecError",
     "parse_amount",
     "plan",
     "replan",

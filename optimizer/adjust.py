@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .errors import SpecError
 from .inputs import prepare
 from .ranges import annual_range, bounds
 from .solve import Plan, solve_plan
@@ -30,9 +31,9 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
     roster = spec.roster.assign(rep_id=spec.roster["rep_id"].astype(str))
     teams = roster.set_index("rep_id")["team"]
     if rep_id not in teams.index or rep_id not in set(quotas["rep_id"].astype(str)):
-        raise ValueError(f"rep {rep_id!r} is not in this plan")
+        raise SpecError(f"rep {rep_id!r} is not in this plan")
     if not np.isfinite(annual_quota) or annual_quota < 0:
-        raise ValueError(f"the new annual quota must be a number >= 0, got {annual_quota}")
+        raise SpecError(f"the new annual quota must be a number >= 0, got {annual_quota}")
     team = teams[rep_id]
     # Closed quarters (a re-plan's) are what was sold: no adjustment moves them.
     data = prepare(spec)

@@ -1,4 +1,5 @@
-"""The optimizer's errors: an impossible plan (with its diagnosis) and a solver out of time."""
+"""The optimizer's errors: a plan asked for in a way it cannot take, an impossible plan (with its
+diagnosis) and a solver out of time."""
 
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ class PlanInfeasibleError(ValueError):
 
 class SolverLimitError(RuntimeError):
     """HiGHS stopped (time limit) before proving the plan optimal."""
+
+
+class SpecError(ValueError):
+    """A plan the optimizer cannot take as asked: a limit out of range, an amount it cannot read,
+    a lock or target naming a rep, quarter or team the plan does not have."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import SpecError
 from .inputs import PlanData
 from .spec import Limits, parse_amount
 
@@ -60,10 +61,10 @@ ANNUAL = {
 @dataclass(frozen=True)
 class GaveWay:
     """One rep's limit that gave way to a stronger one (or, ``rep`` None, the open quarters'
-    floors of a group that is ahead of plan)."""
+    floors of a group that is ahead of plan, or the open quarters' phasing band: ``phasing``)."""
 
     rep: int | None  # row index in the plan's data
-    limit: str  # the limit that gave way (a name of PRECEDENCE)
+    limit: str  # the limit that gave way (a name of PRECEDENCE, or "phasing")
     to: str  # what it gave way to
     amount: float  # money: how far it moved
     why: str  # in words, with the figures
@@ -354,7 +355,39 @@ def _ahead_of_plan(data, limits, total, floor, rest, locked, lo, annual, tol) ->
             annual[name] = np.fmin(
                 annual[name], np.where(np.isfinite(annual[name]), ceiling, np.nan)
             )
+    out += _band_gives_way(data, limits, total, floor, tol)
     return out
+
+
+def _band_gives_way(data, limits, total, floor, tol) -> list[GaveWay]:
+    """What the actuals leave must hold the open quarters' floors; the phasing band's lower
+    edges (the company's shape, below every rep's own limit) give way to them where both cannot
+    hold: when the actuals leave less than the edges add up to (the edges would fix every open
+    quarter's total exactly, leaving no room for any rep's annual minimum), or when the floors
+    of some quarters crowd out the edges of others. Each open quarter's lower edge is then at
+    most its floors' sum (see :func:`phasing_ranges`)."""
+    lo_band, _ = _band(data, limits, total)
+    open_ = ~data.closed
+    if limits.phasing_band is None or not open_.any():
+        return []
+    left = total - floor[:, ~open_].sum()  # what the actuals leave
+    col = floor[:, open_].sum(axis=0)  # the open floors, locked quarters at their locks
+    edge = lo_band[open_]
+    tol = max(tol, 1e-6 * abs(left))  # actuals on plan fit to the solver's tolerance
+    squeezed = _band(data, limits, total, squeeze=False)[0][open_].sum() > left + tol
+    if not squeezed and np.maximum(col, edge).sum() <= left + tol:
+        return []
+    return [
+        GaveWay(
+            None,
+            "phasing",
+            "floor",
+            float(np.maximum(edge - col, 0.0).sum()),
+            f"the actuals leave {_money(max(left, 0.0))} for the open quarters: the phasing "
+            "band's lower edges give way to the reps' floors (each open quarter at least its "
+            "floors' sum, at most its upper edge)",
+        )
+    ]
 
 
 def _raw_annual(data: PlanData, limits: Limits) -> dict[str, np.ndarray]:
@@ -451,18 +484,18 @@ def annual_locks(data: PlanData, limits: Limits) -> dict[int, float]:
 def rep_index(data: PlanData, rep) -> int:
     hits = np.flatnonzero(data.reps == str(rep))
     if not len(hits):
-        raise ValueError(f"lock for rep {rep!r}, who is not in the forecast")
+        raise SpecError(f"lock for rep {rep!r}, who is not in the forecast")
     return int(hits[0])
 
 
 def period_index(data: PlanData, period) -> int:
     hits = np.flatnonzero(data.periods == str(period))
     if not len(hits):
-        raise ValueError(
+        raise SpecError(
             f"lock for {period!r}, which is not a quarter of the plan ({', '.join(data.periods)})"
         )
     if data.closed[hits[0]]:
-        raise ValueError(f"lock for {period!r}, a closed quarter: its quotas are the actuals")
+        raise SpecError(f"lock for {period!r}, a closed quarter: its quotas are the actuals")
     return int(hits[0])
 
 
@@ -494,24 +527,35 @@ def phasing_ranges(data: PlanData, limits: Limits, total: float) -> tuple[np.nda
     to hold it: a company ahead of plan is not told its plan is impossible, and actuals exactly
     on plan leave the bands as they were.
     """
+    lo, hi = _band(data, limits, total)
+    closed = data.closed
+    if closed.any() and limits.phasing_band is not None:
+        # Ahead of plan, the open floors gave way to exactly what is left: the quotas are those
+        # floors, so each open quarter's lower edge is at most its floors' sum.
+        rl = rep_limits(data, limits, total)
+        if any(g.rep is None and g.limit in ("floor", "phasing") for g in rl.gave_way):
+            lo[~closed] = np.minimum(lo[~closed], rl.floor[:, ~closed].sum(axis=0))
+    return lo, hi
+
+
+def _band(
+    data: PlanData, limits: Limits, total: float, squeeze: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The phasing band's edges per quarter (see :func:`phasing_ranges`), before the floors;
+    ``squeeze=False``: the open quarters' edges as set, before they give way to the actuals."""
     T = len(data.periods)
     if limits.phasing_band is None:
         return np.full(T, np.nan), np.full(T, np.nan)
     season = seasonal_shares(data) * total
     lo, hi = (1 - limits.phasing_band) * season, (1 + limits.phasing_band) * season
     closed = data.closed
-    if closed.any():
+    if closed.any() and squeeze:
         left = total - float(np.nansum(data.actual[:, closed]))
         open_lo, open_hi = lo[~closed].sum(), hi[~closed].sum()
         if left < open_lo:
             lo[~closed] *= max(left, 0.0) / open_lo
         if left > open_hi > 0:
             hi[~closed] *= left / open_hi
-        # Ahead of plan, the open floors gave way to exactly what is left: the quotas are those
-        # floors, so each open quarter's lower edge is at most its floors' sum.
-        rl = rep_limits(data, limits, total)
-        if any(g.rep is None and g.why.startswith("the company") for g in rl.gave_way):
-            lo[~closed] = np.minimum(lo[~closed], rl.floor[:, ~closed].sum(axis=0))
     lo[closed] = hi[closed] = np.nan
     return lo, hi
 
@@ -529,7 +573,7 @@ def group_targets(
     for (level, name), value in limits.group_targets.items():
         members = rows[level].get(name)
         if members is None:
-            raise ValueError(f"{level} target for {name!r}, which has no reps in the forecast")
+            raise SpecError(f"{level} target for {name!r}, which has no reps in the forecast")
         total = parse_amount(value) * (1 + limits.group_over_assignment)
         out.append(((level, name), np.asarray(members), total))
     return out

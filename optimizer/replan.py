@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .errors import SpecError
 from .explain import attain_probability
 from .inputs import prepare
 from .solve import Plan, solve_plan
@@ -51,12 +52,12 @@ def replan(
     policy (they have no limits to re-plan within).
     """
     if spec.policy not in LP_POLICIES:
-        raise ValueError(
+        raise SpecError(
             f"re-planning keeps the limits, which the rule of thumb {spec.policy!r} ignores; "
             f"re-plan with {' or '.join(LP_POLICIES)}"
         )
     if not 0 < at_risk_below < 1:
-        raise ValueError(f"at_risk_below must be a chance between 0 and 1, got {at_risk_below}")
+        raise SpecError(f"at_risk_below must be a chance between 0 and 1, got {at_risk_below}")
     if previous is None:
         previous = solve_plan(spec, time_limit=time_limit, route=route)
     key = "max_stretch" if spec.policy == "equal-stretch" else "common_level"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .errors import SpecError
+
 POLICIES = (
     "equal-stretch",
     "equal-probability",
@@ -18,6 +20,7 @@ POLICIES = (
 #: computed directly and checked against the limits afterwards (for comparison).
 LP_POLICIES = ("equal-stretch", "equal-probability")
 
+
 _AMOUNT = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kmb]?)\s*$", re.IGNORECASE)
 
 
@@ -28,7 +31,7 @@ def parse_amount(text: str | float | int) -> float:
     else:
         m = _AMOUNT.match(str(text))
         if not m:
-            raise ValueError(
+            raise SpecError(
                 f"cannot read the amount {text!r}: write it like 12.5M, 800k or 12500000"
             )
         value = (
@@ -36,7 +39,7 @@ def parse_amount(text: str | float | int) -> float:
             * {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}[m[2].lower()]
         )
     if not value > 0 or value == float("inf"):
-        raise ValueError(f"the amount must be a positive number, got {text!r}")
+        raise SpecError(f"the amount must be a positive number, got {text!r}")
     return value
 
 
@@ -78,44 +81,44 @@ class Limits:
 
     def __post_init__(self):
         if not -0.5 < self.over_assignment < 1:
-            raise ValueError(
+            raise SpecError(
                 f"over_assignment must be a share such as 0.05 (5%), got {self.over_assignment}"
             )
         if not 0 < self.cap_quantile < 1:
-            raise ValueError(
+            raise SpecError(
                 f"cap_quantile must be a level between 0 and 1 such as 0.9, got {self.cap_quantile}"
             )
         if self.floor_quantile is not None and not 0 < self.floor_quantile < self.cap_quantile:
-            raise ValueError(
+            raise SpecError(
                 f"floor_quantile must be between 0 and the cap quantile ({self.cap_quantile}), got {self.floor_quantile}"
             )
         if self.phasing_band is not None and not 0 <= self.phasing_band < 1:
-            raise ValueError(f"phasing_band must be a share such as 0.10, got {self.phasing_band}")
+            raise SpecError(f"phasing_band must be a share such as 0.10, got {self.phasing_band}")
         if (
             self.max_increase is not None
             and self.min_increase is not None
             and self.min_increase > self.max_increase
         ):
-            raise ValueError(
+            raise SpecError(
                 f"min_increase ({self.min_increase}) is above max_increase ({self.max_increase})"
             )
         if self.ote_band is not None and not 0 < self.ote_band[0] < self.ote_band[1]:
-            raise ValueError(
+            raise SpecError(
                 f"ote_band must be (low, high) with 0 < low < high, got {self.ote_band}"
             )
         if self.smoothness is not None and self.smoothness < 0:
-            raise ValueError(f"smoothness must be >= 0, got {self.smoothness}")
+            raise SpecError(f"smoothness must be >= 0, got {self.smoothness}")
         for (level, name), value in self.group_targets.items():
             if level not in ("team", "region"):
-                raise ValueError(
+                raise SpecError(
                     f"group targets are per 'team' or 'region', got {level!r} for {name!r}"
                 )
             parse_amount(value)
         for key, value in self.locks.items():
             if not isinstance(key, tuple) or len(key) != 2:
-                raise ValueError(f"a lock is keyed (rep_id, period) or (rep_id, None), got {key!r}")
+                raise SpecError(f"a lock is keyed (rep_id, period) or (rep_id, None), got {key!r}")
             if not value >= 0:
-                raise ValueError(f"a locked quota must be >= 0, got {value!r} for {key!r}")
+                raise SpecError(f"a locked quota must be >= 0, got {value!r} for {key!r}")
 
 
 @dataclass(frozen=True)
@@ -138,24 +141,24 @@ class PlanSpec:
 
     def __post_init__(self):
         if not (float(self.fiscal_year_start).is_integer() and 1 <= self.fiscal_year_start <= 12):
-            raise ValueError(
+            raise SpecError(
                 f"fiscal_year_start must be a month number 1..12, got {self.fiscal_year_start!r}"
             )
         if self.policy not in POLICIES:
-            raise ValueError(f"unknown policy {self.policy!r}: choose one of {', '.join(POLICIES)}")
+            raise SpecError(f"unknown policy {self.policy!r}: choose one of {', '.join(POLICIES)}")
         if (self.target is None) == (self.attainment is None):
-            raise ValueError(
+            raise SpecError(
                 "give either the company number (target) or the share of reps who should "
                 "attain (attainment), not both or neither"
             )
         if self.attainment is not None:
             if not 0 < self.attainment < 1:
-                raise ValueError(
+                raise SpecError(
                     f"attainment is the share of reps who should reach quota, such as 0.65 "
                     f"(65%), got {self.attainment}"
                 )
             if self.policy not in LP_POLICIES:
-                raise ValueError(
+                raise SpecError(
                     f"an attainment goal needs an optimising policy ({', '.join(LP_POLICIES)}), "
                     f"not {self.policy!r}"
                 )

@@ -31,7 +31,7 @@ from datasets.errors import DataValidationError, Problem
 from datasets.periods import parse_periods, quarter_freq
 from datasets.tables import Table
 
-from .errors import PlanInfeasibleError
+from .errors import PlanInfeasibleError, SpecError
 from .explain import attain_probability
 from .inputs import PlanData, prepare, quantile_at
 from .replan import AT_RISK_BELOW, replan
@@ -61,11 +61,11 @@ class Thresholds:
 
     def __post_init__(self):
         if not 0 < self.at_risk_below < 1:
-            raise ValueError(f"at_risk_below is a chance between 0 and 1, got {self.at_risk_below}")
+            raise SpecError(f"at_risk_below is a chance between 0 and 1, got {self.at_risk_below}")
         if self.missed_quarters < 1:
-            raise ValueError(f"missed_quarters must be at least 1, got {self.missed_quarters}")
+            raise SpecError(f"missed_quarters must be at least 1, got {self.missed_quarters}")
         if self.pull_forward_above <= 0 or not 0 < self.shortfall_after < 1:
-            raise ValueError("pull_forward_above must be > 0 and shortfall_after in (0, 1)")
+            raise SpecError("pull_forward_above must be > 0 and shortfall_after in (0, 1)")
 
 
 @dataclass(frozen=True)
@@ -240,17 +240,17 @@ def track(
     """
     th = thresholds or Thresholds()
     if grain not in ("month", "week"):
-        raise ValueError(f"grain must be 'month' or 'week', got {grain!r}")
+        raise SpecError(f"grain must be 'month' or 'week', got {grain!r}")
     shape = np.asarray(shape, float)
     if shape.shape != (3,) or (shape < 0).any() or not np.isclose(shape.sum(), 1):
-        raise ValueError(f"shape must be three month shares adding to 1, got {shape}")
+        raise SpecError(f"shape must be three month shares adding to 1, got {shape}")
     data = prepare(replace(spec, actuals=None, attainment=None, target=spec.target or 1.0))
     n, T = len(data.reps), len(data.periods)
     Q = _quota_matrix(quotas, data)
     book, last = _read_actuals(actuals, data, fiscal_year_start)
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else last
     if pd.isna(as_of):
-        raise ValueError("no actuals and no as_of date: say which day to track to")
+        raise SpecError("no actuals and no as_of date: say which day to track to")
 
     days = _days(data.periods, fiscal_year_start, shape)
     elapsed = days[days["date"] <= as_of].groupby("t")["weight"].sum().reindex(range(T))
@@ -380,7 +380,7 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _quota_matrix(quotas: pd.DataFrame, data: PlanData) -> np.ndarray:
     need = {"rep_id", "period", "quota"} - set(quotas.columns)
     if need:
-        raise ValueError(f"the plan's quotas lack column(s) {', '.join(sorted(need))}")
+        raise SpecError(f"the plan's quotas lack column(s) {', '.join(sorted(need))}")
     m = quotas.assign(rep_id=quotas["rep_id"].astype(str)).pivot_table(
         index="rep_id", columns="period", values="quota", aggfunc="sum"
     )
@@ -388,7 +388,7 @@ def _quota_matrix(quotas: pd.DataFrame, data: PlanData) -> np.ndarray:
     if m.isna().any().any():
         holes = m.isna().stack()
         where = [f"{r} {p}" for (r, p), v in holes.items() if v][:5]
-        raise ValueError(
+        raise SpecError(
             f"the plan has no quota for {', '.join(where)}: track the plan made from this forecast"
         )
     return m.to_numpy(float)
@@ -477,7 +477,7 @@ def relief(
     closed = [data.periods[t] for t, end in ends.items() if end <= as_of]
     before = _quota_matrix(quotas, data).sum(axis=1)
     if not closed:
-        raise ValueError(
+        raise SpecError(
             f"no quarter has closed by {as_of:%Y-%m-%d}: relief re-plans from a closed quarter on"
         )
     t_of = days.set_index("date")["t"]

@@ -29,6 +29,7 @@ LIMIT_WORDS = {
     "floor": "the floor",
     "ote": "the quota-to-OTE band",
     "smoothness": "smoothness",
+    "phasing": "the phasing band",
 }
 
 

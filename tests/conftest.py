@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 from datasets.adventureworks import shared_data_dir
+
+# `pytest --hypothesis-profile=no-shrink`: report a property's first failing example at once
+# (shrinking a failure of a solver-backed property can take many minutes on a busy machine).
+settings.register_profile(
+    "no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.explain]
+)
+
+# CI machines can be very busy (a 4-minute suite once took 57): the servers under test get a
+# forecast time limit that only a hang reaches. Tests of the limit itself set their own.
+os.environ.setdefault("QUOTAPLAN_FORECAST_TIME_LIMIT", "3600")
 
 
 @pytest.fixture

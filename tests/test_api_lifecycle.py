@@ -104,7 +104,7 @@ def test_a_full_cycle(app):
     )
 
     # States: only forward, each by its role.
-    problem(c.post(f"/v1/plans/{pid}/state", json={"to": "approved"}, headers=as_("cleo")), 422)
+    problem(c.post(f"/v1/plans/{pid}/state", json={"to": "approved"}, headers=as_("cleo")), 409)
     assert c.post(f"/v1/plans/{pid}/state", json={"to": "in_review", "comment": "ready"},
                   headers=as_("pat")).status_code == 200  # fmt: skip
     problem(c.post(f"/v1/plans/{pid}/state", json={"to": "approved"}, headers=as_("tina")), 403)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from api.app import create_app
 from api.serve import check_binding, is_loopback
-from benchmarks.bench_api import call, plan_request, serve
+from benchmarks.bench_api import call, plan_request, sample_plan, serve
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,7 @@ def server(tmp_path_factory):
         yield url
 
 
+@pytest.mark.slow
 def test_the_real_server_plans_and_stores_50_concurrent_requests_of_500_reps(server):
     status, body = call(server, "GET", "/v1/health")
     assert status == 200 and body["database"] == "ok"
@@ -35,6 +37,23 @@ def test_the_real_server_plans_and_stores_50_concurrent_requests_of_500_reps(ser
     assert len(ids) == 50
     status, one = call(server, "GET", f"/v1/plans/{min(ids)}")
     assert status == 200 and len(one["reps"]) == 500
+
+
+@pytest.mark.slow
+def test_health_answers_while_the_server_plans_from_history(server):
+    """The suite checks only that it answers (generously); benchmarks/bench_api.py measures how
+    fast under load."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        plans = [pool.submit(sample_plan, server, f"busy-{i}") for i in range(2)]
+        answered = []
+        while not all(p.done() for p in plans):
+            t0 = time.perf_counter()
+            status, body = call(server, "GET", "/v1/health")
+            answered.append((status, time.perf_counter() - t0))
+            time.sleep(0.2)
+    assert [p.result()[0] for p in plans] == [201, 201]
+    assert answered and all(s == 200 for s, _ in answered)
+    assert max(t for _, t in answered) < 10.0, answered
 
 
 def test_without_tokens_the_server_listens_only_on_loopback(tmp_path):

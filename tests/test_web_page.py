@@ -16,9 +16,12 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER), reason="needs chromium and chromedriver (tests/browser.sh)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM and DRIVER), reason="needs chromium and chromedriver (tests/browser.sh)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +49,7 @@ def browser(downloads):
         "--window-size=1300,1800",
     ):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     opts.add_experimental_option(
         "prefs",
         {"download.default_directory": str(downloads), "download.prompt_for_download": False},
@@ -127,3 +131,53 @@ def test_upload_plan_look_compare_and_export(browser, server, downloads, tmp_pat
     run_plan(browser, "80M")
     error = browser.find_element(By.CSS_SELECTOR, '.error[data-for="roster"]').text
     assert "rep_id" in error, error
+
+
+HOSTILE_TEAM = "<img src=x onerror=\"window.__pwned=1;document.title='pwned'\">"
+HOSTILE_REP = "<svg onload=window.__pwned=2><b>R1"  # rep ids may not hold a slash
+
+
+def test_a_hostile_roster_is_shown_as_text_and_runs_nothing(browser, server, tmp_path):
+    """Finding 1 of issue 20: a roster whose team was markup ran script in the planner's page."""
+    import pandas as pd
+
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    roster = pd.read_csv(ROSTER_CSV, dtype=str)
+    history = pd.read_csv(HISTORY_CSV, dtype=str)
+    first = roster.loc[0, "rep_id"]
+    roster.loc[roster["team"] == roster.loc[0, "team"], "team"] = HOSTILE_TEAM
+    roster.loc[0, "rep_id"] = HOSTILE_REP
+    history.loc[history["rep_id"] == first, "rep_id"] = HOSTILE_REP
+    (tmp_path / "roster.csv").write_text(roster.to_csv(index=False))
+    (tmp_path / "history.csv").write_text(history.to_csv(index=False))
+
+    browser.get(server + "/")
+    browser.find_element(By.ID, "history").send_keys(str(tmp_path / "history.csv"))
+    browser.find_element(By.ID, "roster").send_keys(str(tmp_path / "roster.csv"))
+    run_plan(browser, "80M")
+    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#plan-table tbody tr")) == 46)
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert browser.title == "quotaplan"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#plan-table img, #plan-table b")
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#plan-table tbody td")]
+    assert HOSTILE_TEAM in cells and HOSTILE_REP in cells  # the text, literally
+    titles = browser.execute_script(
+        "return [...document.querySelectorAll('#chart-band title')].map(t => t.textContent)"
+    )
+    assert any(t.startswith(HOSTILE_REP + ":") for t in titles)
+    # Had any markup slipped through, the page's policy forbids inline script anyway.
+    csp = browser.execute_script(
+        "return fetch('/').then(r => r.headers.get('Content-Security-Policy'))"
+    )
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [e for e in errors if "Content Security Policy" in e["message"]], errors
+
+
+def test_the_interactive_docs_render_under_the_policy(browser, server):
+    browser.get(server + "/docs")
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock"), timeout=60)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) >= 20
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [e for e in errors if "Content Security Policy" in e["message"]], errors

@@ -11,14 +11,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from flask import current_app, request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.utils import secure_filename
 
+from datasets import DataValidationError
+from datasets.errors import MAX_ROWS_SHOWN, Problem
 from datasets.tables import read_table
 
-from ..problems import ApiProblem
+from ..auth import identify, open_mode
+from ..problems import ApiProblem, problem
 from ..schemas import MAX_ID
 from ..storage import Store
+from .limits import check_tables
 
 #: The URL converter for database ids: larger numbers are no id (404), not a database error.
 ID = f"int(max={MAX_ID})"
@@ -28,23 +33,113 @@ def store() -> Store:
     return current_app.extensions["quotaplan.store"]
 
 
+#: The ids a URL may hold, and what they name.
+ID_KINDS = {"plan_id": "plan", "other_id": "plan", "adjustment_id": "adjustment",
+            "forecast_id": "forecast"}  # fmt: skip
+
+
+def _unknown(view_args: dict) -> str | None:
+    if not (open_mode() or _token_ok()):
+        return None  # the view answers 401 first: ids are not probed without a token
+    for arg, kind in ID_KINDS.items():
+        if arg in view_args and not store().exists(kind, view_args[arg]):
+            return f"no {kind} {view_args[arg]}"
+    return None
+
+
+def _token_ok() -> bool:
+    who = identify(request.headers.get("Authorization"))
+    return who is not None and who.status() == "active"
+
+
+def register_lookups(app) -> None:
+    """An unknown id in the URL is a 404 on every path, whatever the method or the body: looked
+    up before the body is read (and before a 405 for a method the path does not take)."""
+
+    @app.before_request
+    def _known_ids():
+        if request.view_args and (missing := _unknown(request.view_args)):
+            raise ApiProblem(404, "Not found", f"{missing}; list what there is first")
+
+    @app.errorhandler(MethodNotAllowed)
+    def _method(exc: MethodNotAllowed):
+        adapter = app.url_map.bind_to_environ(request.environ)
+        for method in exc.valid_methods or ():
+            try:
+                _, view_args = adapter.match(method=method)
+            except HTTPException:
+                continue
+            if missing := _unknown(view_args):
+                return problem(404, "Not found", f"{missing}; list what there is first")
+            break
+        resp = problem(405, exc.name, "this endpoint does not take that method; see /openapi.json")
+        resp.headers["Allow"] = ", ".join(exc.valid_methods or ())
+        return resp
+
+
+#: How deeply a JSON body may nest (a plan request needs 4 levels; no request needs 32).
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(raw: bytes | str, where: str = "the body"):
+    """JSON text as data; malformed or too deeply nested JSON is a 400 naming ``where``."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        data = None  # deeper than Python's parser goes: certainly deeper than allowed
+        depth = MAX_JSON_DEPTH + 1
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise ApiProblem(
+            400,
+            "Malformed JSON",
+            f"{where} is not valid JSON ({exc}); check quotes, commas and brackets",
+        ) from None
+    else:
+        depth = _depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise ApiProblem(
+            400,
+            "JSON nested too deeply",
+            f"{where} nests arrays or objects more than {MAX_JSON_DEPTH} levels deep; quotaplan's "
+            "requests need at most 4 (see /openapi.json)",
+        )
+    return data
+
+
+def _depth(data) -> int:
+    """How deeply ``data`` nests (iteratively: a hostile body cannot exhaust the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, d)
+            if d > MAX_JSON_DEPTH:
+                break
+            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def json_body(model: type[BaseModel]):
-    """The request's JSON body validated as ``model`` (400 if it is not JSON at all)."""
+    """The request's JSON body validated as ``model`` (400 if it is not JSON at all; 422 if it
+    is JSON of the wrong shape, ``null`` included)."""
     if not request.is_json:
         raise ApiProblem(
-            400 if request.mimetype != "multipart/form-data" else 415,
+            415,
             "Not JSON",
             f"send the body as JSON with 'Content-Type: application/json' (got "
             f"{request.mimetype or 'no content type'!r})",
         )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiProblem(
-            400,
-            "Malformed JSON",
-            "the body is not valid JSON; check quotes, commas and brackets",
-        )
-    return model.model_validate(data)
+    raw = request.get_data(cache=True)
+    data = parse_json(raw)
+    if isinstance(data, dict):  # bounds first: validating a million rows is work too
+        check_tables({k: v for k, v in data.items() if isinstance(v, list)})
+    # Validated as JSON (strictly: "5" is no number, but "2026-04-17" is a date).
+    return model.model_validate_json(raw, context=validation_context())
+
+
+def validation_context() -> dict:
+    """What the request schemas check against the operator's settings."""
+    return {"max_value": current_app.config["MAX_VALUE"]}
 
 
 def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
@@ -64,6 +159,38 @@ def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
         path = Path(tmp) / name
         f.save(path)
         return read_table(path, field)
+
+
+def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
+    """Validation errors in uploaded files' cells as the data layer reports them: per file,
+    column and problem, with the file's line numbers (the header is line 1)."""
+    found: dict[tuple, list[int]] = {}
+    for e in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = e["loc"]
+        if len(loc) == 1 and loc[0] in tables:  # the table as a whole: no rows
+            found.setdefault((loc[0], "", "has no rows"), [])
+        elif len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
+            column = next((str(p) for p in loc[2:] if isinstance(p, str) and "-" not in p), "")
+            what = e["msg"].removeprefix("Value error, ")
+            found.setdefault((loc[0], column, what), []).append(loc[1] + 2)
+    if not found:
+        return exc
+    problems = []
+    for (name, column, what), lines in found.items():
+        table = tables[name]
+        label = getattr(table, "name", name)
+        shown = tuple(f"line {n}" for n in sorted(set(lines))[:MAX_ROWS_SHOWN])
+        fix = (
+            "Add the rows below the header"
+            if not column
+            else f"Add a '{column}' column"
+            if what == "Field required"
+            else f"Correct the {column} cells"
+        )
+        problems.append(
+            Problem(label, (column,) if column else (), what, fix + ".", shown, len(set(lines)))
+        )
+    return DataValidationError(problems)
 
 
 def frame(rows: list[BaseModel]) -> pd.DataFrame:
@@ -94,15 +221,35 @@ def plain(value):
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_csv(df: pd.DataFrame) -> str:
-    """CSV for spreadsheets: text cells that a spreadsheet would run as a formula are prefixed
-    with a quote; numbers stay numbers."""
+def _neutral(v):
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
+
+
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for spreadsheets: text that a spreadsheet would run as a formula (cells, column
+    names, index labels) is prefixed with a quote; numbers stay numbers."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
-            )
+            out[col] = out[col].map(_neutral)
+    out.columns = [_neutral(c) for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(_neutral)
+    return out
+
+
+def safe_csv(df: pd.DataFrame) -> str:
+    """CSV for spreadsheets (see :func:`neutralised`)."""
     buf = io.StringIO()
-    out.to_csv(buf, index=False, float_format="%.4f")
+    neutralised(df).to_csv(buf, index=False, float_format="%.4f")
+    return buf.getvalue()
+
+
+def safe_xlsx(sheets: dict[str, pd.DataFrame], index: tuple[str, ...] = ()) -> bytes:
+    """An Excel workbook of ``sheets`` in the same neutralised form as the CSV: every text cell
+    is written as text, never as a formula (``index``: the sheets whose index is written)."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as book:
+        for name, df in sheets.items():
+            neutralised(df).to_excel(book, sheet_name=name, index=name in index)
     return buf.getvalue()

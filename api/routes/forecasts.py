@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request, url_for
+import json
 
-from datasets import load_company
-from models import DEFAULT_QUANTILES, forecast_year
+from flask import Blueprint, current_app, g, request, url_for
+from pydantic import TypeAdapter, ValidationError
 
-from .. import schemas
+from models import DEFAULT_QUANTILES
+
+from .. import schemas, work
 from ..auth import requires
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
-from .common import ID, frame, json_body, records, store, uploaded_table
-from .limits import check_reps
+from ..work import heavy
+from .common import (
+    ID,
+    file_problems,
+    frame,
+    json_body,
+    records,
+    store,
+    uploaded_table,
+    validation_context,
+)
+from .limits import check_tables
 
 bp = Blueprint("forecasts", __name__, url_prefix="/v1/forecasts")
 
@@ -22,19 +35,42 @@ MULTIPART = {
     "properties": {
         "history": {"type": "string", "format": "binary", "description": "history CSV"},
         "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
-        "year": {"type": "integer"},
+        "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
     },
 }
 
 
+def form_year(text: str | None) -> int | None:
+    """The ``year`` part of a multipart forecast request (422 naming it if it is no year)."""
+    if text is None or text == "":
+        return None
+    return YEAR.validate_json(text if text.strip().lstrip("-").isdigit() else json.dumps(text))
+
+
+YEAR = TypeAdapter(schemas.Year)
+
+
 def forecast_table(history, roster, year: int | None, quantiles=DEFAULT_QUANTILES, seed: int = 0):
-    """Validate the tables, fit the quantile forecaster and predict the plan year."""
-    company = load_company(history, roster)
-    return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+    """Validate the tables, fit the quantile forecaster and predict the plan year (in a worker
+    process, stopped at QUOTAPLAN_FORECAST_TIME_LIMIT: see ``api.work``)."""
+    seconds = current_app.config["FORECAST_TIME_LIMIT"]
+    return work.forecast_table(history, roster, year, quantiles, seed, seconds=seconds)
+
+
+def _created(forecast_id: int):
+    rec = store().forecast(forecast_id)
+    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
+    return (
+        out.model_dump(mode="json"),
+        201,
+        {"Location": url_for("forecasts.get", forecast_id=rec.id)},
+    )
 
 
 @bp.post("")
 @requires("planner")
+@idempotent("forecast", _created)
+@heavy
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,
@@ -48,7 +84,17 @@ def create():
     plan from it with ``forecast_id``."""
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
-        year = request.form.get("year", type=int)
+        tables = {"history": history, "roster": roster}
+        check_tables(tables)
+        try:  # the cells as the JSON rows are checked (amounts within QUOTAPLAN_MAX_VALUE...)
+            schemas.ForecastRequest.model_validate_json(
+                json.dumps({k: records(v.frame) for k, v in tables.items()}),
+                context={**validation_context(), "upload": True},
+                strict=False,
+            )
+        except ValidationError as exc:
+            raise file_problems(exc, tables) from None
+        year = form_year(request.form.get("year"))
         req = {"year": year, "source": "upload"}
         args = dict(year=year)
     else:
@@ -56,13 +102,15 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = dict(year=body.year, quantiles=body.quantiles, seed=body.seed)
-    check_reps(roster)
     table, company = forecast_table(history, roster, **args)
     rec = store().add_forecast(
-        created_by=g.user, request=req, rows=records(table), notes=list(company.notes)
+        created_by=g.user,
+        request=req,
+        rows=records(table),
+        notes=list(company.notes),
+        idempotency=g.get("idempotency"),
     )
-    out = schemas.ForecastOut(id=rec.id, created_at=rec.created_at, rows=rec.rows, notes=rec.notes)
-    return out.model_dump(mode="json"), 201, {"Location": url_for(".get", forecast_id=rec.id)}
+    return _created(rec.id)
 
 
 @bp.get(f"/<{ID}:forecast_id>")

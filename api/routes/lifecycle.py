@@ -8,17 +8,20 @@ is published changes only through a new version (a revision), never in place.
 from __future__ import annotations
 
 import pandas as pd
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 
 from optimizer import parse_amount
-from optimizer.adjust import adjust, changes
+from optimizer.adjust import AdjustmentRefused, adjust, changes
+from optimizer.solve import money
 
 from .. import schemas
-from ..auth import requires
-from ..explanations import rep_explanation
+from ..auth import open_mode, requires
+from ..explanations import own_story, rep_explanation
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..storage import NEXT_STATE, StateConflict
+from ..storage import StateConflict
+from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
 
@@ -34,7 +37,7 @@ MOVES = {
 
 
 def _open() -> bool:
-    return not current_app.config["TOKENS"]
+    return open_mode()
 
 
 def _brief(rec) -> dict:
@@ -66,19 +69,22 @@ def move_plan(plan_id: int):
         raise ApiProblem(403, "Forbidden", f"moving a plan to {body.to} needs a company approver")
     if rec.state != frm:
         raise ApiProblem(
-            409 if rec.state == NEXT_STATE.get(frm) else 422,
+            409,
             "Wrong state",
             f"plan {plan_id} is {rec.state}; only a plan {frm} can move to {body.to}",
         )
-    try:
-        moved = store().move(plan_id, frm, body.to, g.user, body.comment)
-    except StateConflict as exc:
-        raise ApiProblem(409, "Conflict", str(exc)) from None
-    return _brief(moved)
+    return _brief(store().move(plan_id, frm, body.to, g.user, body.comment))
+
+
+def _created(adjustment_id: int):
+    """How a proposed adjustment is answered (also to a retry with the same key)."""
+    return _adjustment_out(store().adjustment(adjustment_id)), 201
 
 
 @bp.post(f"/plans/<{ID}:plan_id>/adjustments")
 @requires("planner")
+@idempotent("adjustment", _created)
+@heavy
 @operation(
     "Propose a change to a rep's annual quota, with a reason: the rest of the rep's team is "
     "rebalanced; the change waits for approval at team then region level.",
@@ -119,16 +125,23 @@ def _team_only(rec, new, team: str, rep_id: str):
 
 
 def _store_adjustment(rec, body, new, rep):
+    moved = changes(pd.DataFrame(rec.reps), new.reps)
+    if not any(c["rep_id"] == body.rep_id for c in moved):
+        raise AdjustmentRefused(
+            f"{body.rep_id}'s annual quota is already {money(body.annual_quota)}: nothing to "
+            "adjust; propose a different number"
+        )
     return store().add_adjustment(
         rec.id,
         rec.content_rev,
+        idempotency=g.get("idempotency"),
         rep_id=body.rep_id,
         proposed_by=g.user,
         reason=body.reason,
         levels=[f"team:{rep['team']}", f"region:{rep['region']}"],
         quotas=records(new.quotas),
         reps=records(new.reps),
-        changes=changes(pd.DataFrame(rec.reps), new.reps),
+        changes=moved,
     )
 
 
@@ -179,16 +192,20 @@ def decide(adjustment_id: int):
     if adj.status != "pending":
         raise ApiProblem(409, "Already decided", f"adjustment {adjustment_id} is {adj.status}")
     level = adj.levels[adj.step]
+    if not _open() and g.user == adj.proposed_by:
+        raise ApiProblem(
+            403,
+            "Forbidden",
+            f"adjustment {adjustment_id} was proposed by '{adj.proposed_by}', who cannot also "
+            "decide it (four eyes): another approver at that level decides",
+        )
     if not _open() and g.scope != level:
         raise ApiProblem(
             403,
             "Forbidden",
             f"adjustment {adjustment_id} waits for {level}; your token approves at {g.scope}",
         )
-    try:
-        adj, plan = store().decide(adjustment_id, level, g.user, body.decision, body.comment)
-    except StateConflict as exc:
-        raise ApiProblem(409, "Conflict", str(exc)) from None
+    adj, plan = store().decide(adjustment_id, level, g.user, body.decision, body.comment)
     if adj.status == "stale":
         raise ApiProblem(
             409,
@@ -284,7 +301,7 @@ def explain_rep(plan_id: int, rep_id: str):
     if rep_id not in reps.index:
         raise ApiProblem(404, "Not found", f"rep {rep_id!r} is not in plan {plan_id}")
     quotas = [q for q in rec.quotas if q["rep_id"] == rep_id]
-    history = store().audit(store().lineage(rec.id), rep_id)
+    history = own_story(store().audit(store().lineage(rec.id), rep_id), rep_id)
     words = rep_explanation(rec, reps.loc[rep_id], history)
     out = schemas.RepExplanation(
         plan_id=rec.id,

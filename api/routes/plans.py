@@ -7,7 +7,6 @@ and re-planned from what is stored alone.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import replace
 
@@ -20,12 +19,27 @@ from optimizer import Plan, PlanSpec, replan, solve_plan
 
 from .. import schemas
 from ..auth import requires
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
-from .common import ID, frame, json_body, plain, records, safe_csv, store, uploaded_table
+from ..work import heavy
+from .common import (
+    ID,
+    file_problems,
+    frame,
+    json_body,
+    parse_json,
+    plain,
+    records,
+    safe_csv,
+    safe_xlsx,
+    store,
+    uploaded_table,
+    validation_context,
+)
 from .forecasts import forecast_table
-from .limits import check_reps, time_limit
+from .limits import check_tables, time_limit
 
 bp = Blueprint("plans", __name__, url_prefix="/v1")
 
@@ -35,13 +49,10 @@ MULTIPART = {
     "type": "object",
     "required": ["settings", "roster"],
     "properties": {
-        "settings": {
-            "type": "string",
-            "description": "PlanSettings as JSON: scenario, target or attainment, policy, limits",
-        },
-        "roster": {"type": "string", "format": "binary"},
-        "history": {"type": "string", "format": "binary"},
-        "forecast": {"type": "string", "format": "binary"},
+        "settings": schemas.PlanSettings,  # a JSON part
+        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
+        "history": {"type": "string", "format": "binary", "description": "history CSV"},
+        "forecast": {"type": "string", "format": "binary", "description": "forecast CSV"},
     },
 }
 
@@ -76,7 +87,6 @@ def _spec(req: schemas.PlanRequest, tables: dict | None = None) -> PlanSpec:
     tables = tables or {}
     roster = tables.get("roster")
     roster = roster if roster is not None else frame(req.roster)
-    check_reps(roster)
     history = tables.get("history")
     if history is None and req.history is not None:
         history = frame(req.history)
@@ -115,10 +125,7 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
         raise ApiProblem(
             422, "Missing settings", "send the plan's settings as JSON in the form field 'settings'"
         )
-    try:
-        settings = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ApiProblem(400, "Malformed JSON", f"settings: not valid JSON ({exc})") from None
+    settings = parse_json(raw, "settings")
     tables = {"roster": uploaded_table("roster")}
     for name in ("history", "forecast"):
         t = uploaded_table(name, required=False)
@@ -126,18 +133,31 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
             tables[name] = t
     if not isinstance(settings, dict):
         raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
+    check_tables(tables)
+    schemas.PlanSettings.model_validate_json(json.dumps(settings))  # the settings' own problems
     rows = {name: records(t.frame) for name, t in tables.items()}
     try:
-        req = schemas.PlanRequest.model_validate({**settings, **rows})
-    except ValidationError:
-        schemas.PlanSettings.model_validate(settings)  # name the settings' own problem first
-        raise
+        req = schemas.PlanRequest.model_validate_json(  # the files' cells are text: coerce
+            json.dumps({**settings, **rows}),
+            context={**validation_context(), "upload": True},
+            strict=False,
+        )
+    except ValidationError as exc:  # a file's cells: the data layer's answer, with its lines
+        raise file_problems(exc, tables) from None
     # Tables as read (the data layer's errors then name the file's lines); the forecast as data.
     return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
 
 
+def _created(plan_id: int):
+    """How a created plan is answered (also to a retry with the same Idempotency-Key)."""
+    rec = _record(plan_id)
+    return _out(rec), 201, {"Location": url_for("plans.get_plan", plan_id=rec.id)}
+
+
 @bp.post("/plans")
 @requires("planner")
+@idempotent("plan", _created)
+@heavy
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -155,7 +175,7 @@ def create_plan():
         req, tables = json_body(schemas.PlanRequest), {}
     result = solve_plan(_spec(req, tables), time_limit=time_limit())
     rec = _save(req.scenario, result, req.model_dump(mode="json"), "plan", req.base_version)
-    return _out(rec), 201, {"Location": url_for(".get_plan", plan_id=rec.id)}
+    return _created(rec.id)
 
 
 def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=None):
@@ -169,6 +189,7 @@ def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=No
         reps=records(result.reps),
         parent_id=parent_id,
         base_version=base_version,
+        idempotency=g.get("idempotency"),
     )
 
 
@@ -186,8 +207,10 @@ DECISIONS = ("replan", "adjustments")
 
 def _stored_request(rec: PlanRecord) -> schemas.PlanRequest:
     """The request that made a stored plan (a re-plan: that of the plan it revised)."""
-    return schemas.PlanRequest.model_validate(
-        {k: v for k, v in rec.request.items() if k not in DECISIONS}
+    return schemas.PlanRequest.model_validate_json(
+        json.dumps({k: v for k, v in rec.request.items() if k not in DECISIONS and v is not None}),
+        context={"upload": True},  # uploaded rows as they were read
+        strict=False,
     )
 
 
@@ -228,19 +251,23 @@ def _plan(rec: PlanRecord) -> Plan:
     csv=True,
 )
 def get_plan(plan_id: int):
-    """CSV cells that a spreadsheet would run as a formula are quoted."""
+    """CSV and workbook cells that a spreadsheet would run as a formula (text starting with =,
+    +, -, @, tab or CR) are written as text with a leading quote."""
     rec = _record(plan_id)
     best = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX])
     if best == XLSX:
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as book:
-            _plan(rec).table().to_excel(book, sheet_name="quotas", index=False)
-            pd.DataFrame(rec.reps).to_excel(book, sheet_name="reps", index=False)
-            summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
-            pd.Series(summary, name="value").to_frame().to_excel(book, sheet_name="summary")
+        summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
+        book = safe_xlsx(
+            {
+                "quotas": _plan(rec).table(),
+                "reps": pd.DataFrame(rec.reps),
+                "summary": pd.Series(summary, name="value").to_frame(),
+            },
+            index=("summary",),
+        )
         name = f"plan-{rec.id}-v{rec.version}.xlsx"
         return Response(
-            buf.getvalue(),
+            book,
             mimetype=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -265,7 +292,7 @@ def get_plan(plan_id: int):
 def plan_inputs(plan_id: int):
     """Uploaded CSV tables come back as rows. A re-plan's inputs are those of the plan it
     revised, with the actuals under ``replan``."""
-    return _record(plan_id).request
+    return {k: v for k, v in _record(plan_id).request.items() if v is not None}
 
 
 @bp.get("/scenarios/<name>/plans")
@@ -310,6 +337,8 @@ def compare(plan_id: int, other_id: int):
 
 @bp.post(f"/plans/<{ID}:plan_id>/replan")
 @requires("planner")
+@idempotent("plan", _created)
+@heavy
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,

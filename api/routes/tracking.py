@@ -10,8 +10,10 @@ from optimizer.tracking import DEFAULT_MONTH_SHAPE, Thresholds, month_shape, rel
 
 from .. import schemas
 from ..auth import requires
+from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
 
@@ -46,8 +48,16 @@ def _snapshot_out(rec, full: bool = True) -> dict:
     return model(**fields).model_dump(mode="json")
 
 
+def _created(progress_id: int):
+    snap = store().progress_snapshot(progress_id)
+    location = url_for("tracking.get_progress", plan_id=snap.plan_id, progress_id=snap.id)
+    return _snapshot_out(snap), 201, {"Location": location}
+
+
 @bp.post(f"/plans/<{ID}:plan_id>/progress")
 @requires("planner")
+@idempotent("progress", _created)
+@heavy
 @operation(
     "Track a plan: pacing, projected year-end, chances and flags per rep and team, from the "
     "bookings so far; stored as a snapshot of the plan's history.",
@@ -84,6 +94,7 @@ def add_progress(plan_id: int):
     )
     snap = store().add_progress(
         rec.id,
+        idempotency=g.get("idempotency"),
         as_of=p.summary["as_of"],
         created_by=g.user,
         request=body.model_dump(mode="json"),
@@ -92,8 +103,7 @@ def add_progress(plan_id: int):
         teams=records(p.teams),
         phased=records(p.phased),
     )
-    location = url_for(".get_progress", plan_id=rec.id, progress_id=snap.id)
-    return _snapshot_out(snap), 201, {"Location": location}
+    return _created(snap.id)
 
 
 @bp.get(f"/plans/<{ID}:plan_id>/progress")
@@ -128,6 +138,7 @@ def get_progress(plan_id: int, progress_id: int):
 
 @bp.post(f"/plans/<{ID}:plan_id>/relief")
 @requires("planner")
+@heavy
 @operation(
     "Propose quota relief: the rest of the year re-planned from the closed quarters, keeping "
     "the company number where capacity allows and saying where it does not.",

@@ -1,7 +1,17 @@
 // quotaplan's planner page: plain JavaScript against the same HTTP API (/v1), no libraries.
+// Every value from data is set as text (textContent, attributes): never parsed as HTML.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+
+// An element with attributes and children (strings become text nodes, never markup).
+function el(tag, attrs, ...children) {
+  const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
 const files = { history: null, roster: null };
 let current = null;   // the plan on screen
 let previous = null;  // the one before it (for the comparison)
@@ -142,34 +152,37 @@ function renderTable() {
   const cols = [["rep_id", "rep"], ["team", "team"], ...ps.map((p) => [p, p]),
     ["annual_quota", "annual"], ["stretch", "stretch"], ["p_attain", "P(attain)"], ["binding", "bound by"]];
   if (previous) cols.push(["change", "vs previous"]);
-  const thead = $("plan-table").tHead;
-  thead.innerHTML = "<tr>" + cols.map(([k, t]) => `<th data-key="${k}">${t}${k === sortKey ? (sortUp ? " ▲" : " ▼") : ""}</th>`).join("") + "</tr>";
-  thead.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
+  const head = el("tr", {}, ...cols.map(([k, t]) =>
+    el("th", { "data-key": k }, t + (k === sortKey ? (sortUp ? " ▲" : " ▼") : ""))));
+  head.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
     const k = th.dataset.key;
     sortUp = sortKey === k ? !sortUp : true;
     sortKey = k;
     renderTable();
   }));
+  $("plan-table").tHead.replaceChildren(head);
   const value = (r, k) => (ps.includes(k) ? r.quarters[k] : r[k]);
   const data = rows().sort((a, b) => {
     const x = value(a, sortKey), y = value(b, sortKey);
     const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
     return sortUp ? c : -c;
   });
-  $("plan-table").tBodies[0].innerHTML = data.map((r) => {
+  $("plan-table").tBodies[0].replaceChildren(...data.map((r) => {
     const changed = r.change !== null && Math.abs(r.change) > 0.005 * r.annual_quota;
     const cells = [r.rep_id, r.team, ...ps.map((p) => money(r.quarters[p])), money(r.annual_quota),
       r.stretch.toFixed(2), Math.round(100 * r.p_attain) + "%", r.binding];
     if (previous) cells.push(r.change === null ? "new" :
-      `<span class="${r.change >= 0.5 ? "up" : r.change <= -0.5 ? "down" : ""}">${r.change >= 0.5 ? "+" : ""}${money(r.change)}</span>`);
-    return `<tr class="${changed ? "changed" : ""}" data-rep="${r.rep_id}">` + cells.map((c) => `<td>${c}</td>`).join("") + "</tr>";
-  }).join("");
+      el("span", { class: r.change >= 0.5 ? "up" : r.change <= -0.5 ? "down" : "" },
+        (r.change >= 0.5 ? "+" : "") + money(r.change)));
+    return el("tr", { class: changed ? "changed" : "", "data-rep": r.rep_id },
+      ...cells.map((c) => el("td", {}, c)));
+  }));
 }
 
-// --- charts: plain SVG ---------------------------------------------------------------------
+// --- charts: plain SVG, built as elements ---------------------------------------------------
 const W = 360, H = 200, PAD = 30;
 
-function svg(id, inner) { $(id).setAttribute("viewBox", `0 0 ${W} ${H}`); $(id).innerHTML = inner; }
+function svg(id, parts) { $(id).setAttribute("viewBox", `0 0 ${W} ${H}`); $(id).replaceChildren(...parts); }
 
 function chartBand() {
   // Each rep's annual forecast band (the forecast's lowest to highest quantile), quota as a dot.
@@ -179,12 +192,15 @@ function chartBand() {
   const top = Math.max(...reps.map((r) => Math.max(r.annual_quota, r.annual_high)));
   const x = (i) => PAD + (i + 0.5) * (W - PAD - 5) / reps.length;
   const y = (v) => H - PAD + 5 - (v / top) * (H - PAD - 10);
-  let out = `<line x1="${PAD}" y1="${H - PAD + 5}" x2="${W}" y2="${H - PAD + 5}" stroke="#999"/>`;
+  const out = [el("svg:line", { x1: PAD, y1: H - PAD + 5, x2: W, y2: H - PAD + 5, stroke: "#999" })];
   reps.forEach((r, i) => {
-    out += `<line x1="${x(i)}" x2="${x(i)}" y1="${y(r.annual_low)}" y2="${y(r.annual_high)}" stroke="#9db4d6" stroke-width="3"><title>${r.rep_id}: ${lo} ${money(r.annual_low)}, ${hi} ${money(r.annual_high)}</title></line>`;
-    out += `<circle class="quota" cx="${x(i)}" cy="${y(r.annual_quota)}" r="2.5" fill="#1d3557"><title>${r.rep_id}: ${money(r.annual_quota)}</title></circle>`;
+    out.push(el("svg:line", { x1: x(i), x2: x(i), y1: y(r.annual_low), y2: y(r.annual_high), stroke: "#9db4d6", "stroke-width": 3 },
+      el("svg:title", {}, `${r.rep_id}: ${lo} ${money(r.annual_low)}, ${hi} ${money(r.annual_high)}`)));
+    out.push(el("svg:circle", { class: "quota", cx: x(i), cy: y(r.annual_quota), r: 2.5, fill: "#1d3557" },
+      el("svg:title", {}, `${r.rep_id}: ${money(r.annual_quota)}`)));
   });
-  out += `<text x="2" y="12" font-size="10">${money(top)}</text><text x="${PAD}" y="${H - 8}" font-size="10">reps, by quota</text>`;
+  out.push(el("svg:text", { x: 2, y: 12, "font-size": 10 }, money(top)));
+  out.push(el("svg:text", { x: PAD, y: H - 8, "font-size": 10 }, "reps, by quota"));
   svg("chart-band", out);
 }
 
@@ -193,11 +209,12 @@ function chartProb() {
   for (const r of current.reps) bins[Math.min(9, Math.floor(r.p_attain * 10))] += 1;
   const top = Math.max(...bins, 1);
   const bw = (W - PAD - 5) / 10;
-  let out = "";
+  const out = [];
   bins.forEach((n, i) => {
     const h = (n / top) * (H - PAD - 10);
-    out += `<rect x="${PAD + i * bw + 1}" y="${H - PAD + 5 - h}" width="${bw - 2}" height="${h}" fill="#457b9d"><title>${i * 10}-${i * 10 + 10}%: ${n} reps</title></rect>`;
-    out += `<text x="${PAD + i * bw + 2}" y="${H - 12}" font-size="9">${i * 10}%</text>`;
+    out.push(el("svg:rect", { x: PAD + i * bw + 1, y: H - PAD + 5 - h, width: bw - 2, height: h, fill: "#457b9d" },
+      el("svg:title", {}, `${i * 10}-${i * 10 + 10}%: ${n} reps`)));
+    out.push(el("svg:text", { x: PAD + i * bw + 2, y: H - 12, "font-size": 9 }, `${i * 10}%`));
   });
   svg("chart-prob", out);
 }
@@ -207,12 +224,12 @@ function chartPhasing() {
   const totals = ps.map((p) => current.quotas.filter((q) => q.period === p).reduce((a, q) => a + q.quota, 0));
   const top = Math.max(...totals);
   const bw = (W - PAD - 5) / ps.length;
-  let out = "";
+  const out = [];
   totals.forEach((t, i) => {
     const h = (t / top) * (H - PAD - 20);
-    out += `<rect x="${PAD + i * bw + 8}" y="${H - PAD + 5 - h}" width="${bw - 16}" height="${h}" fill="#e63946"></rect>`;
-    out += `<text x="${PAD + i * bw + 10}" y="${H - PAD - h}" font-size="10">${money(t)}</text>`;
-    out += `<text x="${PAD + i * bw + 10}" y="${H - 10}" font-size="10">${ps[i]}</text>`;
+    out.push(el("svg:rect", { x: PAD + i * bw + 8, y: H - PAD + 5 - h, width: bw - 16, height: h, fill: "#e63946" }));
+    out.push(el("svg:text", { x: PAD + i * bw + 10, y: H - PAD - h, "font-size": 10 }, money(t)));
+    out.push(el("svg:text", { x: PAD + i * bw + 10, y: H - 10, "font-size": 10 }, ps[i]));
   });
   svg("chart-phasing", out);
 }

@@ -1,0 +1,99 @@
+"""The heavy work a request starts: one at a time per web worker process, and forecasting in a
+worker process with a hard time bound (``QUOTAPLAN_FORECAST_TIME_LIMIT``).
+
+Planning is CPU-bound: two plans in one process only share its interpreter lock. So each web
+worker plans one request at a time (:func:`heavy`), the others wait without holding the lock,
+and the worker's many threads stay free for quick requests (``/v1/health``, reads) meanwhile.
+
+Fitting the forecaster is the one kind of work a request starts that nothing else bounds (the
+solver stops itself at ``QUOTAPLAN_SOLVER_TIME_LIMIT``; rows and reps are bounded before any
+work). So it runs in a separate process (``pebble``, from a clean ``forkserver``): one that
+runs past its limit is killed, its CPU given back, and the request answered with a 503 naming
+the setting. It also keeps the model's long stretches of compiled code out of the web worker's
+interpreter, so the worker's other threads (``/v1/health`` among them) answer meanwhile.
+
+The domain errors (DataValidationError, ForecastError, ...) cross the process boundary intact.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copyreg
+import multiprocessing
+import os
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import wraps
+
+from pebble import ProcessExpired, ProcessPool
+
+from datasets import DataValidationError, load_company
+from models import DEFAULT_QUANTILES, forecast_year
+
+from .problems import ApiProblem
+
+copyreg.pickle(DataValidationError, lambda e: (DataValidationError, (e.problems,)))
+
+_lock = threading.Lock()
+_pools: dict[int, ProcessPool] = {}  # by process id: a forked web worker makes its own
+_turns: dict[int, threading.BoundedSemaphore] = {}
+
+
+def heavy(view):
+    """Decorator: the view plans (forecasts, solves); one such request at a time per process."""
+
+    @wraps(view)
+    def inner(*args, **kwargs):
+        pid = os.getpid()
+        with _lock:
+            turn = _turns.setdefault(pid, threading.BoundedSemaphore(1))
+        with turn:
+            return view(*args, **kwargs)
+
+    return inner
+
+
+def _pool() -> ProcessPool:
+    pid = os.getpid()
+    with _lock:
+        if pid not in _pools:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["api.work"])  # the heavy imports, once
+            # Not niced: on a busy machine a niced forecast starves behind everyone else's work
+            # and runs into its time limit; the web workers' threads answer meanwhile anyway.
+            _pools[pid] = ProcessPool(max_workers=1, context=ctx)
+            atexit.register(_pools[pid].stop)
+        return _pools[pid]
+
+
+def _forecast(history, roster, year, quantiles, seed, fiscal_year_start=None):
+    company = load_company(history, roster)
+    return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+
+
+def forecast_table(
+    history, roster, year, quantiles=DEFAULT_QUANTILES, seed: int = 0, *, seconds: float
+):
+    """Validate the tables and forecast the plan year, in a worker process, within ``seconds``;
+    returns (forecast table, company)."""
+    future = _pool().schedule(
+        _forecast, args=(history, roster, year, tuple(quantiles), seed), timeout=seconds
+    )
+    try:
+        return future.result()
+    except FutureTimeout:
+        raise ApiProblem(
+            503,
+            "Forecast time limit",
+            f"forecasting took longer than this server allows ({seconds:g} s, "
+            "QUOTAPLAN_FORECAST_TIME_LIMIT) and was stopped; send a shorter history or fewer "
+            "reps, plan from a stored forecast, or ask the operator to raise the limit",
+            headers={"Retry-After": "60"},
+        ) from None
+    except ProcessExpired as exc:
+        raise ApiProblem(
+            503,
+            "Forecast failed",
+            f"the forecasting process ended unexpectedly ({exc}); it may have run out of "
+            "memory: send a shorter history or fewer reps",
+        ) from None
