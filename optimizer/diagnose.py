@@ -143,9 +143,8 @@ class Oracle:
                 net, _ = plan_network(self.data, lim, total)
                 return excess(net) <= 0
             m = build_plan_model(self.data, lim, total, unit=self.unit)
-            first = self.solver.sent is None
-            res = self.solver.solve(m, IPM_VERTEX if first else SIMPLEX)
-            if res.status not in ("optimal", "infeasible") and not first:
+            res = self.solver.solve(m, IPM_VERTEX, warm=SIMPLEX)
+            if res.status not in ("optimal", "infeasible") and res.algorithm == SIMPLEX.name:
                 res = Solver(self.time_limit).solve(m, IPM_VERTEX)  # a fresh start decides
             return res.optimal
         except ValueError:  # settings the limits refuse (e.g. an OTE band out of order)

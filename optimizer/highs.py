@@ -56,8 +56,16 @@ IPM_VERTEX = Algorithm(
         "IPX interior point, crossover to a vertex", {"solver": "ipx", "run_crossover": "on"}
     ),
 )
+IPM = Algorithm(
+    "HiPO interior point",
+    {"solver": "hipo", "run_crossover": "off"},
+    hipo=True,
+    fallback=Algorithm("IPX interior point", {"solver": "ipx", "run_crossover": "off"}),
+)
 QP = Algorithm(
     "HiPO interior point (QP)",
+    # Tighter than HiGHS's 1e-8: the plan's cells, not only its objective, to 1e-6 (the
+    # objective's error of e moves a strictly convex optimum by about the root of e).
     {"solver": "hipo", "ipm_optimality_tolerance": 1e-10},
     hipo=True,
     fallback=Algorithm("active-set QP", {"solver": "qpasm"}),
@@ -169,8 +177,12 @@ class Solver:
         self.h: highspy.Highs | None = None
         self.sent: Compiled | None = None
 
-    def solve(self, m: pyo.ConcreteModel, algorithm: Algorithm, **options) -> Result:
-        """Compile ``m``, send it (or its changes), run ``algorithm`` and load the solution.
+    def solve(
+        self, m: pyo.ConcreteModel, algorithm: Algorithm, warm: Algorithm | None = None, **options
+    ) -> Result:
+        """Compile ``m``, send it (or its changes), run ``algorithm`` and load the solution;
+        ``warm``: the algorithm to run instead when HiGHS holds a basis for a model of this
+        shape (the dual simplex then goes on from it).
 
         Solves at tight tolerances, and again at HiGHS's defaults if HiGHS reports a numerical
         error there. ``options``: more HiGHS options for this solve (e.g. ``presolve="off"``).
@@ -181,6 +193,8 @@ class Solver:
         """
         t0 = time.perf_counter()
         compiled = compile_model(m)
+        if warm is not None and self._has_basis(compiled):
+            algorithm = warm
         note = ""
         if algorithm.hipo and not hipo()[0]:
             note = f"{hipo()[1]}; ran {algorithm.fallback.name} instead (slower on large plans)"
@@ -236,6 +250,14 @@ class Solver:
                 v.set_value(value, skip_validation=True)
             result.translation_s += time.perf_counter() - t2
         return result
+
+    def _has_basis(self, c: Compiled) -> bool:
+        return (
+            self.h is not None
+            and self.sent is not None
+            and self.sent.shape == c.shape
+            and bool(self.h.getInfo().basis_validity)
+        )
 
     def _send(self, c: Compiled, algorithm: Algorithm) -> highspy.Highs:
         """The model to HiGHS: only its bounds and costs when its matrix is the last one's."""

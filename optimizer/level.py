@@ -30,7 +30,7 @@ import pyomo.environ as pyo
 from scipy import sparse
 
 from .highs import IPM_VERTEX, SIMPLEX
-from .model import _rows
+from .model import _rows, clear_stage
 
 #: Breakpoints closer than this (relative) are one: a floor that is exactly a quantile of the
 #: forecast crosses at that quantile's level, up to rounding.
@@ -112,9 +112,7 @@ def declare_level(m, shape: Shape, a: float, b: float, lo: float) -> None:
     for v, x in zip(m.cells, ub.tolist(), strict=True):
         v.setub(x)
     n, T = cells.shape
-    for name in ("level", "level_rows", "level_chain", "level_objective", "closeness"):
-        if hasattr(m, name):  # the model may have served another stage
-            m.del_component(name)
+    clear_stage(m)  # the model may have served another stage
     reps = np.flatnonzero(row.any(axis=1))
     k = max(len(reps), 1)
     m.level = pyo.Var(range(k), dense=True, bounds=(max(a, lo), b))
@@ -161,7 +159,9 @@ def lowest(
         declare_level(m, shape, a, b, floor_lo)
         # Presolve off: it would fold the chain of level columns back into one dense column;
         # the normal equations then stay sparse (HiPO need not try the augmented system).
-        res = solve(_algorithm(m), presolve="off", hipo_system="normaleq")
+        # The first LP by the interior point with crossover (a vertex: the level exact, and a
+        # basis); the next ones, where only bounds moved, by the dual simplex from that basis.
+        res = solve(IPM_VERTEX, warm=SIMPLEX, presolve="off", hipo_system="normaleq")
         if res.optimal:
             value = float(pyo.value(m.level[0]))
             feasible_at = value if feasible_at is None else min(feasible_at, value)
@@ -177,12 +177,3 @@ def lowest(
         if low > high:
             return feasible_at
         k = (low + high) // 2
-
-
-def _algorithm(m):
-    """The first LP of a model by the interior point (with crossover: a vertex and a basis),
-    later ones by the dual simplex from the last basis (only bounds move between them)."""
-    if getattr(m, "_level_basis", False):
-        return SIMPLEX
-    m._level_basis = True
-    return IPM_VERTEX

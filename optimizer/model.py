@@ -208,6 +208,14 @@ def closeness_value(m) -> float:
     return float((0.5 * c.diagonal * x**2 + c.linear * x).sum() + c.constant)
 
 
+def clear_stage(m) -> None:
+    """Remove what a policy's stage put on the model (the level LP's variables, rows and
+    objective; the plan's objective): the plan's limits stay."""
+    for name in ("level", "level_rows", "level_chain", "level_objective", "closeness"):
+        if hasattr(m, name):
+            m.del_component(name)
+
+
 def set_upper(m, upper: np.ndarray) -> None:
     """Set every quota's upper bound (money), never below its floor: a policy's level changes
     the bounds of the built model instead of rebuilding it."""

@@ -28,11 +28,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from .highs import QP
+from .highs import IPM, QP
 from .inputs import PlanData, quantile_at
 from .level import Shape, lowest
 from .model import (
     build_plan_model,
+    clear_stage,
     closeness_value,
     declare_closeness,
     declare_limits,
@@ -97,6 +98,15 @@ class General:
         _clock(self.timings, "build_s", t0)
         return self.m
 
+    def fits(self, m, upper: np.ndarray, stage: str) -> bool:
+        """Whether the plan is feasible with the quotas' upper bounds ``upper`` (money): one LP
+        without an objective, by the interior point (no vertex or basis is needed)."""
+        t0 = time.perf_counter()
+        clear_stage(m)
+        set_upper(m, upper)
+        _clock(self.timings, "build_s", t0)
+        return self.solve(m, stage, IPM).optimal
+
 
 def _shape(data: PlanData, limits: Limits, total: float, g, knots) -> Shape:
     floor, cap = bounds(data, limits, total)
@@ -150,31 +160,37 @@ def equal_stretch(
 
 def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, general, guess):
     """The lowest level in [start, hi] at which the plan with the cell upper bounds
-    ``shape.upper(level)`` is feasible: the network's exact excess on the fast route; on the
-    general model the optimum of the level LP (``optimizer.level``), its search started at
-    ``guess`` (a level known not to be above the answer), by default the level of the plan's
-    flow-network relaxation (without smoothness, with only the team/region targets that
-    nest)."""
+    ``shape.upper(level)`` is feasible: the network's exact excess on the fast route.
+
+    On the general model, first the level of the plan's flow-network relaxation (without
+    smoothness, with only the team/region targets that nest: exact and fast), a lower bound:
+    if the plan fits there (one feasibility LP), that is the level. Otherwise the optimum of the
+    level LP (``optimizer.level``), its search started at that bound (or at ``guess``, a level
+    known not to be above the answer, if higher)."""
     t0 = time.perf_counter()
     if route == "network":
         excess = network_excess(data, limits, total)
         out = lowest_level(lambda s: excess(shape.upper(s)), start, hi, rtol)
         _clock(timings, "level_s", t0)
         return out
-    if guess is None:
-        guess = _relaxed(data, limits, total, shape, start, hi, timings)
-        if guess is None:  # not even the relaxation fits: neither does the plan
-            return None
+    relaxed = _relaxed(data, limits, total, shape, start, hi, rtol, timings)
+    if relaxed is None:  # not even the relaxation fits: neither does the plan
+        return None
     m = general.model(total)
     stage = "level" if total == general.total else "marginal"
+    if general.fits(m, shape.upper(relaxed), f"{stage} check"):
+        return relaxed  # the plan's level is in [relaxed x (1 - rtol), relaxed]
+    below = relaxed * (1 - rtol)
+    guess = below if guess is None else max(guess, below)
     return lowest(m, shape, start, hi, lambda *a, **k: general.solve(m, stage, *a, **k), guess)
 
 
-def _relaxed(data, limits, total, shape, start, hi, timings) -> float | None:
+def _relaxed(data, limits, total, shape, start, hi, rtol, timings) -> float | None:
     """The level of the plan without smoothness and without the team/region targets that do not
-    nest (a flow network: exact and fast), a lower bound on the general model's level; None if
-    the relaxation is infeasible too. Its bounds and ranges are the plan's own (in a re-plan the
-    floors depend on the targets, which the relaxation drops)."""
+    nest (a flow network), to ``rtol``: the relaxation fits there and not below ``(1 - rtol)``
+    of it, a lower bound on the general model's level. None if the relaxation is infeasible
+    too. Its bounds and ranges are the plan's own (in a re-plan the floors depend on the
+    targets, which the relaxation drops)."""
     from .ranges import annual_range, phasing_ranges
 
     t0 = time.perf_counter()
@@ -192,24 +208,30 @@ def _relaxed(data, limits, total, shape, start, hi, timings) -> float | None:
         col_lo=np.nan_to_num(col_lo, nan=0.0) / unit,
         col_hi=np.nan_to_num(col_hi, nan=np.inf) / unit,
     )
-    out = lowest_level(lambda s: excess(replace(net, upper=shape.upper(s) / unit)), start, hi, 1e-9)
+    out = lowest_level(lambda s: excess(replace(net, upper=shape.upper(s) / unit)), start, hi, rtol)
     _clock(timings, "relaxation_s", t0)
-    return None if out is None else out * (1 - 1e-9)
+    return out
 
 
 def _nested_part(data, limits) -> dict:
-    """The team/region targets that nest, keeping the larger groups first (any subset of the
-    targets relaxes the plan)."""
+    """The team/region targets that nest, the larger groups first (any subset of the targets
+    relaxes the plan): a group is kept when all its members sit in the same smallest kept group
+    (or in none), so it nests in that one. Linear in the members."""
     from .ranges import group_targets
 
     targets = group_targets(data, limits)
+    owner = np.full(len(data.reps), -1)  # each rep's smallest kept group so far
     kept: dict = {}
-    for (key, _, _), value in sorted(
-        zip(targets, limits.group_targets.values(), strict=True), key=lambda x: -len(x[0][1])
-    ):
-        trial = {**kept, key: value}
-        if plan_groups(data, replace(limits, group_targets=trial)) is not None:
-            kept = trial
+    seen: set = set()
+    order = sorted(range(len(targets)), key=lambda g: -len(targets[g][1]))
+    for g in order:
+        (key, members, _), value = targets[g], limits.group_targets[targets[g][0]]
+        same = frozenset(members.tolist())
+        if same in seen or len(np.unique(owner[members])) != 1:
+            continue  # a second target on the same reps, or one that cuts across a kept group
+        seen.add(same)
+        owner[members] = g
+        kept[key] = value
     return kept
 
 
@@ -295,9 +317,7 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
         # Not certified (numerical trouble): the general model decides.
     m = general.model(total)
     t0 = time.perf_counter()
-    for name in ("level_rows", "level_chain", "level_objective", "level"):
-        if hasattr(m, name):
-            m.del_component(name)
+    clear_stage(m)
     set_upper(m, upper)
     declare_closeness(m, reference, w)
     _clock(timings, "build_s", t0)

@@ -89,12 +89,14 @@ def solve_plan(
     timings = {"prepare_s": time.perf_counter() - t0}
 
     # One HiGHS for the level LPs (the marginal cost's goes on from the level's basis), one for
-    # the plan's QP; what each stage ran is recorded for the summary.
-    solvers = {"level": Solver(time_limit), "plan": Solver(time_limit)}
+    # the plan's QP, one for the feasibility checks; what each stage ran is recorded for the
+    # summary.
+    solvers = {"level": Solver(time_limit), "plan": Solver(time_limit), "check": Solver(time_limit)}
     stages: dict[str, dict] = {}
 
     def solve(m, stage, algorithm, **options):
-        res = solvers["plan" if stage == "plan" else "level"].solve(m, algorithm, **options)
+        which = "plan" if stage == "plan" else "check" if stage.endswith("check") else "level"
+        res = solvers[which].solve(m, algorithm, **options)
         key = "plan_s" if stage == "plan" else "level_s"
         timings[key] = timings.get(key, 0.0) + res.highs_s
         timings["translation_s"] = timings.get("translation_s", 0.0) + res.translation_s
@@ -139,9 +141,10 @@ def _record(stage: dict, res) -> None:
 
 
 def _solver_summary(stages: dict) -> dict:
-    """What HiGHS ran for each stage (``level``: the level LPs at the plan's number; ``plan``:
-    the closest plan's QP; ``marginal``: the level at the number +1%), and why another
-    algorithm ran than the stage asked for, if one did."""
+    """What HiGHS ran for each stage (``level check``: whether the plan fits at its relaxation's
+    level; ``level``: the level LPs at the plan's number, when it does not; ``plan``: the
+    closest plan's QP; ``marginal check`` and ``marginal``: the same at the number +1%), and
+    why another algorithm ran than the stage asked for, if one did."""
     out = {k: dict(v) for k, v in stages.items()}
     notes = sorted({v["note"] for v in stages.values() if "note" in v})
     if notes:
