@@ -197,7 +197,7 @@ class Solver:
             algorithm = warm
         note = ""
         if algorithm.hipo and not hipo()[0]:
-            note = f"{hipo()[1]}; ran {algorithm.fallback.name} instead (slower on large plans)"
+            note = hipo()[1]
             algorithm = algorithm.fallback
         h = self._send(compiled, algorithm)
         translation = time.perf_counter() - t0

@@ -146,7 +146,10 @@ def _solver_summary(stages: dict) -> dict:
     closest plan's QP; ``marginal check`` and ``marginal``: the same at the number +1%), and
     why another algorithm ran than the stage asked for, if one did."""
     out = {k: dict(v) for k, v in stages.items()}
-    notes = sorted({v["note"] for v in stages.values() if "note" in v})
+    notes = []
+    for why in sorted({v["note"] for v in stages.values() if "note" in v}):
+        ran = {a for v in stages.values() if v.get("note") == why for a in v["algorithms"]}
+        notes.append(f"{why}; ran {', '.join(sorted(ran))} instead (slower on large plans)")
     if notes:
         out["notes"] = notes
     return out
