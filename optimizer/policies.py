@@ -178,8 +178,11 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
         return None
     m = general.model(total)
     stage = "level" if total == general.total else "marginal"
-    if general.fits(m, shape.upper(relaxed), f"{stage} check"):
-        return relaxed  # the plan's level is in [relaxed x (1 - rtol), relaxed]
+    # Checked with the second stage's room: at the relaxation's level itself the plan may have
+    # no interior at all, where an interior point can call a feasible plan infeasible.
+    top = relaxed * (1 + ROOM)
+    if general.fits(m, shape.upper(top), f"{stage} check"):
+        return top  # the plan's level is in [relaxed x (1 - rtol), top]
     below = relaxed * (1 - rtol)
     guess = below if guess is None else max(guess, below)
     return lowest(m, shape, start, hi, lambda *a, **k: general.solve(m, stage, *a, **k), guess)
