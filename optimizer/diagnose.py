@@ -24,10 +24,9 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pyomo.environ as pyo
 
 from .errors import SolverLimitError
-from .highs import solve_model
+from .highs import IPM_VERTEX, SIMPLEX, Solver
 from .inputs import PlanData, prepare
 from .model import build_plan_model
 from .network import excess, plan_network
@@ -124,11 +123,17 @@ PRIORITY = (
 
 class Oracle:
     """Whether a plan is possible, for one company's data with other numbers and limits: the
-    same test the policies use (the network on the fast route, HiGHS on the general model)."""
+    same test the policies use (the network on the fast route, HiGHS on the general model).
+
+    On the general model one HiGHS serves every question: the first is answered by the interior
+    point with crossover, the next ones by the dual simplex from the last basis (the questions
+    differ by a setting, so mostly by bounds), all in one unit of money."""
 
     def __init__(self, spec: PlanSpec, data: PlanData, time_limit=None):
         self.spec, self.data, self.time_limit = spec, data, time_limit
         self.calls = 0
+        self.solver = Solver(time_limit)
+        self.unit = spec.total / max(data.p50.size, 1)
 
     def __call__(self, spec: PlanSpec) -> bool:
         self.calls += 1
@@ -137,9 +142,11 @@ class Oracle:
             if fast_route(self.data, lim):
                 net, _ = plan_network(self.data, lim, total)
                 return excess(net) <= 0
-            m = build_plan_model(self.data, lim, total)
-            m.objective = pyo.Objective(expr=0.0)
-            return solve_model(m, self.time_limit)[1]
+            m = build_plan_model(self.data, lim, total, unit=self.unit)
+            res = self.solver.solve(m, IPM_VERTEX, warm=SIMPLEX)
+            if res.status not in ("optimal", "infeasible") and res.algorithm == SIMPLEX.name:
+                res = Solver(self.time_limit).solve(m, IPM_VERTEX)  # a fresh start decides
+            return res.optimal
         except ValueError:  # settings the limits refuse (e.g. an OTE band out of order)
             return False
 

@@ -1,65 +1,342 @@
-"""The one way a Pyomo model is solved: HiGHS in memory, through Pyomo's persistent interface."""
+"""The one way a Pyomo model is solved: compiled to arrays (``optimizer.compile``) and passed to
+HiGHS in memory (highspy), with the algorithm chosen for each stage.
+
+- **Algorithms.** A stage asks for one of :data:`SIMPLEX` (dual simplex: continues from the last
+  basis when only bounds moved), :data:`IPM_VERTEX` (HiPO's interior point, then crossover to a
+  vertex: an exact level, and a basis later solves continue from) or :data:`QP` (HiPO's interior
+  point for the quadratic plan stage). HiPO needs ``highspy-extras`` of the same version as
+  ``highspy``; without it each stage falls back (IPX's interior point for the LP, the active-set
+  method for the QP, much slower on large plans) and :class:`Result` says why.
+- **Persistence.** A :class:`Solver` keeps the last model's arrays: a model with the same rows,
+  columns and coefficients is sent as its new bounds and costs only, so the simplex goes on
+  from where it stopped; one of the same size but other coefficients starts from the last basis.
+- **Certificates.** Each result carries HiGHS's status, its primal-dual objective gap and the
+  largest violation of a row or a bound by the solution (computed here, from the arrays).
+"""
 
 from __future__ import annotations
 
+import functools
 import time
+from dataclasses import dataclass, field
 
+import highspy
+import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
+from .compile import Compiled, compile_model
 from .errors import SolverLimitError
 
 #: Tighter than HiGHS's defaults (1e-7; models are in units of the average quarter), so a level
 #: the general model accepts is feasible to the same precision as the fast route's.
 TIGHT = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
-#: HiGHS's defaults, set explicitly (a persistent solver keeps the options of its last solve).
+#: HiGHS's defaults, set explicitly: the retry after a numerical error at the tight ones (and
+#: the check of an interior point's "infeasible", which at tight tolerances it can say of a
+#: plan on the edge of its limits).
 DEFAULT = {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7}
 
 
-def new_solver():
-    """A HiGHS instance for repeated solves of one model (it then sends only the changes)."""
-    return SolverFactory("highs")
+@dataclass(frozen=True)
+class Algorithm:
+    """A HiGHS algorithm for one stage: its name in the summary, its options, whether it needs
+    HiPO, and what runs instead without HiPO."""
+
+    name: str
+    options: dict
+    hipo: bool = False
+    fallback: Algorithm | None = None
 
 
-def solve_model(
-    m: pyo.ConcreteModel, time_limit: float | None, solver=None
-) -> tuple[object, bool, float, float]:
-    """Solve ``m`` with HiGHS (no files). Pass the same ``solver`` (:func:`new_solver`) for
-    repeated solves of one model: the interface is persistent and then only sends the changes
-    (a bisection that moves bounds is not re-translated each step).
+SIMPLEX = Algorithm("dual simplex", {"solver": "simplex", "simplex_strategy": 1})
+IPM_VERTEX = Algorithm(
+    "HiPO interior point, crossover to a vertex",
+    {"solver": "hipo", "run_crossover": "on"},
+    hipo=True,
+    fallback=Algorithm(
+        "IPX interior point, crossover to a vertex", {"solver": "ipx", "run_crossover": "on"}
+    ),
+)
+IPM = Algorithm(
+    "HiPO interior point",
+    {"solver": "hipo", "run_crossover": "off"},
+    hipo=True,
+    fallback=Algorithm("IPX interior point", {"solver": "ipx", "run_crossover": "off"}),
+)
+QP = Algorithm(
+    "HiPO interior point (QP)",
+    # Tighter than HiGHS's 1e-8: the plan's cells, not only its objective, to 1e-6 (the
+    # objective's error of e moves a strictly convex optimum by about the root of e).
+    {"solver": "hipo", "ipm_optimality_tolerance": 1e-10},
+    hipo=True,
+    fallback=Algorithm("active-set QP", {"solver": "qpasm"}),
+)
 
-    Solves at tight tolerances, and again at HiGHS's defaults if it reports a numerical error
-    there. Returns the results, whether optimal, the wall time and HiGHS's own share of it (the
-    rest is Pyomo's translation of the model).
 
-    Raises
-    ------
-    SolverLimitError : HiGHS hit ``time_limit`` before an answer.
-    """
-    wall = highs = 0.0
-    solver = solver or new_solver()
-    for options in (TIGHT, DEFAULT):
-        kwargs = {
-            "load_solutions": False,
-            "raise_exception_on_nonoptimal_result": False,
-            "solver_options": options,
-        }
-        if time_limit:
-            kwargs["time_limit"] = time_limit
-        t0 = time.perf_counter()
-        res = solver.solve(m, **kwargs)
-        elapsed = time.perf_counter() - t0
-        wall += elapsed
-        highs += min(float(getattr(res.timing_info, "highs_time", None) or elapsed), elapsed)
-        tc = res.termination_condition
-        if tc != TerminationCondition.error:
-            break
-    if tc == TerminationCondition.maxTimeLimit:
-        raise SolverLimitError(
-            f"HiGHS hit the time limit ({time_limit} s) before an optimal plan; raise the limit or plan fewer reps at once"
+@functools.cache
+def hipo() -> tuple[bool, str]:
+    """Whether HiGHS's HiPO solver runs here, and if not, why (``highspy-extras`` missing, of
+    another version than ``highspy``, or its libraries not loading)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    ours = version("highspy")
+    try:
+        extras = version("highspy-extras")
+    except PackageNotFoundError:
+        return False, (
+            f"HiPO is unavailable: highspy-extras is not installed (pip install "
+            f"'highspy-extras=={ours}', the version of highspy)"
         )
-    optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
-    if optimal:
-        res.solution_loader.load_vars()
-    return res, optimal, wall, highs
+    if extras != ours:
+        return False, (
+            f"HiPO is unavailable: highspy-extras {extras} does not match highspy {ours} "
+            f"(pip install 'highspy-extras=={ours}')"
+        )
+    # A two-column QP with one row: HiPO runs it, or refuses.
+    h = _new()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 1
+    lp.col_cost_ = np.array([-1.0, -1.0])
+    lp.col_lower_, lp.col_upper_ = np.zeros(2), np.full(2, 10.0)
+    lp.row_lower_, lp.row_upper_ = np.array([1.0]), np.array([1.0])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array([0, 1, 2], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([0, 0], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([1.0, 1.0])
+    model = highspy.HighsModel()
+    model.lp_ = lp
+    hess = highspy.HighsHessian()
+    hess.dim_, hess.format_ = 2, highspy.HessianFormat.kTriangular
+    hess.start_ = np.array([0, 1, 2], dtype=np.int32)
+    hess.index_ = np.array([0, 1], dtype=np.int32)
+    hess.value_ = np.array([1.0, 1.0])
+    model.hessian_ = hess
+    h.passModel(model)
+    h.setOptionValue("solver", "hipo")
+    h.run()
+    if (
+        h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+        or not h.getInfo().ipm_iteration_count
+    ):
+        return False, (
+            f"HiPO is unavailable: highspy-extras {extras} is installed but HiPO did not run "
+            "(its libraries amd, blas, metis and rcm did not load)"
+        )
+    return True, ""
+
+
+def _new() -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass
+class Result:
+    """One solve: HiGHS's verdict, the solution (also loaded into the Pyomo variables when
+    optimal) and how it was reached."""
+
+    status: str  # "optimal", "infeasible", "unbounded", "time limit" or HiGHS's own words
+    algorithm: str  # what ran
+    note: str  # why another algorithm ran than asked (HiPO unavailable), else ""
+    compiled: Compiled
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    objective: float = float("nan")
+    gap: float = float("nan")  # HiGHS's relative primal-dual objective error
+    residual: float = float("nan")  # largest row or bound violation (model units)
+    iterations: dict = field(default_factory=dict)
+    translation_s: float = 0.0  # Pyomo model -> HiGHS (compile and send)
+    highs_s: float = 0.0  # HiGHS's own time
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def dual(self, component) -> np.ndarray:
+        """The duals of a MatrixConstraint family's rows (HiGHS's sign convention)."""
+        start, count = self.compiled.blocks[id(component)]
+        return self.row_dual[start : start + count] * self.compiled.sense
+
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible or unbounded",
+    highspy.HighsModelStatus.kTimeLimit: "time limit",
+    highspy.HighsModelStatus.kModelEmpty: "optimal",  # no rows and no columns: nothing to do
+}
+
+
+class Solver:
+    """One HiGHS instance for a sequence of solves of related models (see the module
+    docstring). ``time_limit``: seconds per solve (None: no limit)."""
+
+    def __init__(self, time_limit: float | None = None):
+        self.time_limit = time_limit
+        self.h: highspy.Highs | None = None
+        self.sent: Compiled | None = None
+
+    def solve(
+        self, m: pyo.ConcreteModel, algorithm: Algorithm, warm: Algorithm | None = None, **options
+    ) -> Result:
+        """Compile ``m``, send it (or its changes), run ``algorithm`` and load the solution;
+        ``warm``: the algorithm to run instead when HiGHS holds a basis for a model of this
+        shape (the dual simplex then goes on from it).
+
+        Solves at tight tolerances, and again at HiGHS's defaults if HiGHS reports a numerical
+        error there. ``options``: more HiGHS options for this solve (e.g. ``presolve="off"``).
+
+        Raises
+        ------
+        SolverLimitError : HiGHS hit the time limit before an answer.
+        """
+        t0 = time.perf_counter()
+        compiled = compile_model(m)
+        if warm is not None and self._has_basis(compiled):
+            algorithm = warm
+        note = ""
+        if algorithm.hipo and not hipo()[0]:
+            note = hipo()[1]
+            algorithm = algorithm.fallback
+        h = self._send(compiled, algorithm)
+        translation = time.perf_counter() - t0
+        highs_s = 0.0
+        interior = algorithm.options.get("solver") in ("hipo", "ipx")
+        for tolerances, more in ((TIGHT, options), (DEFAULT, {**options, "presolve": "choose"})):
+            for key, value in {**algorithm.options, **tolerances, **more}.items():
+                h.setOptionValue(key, value)
+            if self.time_limit:
+                h.setOptionValue("time_limit", float(self.time_limit))
+            t1 = time.perf_counter()
+            h.run()
+            highs_s += time.perf_counter() - t1
+            model_status = h.getModelStatus()
+            decided = model_status in _STATUS and not (
+                interior and model_status == highspy.HighsModelStatus.kInfeasible
+            )
+            if decided:
+                break
+        status = _STATUS.get(model_status, h.modelStatusToString(model_status).lower())
+        if status == "time limit":
+            raise SolverLimitError(
+                f"HiGHS hit the time limit ({self.time_limit} s) before an optimal plan; raise the "
+                "limit or plan fewer reps at once"
+            )
+        info = h.getInfo()
+        result = Result(
+            status=status,
+            algorithm=algorithm.name,
+            note=note,
+            compiled=compiled,
+            iterations={
+                k: int(getattr(info, f"{k}_iteration_count"))
+                for k in ("simplex", "ipm", "crossover", "qp")
+                if getattr(info, f"{k}_iteration_count") > 0
+            },
+            gap=float(info.primal_dual_objective_error),
+            translation_s=translation,
+            highs_s=highs_s,
+        )
+        if result.optimal:
+            t2 = time.perf_counter()
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value, dtype=float)
+            result.x = x
+            result.row_dual = np.asarray(sol.row_dual, dtype=float)
+            result.objective = compiled.sense * (float(info.objective_function_value))
+            result.residual = residual(compiled, x)
+            for v, value in zip(compiled.columns, x.tolist(), strict=True):
+                v.set_value(value, skip_validation=True)
+            result.translation_s += time.perf_counter() - t2
+        return result
+
+    def _has_basis(self, c: Compiled) -> bool:
+        return (
+            self.h is not None
+            and self.sent is not None
+            and self.sent.shape == c.shape
+            and bool(self.h.getInfo().basis_validity)
+        )
+
+    def _send(self, c: Compiled, algorithm: Algorithm) -> highspy.Highs:
+        """The model to HiGHS: only its bounds and costs when its matrix is the last one's."""
+        last, h = self.sent, self.h
+        self.sent = c
+        if h is not None and last is not None and _same_matrix(last, c):
+            cols = np.arange(c.shape[1], dtype=np.int32)
+            rows = np.arange(c.shape[0], dtype=np.int32)
+            h.changeColsBounds(len(cols), cols, c.col_lower, c.col_upper)
+            if len(rows):
+                h.changeRowsBounds(len(rows), rows, c.row_lower, c.row_upper)
+            h.changeColsCost(len(cols), cols, c.cost)
+            h.changeObjectiveOffset(c.offset)
+            return h
+        basis = None
+        if h is not None and last is not None and last.shape == c.shape:
+            basis = h.getBasis() if h.getInfo().basis_validity else None
+        h = self.h = h or _new()
+        h.passModel(_model(c))
+        if basis is not None and algorithm.options.get("solver") == "simplex":
+            h.setBasis(basis)
+        return h
+
+
+def _same_matrix(a: Compiled, b: Compiled) -> bool:
+    if a.shape != b.shape or (a.hessian is None) != (b.hessian is None):
+        return False
+    pairs = [(a.A, b.A)] + ([(a.hessian, b.hessian)] if a.hessian is not None else [])
+    return all(
+        x.nnz == y.nnz
+        and np.array_equal(x.indptr, y.indptr)
+        and np.array_equal(x.indices, y.indices)
+        and np.array_equal(x.data, y.data)
+        for x, y in pairs
+    )
+
+
+def _model(c: Compiled) -> highspy.HighsModel:
+    lp = highspy.HighsLp()
+    n_rows, n_cols = c.shape
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = c.cost
+    lp.offset_ = c.offset
+    lp.col_lower_, lp.col_upper_ = c.col_lower, c.col_upper
+    lp.row_lower_, lp.row_upper_ = c.row_lower, c.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = c.A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = c.A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = c.A.data.astype(float)
+    model = highspy.HighsModel()
+    model.lp_ = lp
+    if c.hessian is not None:
+        lower = _lower_triangle(c.hessian)
+        hess = highspy.HighsHessian()
+        hess.dim_ = n_cols
+        hess.format_ = highspy.HessianFormat.kTriangular
+        hess.start_ = lower.indptr.astype(np.int32)
+        hess.index_ = lower.indices.astype(np.int32)
+        hess.value_ = lower.data.astype(float)
+        model.hessian_ = hess
+    return model
+
+
+def _lower_triangle(h):
+    from scipy import sparse
+
+    lower = sparse.tril(sparse.csc_matrix(h), format="csc")
+    lower.sum_duplicates()
+    lower.sort_indices()
+    return lower
+
+
+def residual(c: Compiled, x: np.ndarray) -> float:
+    """The largest violation of a row or a bound by ``x`` (model units)."""
+    ax = c.A @ x if c.shape[0] else np.zeros(0)
+    parts = [
+        np.max(c.row_lower - ax, initial=0.0),
+        np.max(ax - c.row_upper, initial=0.0),
+        np.max(c.col_lower - x, initial=0.0),
+        np.max(x - c.col_upper, initial=0.0),
+    ]
+    return float(max(parts))

@@ -84,14 +84,16 @@ def rep_basis(periods, texts) -> str:
     return "; ".join(runs)
 
 
-def quantile_at(levels: np.ndarray, quantiles: np.ndarray, level) -> np.ndarray:
+def quantile_at(levels: np.ndarray, quantiles: np.ndarray, level, clip: bool = True) -> np.ndarray:
     """Quantile function through the knots (level, value), linear between them and in the tails
-    (extending the first and last segments), clipped at zero."""
+    (extending the first and last segments), clipped at zero (``clip=False``: the lines as they
+    are, below zero too)."""
     lv = np.asarray(levels, float)
     j = np.clip(np.searchsorted(lv, level) - 1, 0, len(lv) - 2)
     lo, hi = quantiles[..., j], quantiles[..., j + 1]
     w = (level - lv[j]) / (lv[j + 1] - lv[j])
-    return np.maximum(lo + w * (hi - lo), 0.0)
+    value = lo + w * (hi - lo)
+    return np.maximum(value, 0.0) if clip else value
 
 
 def prepare(spec: PlanSpec) -> PlanData:

@@ -235,7 +235,9 @@ def _fill(price, r, w, lower, upper, lo, hi):
 
 
 GAP_TOL = 1e-7  # duality gap, relative to the objective
-RESIDUAL_TOL = 1e-8  # violation of the total and the quarter rows, relative to the total (a cent in a million)
+RESIDUAL_TOL = (
+    1e-8  # violation of the total and the quarter rows, relative to the total (a cent in a million)
+)
 
 
 @dataclass(frozen=True)

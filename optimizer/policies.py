@@ -13,10 +13,12 @@ Both second stages are strictly convex, so a plan is unique: relabelling the rep
 their quotas, and equal reps get equal quotas.
 
 Two routes reach the same optimum. Without smoothness, and with team/region targets that nest,
-the limits are a flow network (``optimizer.network``): the level by an exact feasibility test and bisection, the
-plan by water-filling, certified by its duality gap. Otherwise (or if the certificate fails)
-the general Pyomo model is solved by HiGHS: a linear program for the level, a quadratic
-program for the plan.
+the limits are a flow network (``optimizer.network``): the level by an exact feasibility test and
+bisection, the plan by water-filling, certified by its duality gap. Otherwise (or if the
+certificate fails) the general Pyomo model (``optimizer.model``) is solved by HiGHS: the level
+as the optimum of a linear program in which it is a variable (``optimizer.level``), the plan as
+a quadratic program, both certified by HiGHS's status, gap and the rows' residuals. One model
+serves every stage of a plan: its bounds and level rows move between them.
 """
 
 from __future__ import annotations
@@ -25,11 +27,20 @@ import time
 from dataclasses import replace
 
 import numpy as np
-import pyomo.environ as pyo
 
-from .inputs import PlanData
-from .model import build_plan_model, declare_closeness, quota_values, set_upper
-from .network import closest, lowest_level, network_excess, plan_groups, plan_network
+from .highs import IPM, QP
+from .inputs import PlanData, quantile_at
+from .level import Shape, lowest
+from .model import (
+    build_plan_model,
+    clear_stage,
+    closeness_value,
+    declare_closeness,
+    declare_limits,
+    quota_values,
+    set_upper,
+)
+from .network import closest, excess, lowest_level, network_excess, plan_groups, plan_network
 from .ranges import bounds, level_cells
 from .spec import Limits, PlanSpec
 
@@ -56,43 +67,84 @@ class NotCertified(Exception):
     """The second stage did not reach a certified optimum (the caller says so)."""
 
 
+#: The second stage's room above the level (relative), for both routes: at the level itself
+#: the plan can have no room at all.
+ROOM = 1e-9
+
+
 def _clock(timings: dict, key: str, t0: float) -> None:
     timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
+
+
+class General:
+    """One plan on the general route: its Pyomo model, built once at the plan's number (and
+    re-declared at another number for the marginal cost, keeping its variables and unit, so
+    HiGHS goes on from its last basis), and ``solve(m, stage, algorithm, **options)``."""
+
+    def __init__(self, data: PlanData, limits: Limits, total: float, timings: dict, solve):
+        self.data, self.limits, self.total = data, limits, total
+        self.timings, self.solve = timings, solve
+        self.m = None
+        self.at = None  # the number the model's limits are declared for
+
+    def model(self, total: float):
+        t0 = time.perf_counter()
+        if self.m is None:
+            self.m = build_plan_model(self.data, self.limits, self.total)
+            self.at = self.total
+        if total != self.at:
+            declare_limits(self.m, self.data, self.limits, total)
+            self.at = total
+        _clock(self.timings, "build_s", t0)
+        return self.m
+
+    def fits(self, m, upper: np.ndarray, stage: str) -> bool:
+        """Whether the plan is feasible with the quotas' upper bounds ``upper`` (money): one LP
+        without an objective, by the interior point (no vertex or basis is needed)."""
+        t0 = time.perf_counter()
+        clear_stage(m)
+        set_upper(m, upper)
+        _clock(self.timings, "build_s", t0)
+        return self.solve(m, stage, IPM).optimal
+
+
+def _shape(data: PlanData, limits: Limits, total: float, g, knots) -> Shape:
+    floor, cap = bounds(data, limits, total)
+    return Shape(level_cells(data, limits), floor, cap, g, np.asarray(knots, dtype=float))
 
 
 def equal_stretch(
     data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None, min_level=None
 ):
-    """Quotas (money) and the policy's figures; ``solve(model)`` runs HiGHS on a Pyomo model.
-    ``min_level``: the stretch level never goes below this (a re-plan keeps its plan's level).
+    """Quotas (money) and the policy's figures; ``solve(m, stage, algorithm)`` runs HiGHS on a
+    Pyomo model. ``min_level``: the stretch level never goes below this (a re-plan keeps its
+    plan's level).
 
     The level s is common to every cell it can reach: a cell whose floor is above s x P50 is
     held at its floor (reported as held above the level), so one rep's high floor does not
     lift everyone's stretch."""
     route = route or ("network" if fast_route(data, spec.limits) else "pyomo")
-    cells = level_cells(data, spec.limits)
+    general = General(data, spec.limits, total, timings, solve)
     p50 = data.p50
 
-    def level(tot: float, start: float = 0.0, rtol: float = 1e-11) -> float | None:
-        floor, cap = bounds(data, spec.limits, tot)
+    def shape(tot: float) -> Shape:
+        return _shape(data, spec.limits, tot, lambda s: s * p50, [])
+
+    def level(tot: float, start: float = 0.0, rtol: float = 1e-11, guess=None) -> float | None:
+        sh = shape(tot)
         with np.errstate(divide="ignore", invalid="ignore"):
-            hi = float(np.max(np.where(cells, cap / p50, 0.0), initial=0.0))
-
-        def upper_at(s: float) -> np.ndarray:
-            return np.where(cells, np.maximum(np.minimum(cap, s * p50), floor), cap)
-
-        return _lowest(data, spec.limits, tot, upper_at, start, hi, rtol, timings, solve, route)
+            hi = float(np.max(np.where(sh.cells, sh.cap / p50, 0.0), initial=0.0))
+        return _lowest(data, spec.limits, tot, sh, start, hi, rtol, timings, route, general, guess)
 
     s_star = level(total)
     if s_star is None:
         raise Infeasible
     s_star = max(s_star, min_level or 0.0)
-    floor, cap = bounds(data, spec.limits, total)
-    upper = np.where(cells, np.maximum(np.minimum(cap, s_star * (1 + 1e-9) * p50), floor), cap)
-    quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, solve, route)
+    upper = shape(total).upper(s_star * (1 + ROOM))
+    quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, route, general)
     # A larger number never lowers the level, so the search starts at s*; a marginal cost
     # needs no more than 7 digits.
-    up = level(total * 1.01, start=s_star, rtol=1e-7)
+    up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
     up = max(up, min_level or 0.0) if up is not None else None
     info = {
         "objective": {"max_stretch": s_star, "squared_deviation": second["objective"]},
@@ -106,56 +158,125 @@ def equal_stretch(
     return quota, info
 
 
-def _lowest(data, limits, total, upper_at, start, hi, rtol, timings, solve, route):
-    """The lowest level in [start, hi] at which the plan with cell upper bounds ``upper_at``
-    is feasible: the network's exact excess on the fast route, HiGHS's yes or no on the
-    general model (one model, its bounds moved between solves)."""
+def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, general, guess):
+    """The lowest level in [start, hi] at which the plan with the cell upper bounds
+    ``shape.upper(level)`` is feasible: the network's exact excess on the fast route.
+
+    On the general model, first the level of the plan's flow-network relaxation (without
+    smoothness, with only the team/region targets that nest: exact and fast), a lower bound:
+    if the plan fits there (one feasibility LP), that is the level. Otherwise the optimum of the
+    level LP (``optimizer.level``), its search started at that bound (or at ``guess``, a level
+    known not to be above the answer, if higher)."""
     t0 = time.perf_counter()
     if route == "network":
         excess = network_excess(data, limits, total)
-        out = lowest_level(lambda s: excess(upper_at(s)), start, hi, rtol)
+        out = lowest_level(lambda s: excess(shape.upper(s)), start, hi, rtol)
         _clock(timings, "level_s", t0)
         return out
-    m = build_plan_model(data, limits, total)
-    m.objective = pyo.Objective(expr=0.0)
-    _clock(timings, "build_s", t0)
+    relaxed = _relaxed(data, limits, total, shape, start, hi, rtol, timings)
+    if relaxed is None:  # not even the relaxation fits: neither does the plan
+        return None
+    m = general.model(total)
+    stage = "level" if total == general.total else "marginal"
+    # Checked with the second stage's room: at the relaxation's level itself the plan may have
+    # no interior at all, where an interior point can call a feasible plan infeasible.
+    top = relaxed * (1 + ROOM)
+    if general.fits(m, shape.upper(top), f"{stage} check"):
+        return top  # the plan's level is in [relaxed x (1 - rtol), top]
+    below = relaxed * (1 - rtol)
+    guess = below if guess is None else max(guess, below)
+    return lowest(m, shape, start, hi, lambda *a, **k: general.solve(m, stage, *a, **k), guess)
 
-    def excess_at(s):  # HiGHS says only yes or no: bisection
-        set_upper(m, upper_at(s))
-        return 0.0 if solve(m, "level_s")[0] else 1.0
 
-    return lowest_level(excess_at, start, hi, max(rtol, 1e-9))
+def _relaxed(data, limits, total, shape, start, hi, rtol, timings) -> float | None:
+    """The level of the plan without smoothness and without the team/region targets that do not
+    nest (a flow network), to ``rtol``: the relaxation fits there and not below ``(1 - rtol)``
+    of it, a lower bound on the general model's level. None if the relaxation is infeasible
+    too. Its bounds and ranges are the plan's own (in a re-plan the floors depend on the
+    targets, which the relaxation drops)."""
+    from .ranges import annual_range, phasing_ranges
+
+    t0 = time.perf_counter()
+    relaxed = replace(limits, smoothness=None)
+    if plan_groups(data, relaxed) is None:
+        relaxed = replace(relaxed, group_targets=_nested_part(data, relaxed))
+    net, unit = plan_network(data, relaxed, total)
+    lo, hi_year = annual_range(data, limits, total)
+    col_lo, col_hi = phasing_ranges(data, limits, total)
+    net = replace(
+        net,
+        lower=shape.floor / unit,
+        annual_lo=lo / unit,
+        annual_hi=hi_year / unit,
+        col_lo=np.nan_to_num(col_lo, nan=0.0) / unit,
+        col_hi=np.nan_to_num(col_hi, nan=np.inf) / unit,
+    )
+    out = lowest_level(lambda s: excess(replace(net, upper=shape.upper(s) / unit)), start, hi, rtol)
+    _clock(timings, "relaxation_s", t0)
+    return out
+
+
+def _nested_part(data, limits) -> dict:
+    """The team/region targets that nest, the larger groups first (any subset of the targets
+    relaxes the plan): a group is kept when all its members sit in the same smallest kept group
+    (or in none), so it nests in that one. Linear in the members."""
+    from .ranges import group_targets
+
+    targets = group_targets(data, limits)
+    owner = np.full(len(data.reps), -1)  # each rep's smallest kept group so far
+    kept: dict = {}
+    seen: set = set()
+    order = sorted(range(len(targets)), key=lambda g: -len(targets[g][1]))
+    for g in order:
+        (key, members, _), value = targets[g], limits.group_targets[targets[g][0]]
+        same = frozenset(members.tolist())
+        if same in seen or len(np.unique(owner[members])) != 1:
+            continue  # a second target on the same reps, or one that cuts across a kept group
+        seen.add(same)
+        owner[members] = g
+        kept[key] = value
+    return kept
 
 
 def equal_probability(
     data: PlanData, spec: PlanSpec, total: float, timings: dict, solve, route=None, min_level=None
 ):
-    """The lowest common quantile level alpha at which the number fits (bisection; feasibility
-    by the network test or by HiGHS), then the plan closest to each rep's alpha-quantile.
+    """The lowest common quantile level alpha at which the number fits (the network test and
+    bisection, or the level LP), then the plan closest to each rep's alpha-quantile.
     ``min_level``: alpha never goes below this (a re-plan keeps its plan's level)."""
     route = route or ("network" if fast_route(data, spec.limits) else "pyomo")
     lim = spec.limits
-    cells = level_cells(data, lim)
+    general = General(data, lim, total, timings, solve)
 
-    def level(tot: float, start: float, rtol: float = 1e-9) -> float | None:
-        floor, cap = bounds(data, lim, tot)
+    def shape(tot: float) -> Shape:
+        # The quantile line unclipped: below zero the floor (>= 0) holds the cell anyway, and
+        # the line's crossing of the floor is then a breakpoint of the level LP.
+        g = lambda a: quantile_at(data.levels, data.quantiles, a, clip=False)  # noqa: E731
+        return _shape(data, lim, tot, g, data.levels)
 
-        def upper_at(alpha: float) -> np.ndarray:
-            return np.where(cells, np.maximum(np.minimum(cap, data.quantile(alpha)), floor), cap)
-
+    def level(tot: float, start: float, rtol: float = 1e-11, guess=None) -> float | None:
         return _lowest(
-            data, lim, tot, upper_at, start, lim.cap_quantile, rtol, timings, solve, route
+            data,
+            lim,
+            tot,
+            shape(tot),
+            start,
+            lim.cap_quantile,
+            rtol,
+            timings,
+            route,
+            general,
+            guess,
         )
 
     alpha = level(total, LOWEST_QUANTILE)
     if alpha is None:
         raise Infeasible
     alpha = max(alpha, min_level or 0.0)
-    floor, cap = bounds(data, lim, total)
     reference = data.quantile(alpha)
-    upper = np.where(cells, np.maximum(np.minimum(cap, reference), floor), cap)
-    quota, second = _closest(data, spec, total, upper, reference, timings, solve, route)
-    up = level(total * 1.01, start=alpha, rtol=1e-7)
+    upper = shape(total).upper(alpha * (1 + ROOM))
+    quota, second = _closest(data, spec, total, upper, reference, timings, route, general)
+    up = level(total * 1.01, start=alpha, rtol=1e-7, guess=alpha)
     up = max(up, min_level or 0.0) if up is not None else None
     info = {
         "objective": {
@@ -178,7 +299,7 @@ def equal_probability(
 LOWEST_QUANTILE = 0.005
 
 
-def _closest(data, spec, total, upper, reference, timings, solve, route):
+def _closest(data, spec, total, upper, reference, timings, route, general):
     """The second stage: the plan within ``upper`` (money) closest to ``reference``."""
     w = weights(data)
     if route == "network":
@@ -197,22 +318,30 @@ def _closest(data, spec, total, upper, reference, timings, solve, route):
                 },
             }
         # Not certified (numerical trouble): the general model decides.
+    m = general.model(total)
     t0 = time.perf_counter()
-    m = build_plan_model(data, spec.limits, total)
+    clear_stage(m)
     set_upper(m, upper)
     declare_closeness(m, reference, w)
     _clock(timings, "build_s", t0)
-    ok, res = solve(m, "plan_s")
-    if not ok:
-        # At the level's knife-edge HiGHS's QP can stall on a degenerate face: a hair of room
-        # above the level (1e-7 of each bound) gives it an interior to work in.
-        set_upper(m, upper * (1 + 1e-7) + 1e-9 * float(np.max(upper, initial=1.0)))
-        ok, res = solve(m, "plan_s")
-    if not ok:  # pragma: no cover - the level search proved it feasible
+    # The Hessian is diagonal: HiPO's normal equations stay as sparse as the rows.
+    res = general.solve(m, "plan", QP, hipo_system="normaleq")
+    if not res.optimal and QP.fallback is not None:
+        # At the level's knife-edge the plan has almost no interior and an interior point can
+        # stall (seen on about one small plan in six): the active-set method, exact, decides.
+        res = general.solve(m, "plan", QP.fallback)
+    if not res.optimal:  # pragma: no cover - the level search proved it feasible
         raise NotCertified("the second stage did not reach an optimum at the level found")
-    dual = res.solution_loader.get_duals([m.company_total])[m.company_total]
+    dual = float(res.dual(m.company_total)[0])
     return quota_values(m, data.p50.shape), {
-        "objective": pyo.value(m.closeness) * m.unit,
-        "company_dual": abs(float(dual)),
-        "status": {"solver_status": "optimal", "route": "pyomo + HiGHS (LP level, QP plan)"},
+        "objective": closeness_value(m) * m.unit,
+        "company_dual": abs(dual),
+        "status": {
+            "solver_status": "optimal",
+            "route": "pyomo + HiGHS (LP level, QP plan)",
+            "certificate": {
+                "duality_gap": res.gap,
+                "max_residual": res.residual * m.unit / max(total, 1e-300),
+            },
+        },
     }

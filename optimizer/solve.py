@@ -11,7 +11,7 @@ import pandas as pd
 from .diagnose import diagnose
 from .errors import PlanInfeasibleError, SolverLimitError
 from .explain import attain_probability, binding_limits, rep_binding
-from .highs import new_solver, solve_model
+from .highs import Solver
 from .inputs import PlanData, prepare
 from .policies import Infeasible, NotCertified, equal_probability, equal_stretch, fast_route
 from .ranges import level_cells, rep_limits
@@ -89,14 +89,20 @@ def solve_plan(
     total = spec.total
     timings = {"prepare_s": time.perf_counter() - t0}
 
-    solvers: dict[int, tuple] = {}  # one persistent HiGHS per model (keeps the model alive)
+    # One HiGHS for the level LPs (the marginal cost's goes on from the level's basis), one for
+    # the plan's QP, one for the feasibility checks; what each stage ran is recorded for the
+    # summary.
+    solvers = {"level": Solver(time_limit), "plan": Solver(time_limit), "check": Solver(time_limit)}
+    stages: dict[str, dict] = {}
 
-    def solve(m, key):
-        _, solver = solvers.setdefault(id(m), (m, new_solver()))
-        res, ok, wall, highs = solve_model(m, time_limit, solver)
-        timings[key] = timings.get(key, 0.0) + highs
-        timings["translation_s"] = timings.get("translation_s", 0.0) + wall - highs
-        return ok, res
+    def solve(m, stage, algorithm, **options):
+        which = "plan" if stage == "plan" else "check" if stage.endswith("check") else "level"
+        res = solvers[which].solve(m, algorithm, **options)
+        key = "plan_s" if stage == "plan" else "level_s"
+        timings[key] = timings.get(key, 0.0) + res.highs_s
+        timings["translation_s"] = timings.get("translation_s", 0.0) + res.translation_s
+        _record(stages.setdefault(stage, {}), res)
+        return res
 
     info: dict = {
         "solver_status": "not needed (rule of thumb)",
@@ -114,8 +120,40 @@ def solve_plan(
             raise SolverLimitError(str(e)) from None
     else:
         quota = rule_of_thumb(data, spec.policy, total)
+    if stages:
+        info = {**info, "solver": _solver_summary(stages)}
     timings["total_s"] = time.perf_counter() - t0
     return plan_tables(data, spec, quota, info, timings)
+
+
+def _record(stage: dict, res) -> None:
+    """Add one HiGHS solve to its stage's record: the algorithms run (how often), the last
+    status, iterations, and the last optimal solve's gap and residual."""
+    runs = stage.setdefault("algorithms", {})
+    runs[res.algorithm] = runs.get(res.algorithm, 0) + 1
+    stage["status"] = res.status
+    for k, v in res.iterations.items():
+        stage.setdefault("iterations", {})[k] = stage.get("iterations", {}).get(k, 0) + v
+    if res.optimal:
+        stage["duality_gap"] = res.gap
+        stage["max_residual"] = res.residual
+    if res.note:
+        stage["note"] = res.note
+
+
+def _solver_summary(stages: dict) -> dict:
+    """What HiGHS ran for each stage (``level check``: whether the plan fits at its relaxation's
+    level; ``level``: the level LPs at the plan's number, when it does not; ``plan``: the
+    closest plan's QP; ``marginal check`` and ``marginal``: the same at the number +1%), and
+    why another algorithm ran than the stage asked for, if one did."""
+    out = {k: dict(v) for k, v in stages.items()}
+    notes = []
+    for why in sorted({v["note"] for v in stages.values() if "note" in v}):
+        ran = {a for v in stages.values() if v.get("note") == why for a in v["algorithms"]}
+        notes.append(f"{why}; ran {', '.join(sorted(ran))} instead (slower on large plans)")
+    if notes:
+        out["notes"] = notes
+    return out
 
 
 def rule_of_thumb(data: PlanData, policy: str, total: float) -> np.ndarray:

@@ -70,6 +70,7 @@ def headline(summary: dict, max_gave_way: int = 5) -> list[str]:
         + (f" ({s['route']})" if s.get("route") else "")
         + f"; {s['total_s']:.2f} s in all"
     )
+    lines += [f"  ({note})" for note in (s.get("solver") or {}).get("notes", [])]
     marginal = s.get("marginal") or {}
     if "max_stretch_per_1pct_more" in marginal and level:
         lines.append(

@@ -215,3 +215,28 @@ def test_the_summary_gives_the_common_level_apart_from_cells_held_above_it():
     assert p.summary["max_stretch"] == pytest.approx(0.95)  # the extreme cell, said apart
     # 1% more moves the common level (0.725 -> 0.737), not the floor-held cells.
     assert p.summary["marginal"]["max_stretch_per_1pct_more"] == pytest.approx(9.6 / 800, rel=1e-6)
+
+
+def test_without_hipo_the_general_model_still_plans_and_says_why(monkeypatch):
+    """HiPO (highspy-extras) missing: each stage runs HiGHS's other algorithm, the plan is the
+    same, and the summary and the headline say what ran instead and why."""
+    import optimizer.highs as highs
+    from optimizer.wording import headline
+
+    f, r = make_inputs([[50, 100, 150, 300], [100, 100, 100, 100], [80, 90, 100, 120]], spread=0.9)
+    spec = PlanSpec(f, r, 900, "equal-stretch", Limits(smoothness=0.2, **FREE))
+    fast = solve_plan(spec)
+    assert fast.summary["solver"]["plan"]["algorithms"] == {"HiPO interior point (QP)": 1}
+    monkeypatch.setattr(highs, "hipo", lambda: (False, "HiPO is unavailable: testing"))
+    slow = solve_plan(spec)
+    stages = slow.summary["solver"]
+    assert stages["plan"]["algorithms"] == {"active-set QP": 1}
+    assert all(
+        "HiPO" not in a for st in stages.values() if "algorithms" in st for a in st["algorithms"]
+    )
+    assert stages["notes"] and all(
+        n.startswith("HiPO is unavailable: testing; ran ") for n in stages["notes"]
+    )
+    assert any("HiPO is unavailable: testing" in line for line in headline(slow.summary))
+    np.testing.assert_allclose(quotas(slow), quotas(fast), rtol=1e-6)
+    assert all(st["status"] == "optimal" for k, st in stages.items() if k in ("level", "plan"))
