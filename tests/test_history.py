@@ -301,3 +301,13 @@ def test_bookings_with_bad_amounts_are_refused():
     )
     with pytest.raises(DataValidationError, match="blank or unreadable amount"):
         bookings_to_history(deals)
+
+
+def test_dropping_every_partial_quarter_leaves_a_named_problem_not_a_crash():
+    """Monthly rows that never fill a quarter, with partial quarters dropped: nothing is left,
+    and the error says so and how to keep them (schemathesis found a 500 here)."""
+    months = pd.DataFrame({"rep_id": ["a", "b"], "period": ["1983-08", "2016-11"], "revenue": 1.0})
+    with pytest.raises(DataValidationError, match="no complete quarter") as e:
+        load_history(months, fiscal_year_start=10, partial_quarters="drop")
+    assert "--partial-quarters complete" in str(e.value)
+    assert len(load_history(months, fiscal_year_start=10)[0]) == 2  # completed instead
