@@ -221,6 +221,10 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
     return out, notes
 
 
+#: The dates a roster may hold (a hire in year 1 is a typo, and beyond what pandas can hold).
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31"))
+
+
 def _dates(table: Table, col: str, problems: list) -> pd.Series:
     """A date column (blank: NaT); unreadable dates are a problem naming their lines."""
     df = table.frame
@@ -228,17 +232,19 @@ def _dates(table: Table, col: str, problems: list) -> pd.Series:
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     blank = is_blank(df[col].astype(object))
     dates = pd.to_datetime(df[col].where(~blank, None), errors="coerce", format="mixed")
-    bad = dates.isna() & ~blank
+    sane = dates.between(*DATE_RANGE)  # and within what a nanosecond timestamp holds
+    bad = ~sane & ~blank
     if bad.any():
         problems.append(
             table.problem(
                 [col],
                 f"unreadable date ({sample_values(df[col], bad)})",
-                "Write dates as ISO dates such as 2024-03-01.",
+                f"Write dates as ISO dates such as 2024-03-01, years {DATE_RANGE[0].year} to "
+                f"{DATE_RANGE[1].year}.",
                 bad,
             )
         )
-    return dates.dt.normalize().astype("datetime64[ns]")
+    return dates.where(sane).dt.normalize().astype("datetime64[ns]")
 
 
 def fte_quarter_columns(roster: pd.DataFrame) -> dict[str, str]:

@@ -80,3 +80,12 @@ def test_misspelled_optional_column_is_not_silently_dropped(write_csv):
 def test_empty_roster(write_csv):
     with pytest.raises(DataValidationError, match="roster.*has no rows|r.csv: has no rows"):
         load_roster(write_csv("r.csv", "rep_id,team"))
+
+
+@pytest.mark.parametrize("date", ["0001-03-01", "9999-12-31", "1850-07-01"])
+def test_a_date_outside_the_years_a_roster_holds_is_named_not_a_crash(date):
+    """Year 1 or 9999 is beyond what pandas holds (schemathesis found a 500 on year 1)."""
+    roster = pd.DataFrame({"rep_id": ["a"], "team": ["T"], "region": ["R"], "hire_date": [date]})
+    with pytest.raises(DataValidationError, match=f"unreadable date \\('{date}'\\)") as e:
+        load_roster(roster)
+    assert "years 1900 to 2199" in str(e.value)
