@@ -132,6 +132,19 @@ def load_company(
     if problems:
         raise DataValidationError(problems)
     (hist, hist_notes), (rost, rost_notes) = results["history"], results["roster"]
+    if hist.empty:  # every quarter the monthly rows touch was partial, and dropped
+        raise DataValidationError(
+            [
+                tables["history"].problem(
+                    ["period"],
+                    "no complete quarter: every quarter the monthly rows touch is partial, "
+                    "and partial quarters are dropped",
+                    "Give all three months of at least one quarter, or complete partial "
+                    'quarters from the within-quarter shape (partial_quarters "complete"; on '
+                    "the command line --partial-quarters complete).",
+                )
+            ]
+        )
     cross = cross_check(hist, rost, tables["roster"].name, fiscal_year_start)
     if cross:
         raise DataValidationError(cross)

@@ -181,19 +181,6 @@ def validate_history(
             out, periods["month"], fiscal_year_start, partial_quarters
         )
         notes += partial_notes
-        if out.empty:
-            raise DataValidationError(
-                [
-                    table.problem(
-                        ["period"],
-                        "no complete quarter: every quarter the monthly rows touch is partial, "
-                        "and partial quarters are dropped",
-                        "Give all three months of at least one quarter, or complete partial "
-                        'quarters from the within-quarter shape (partial_quarters "complete"; on the command '
-                        "line --partial-quarters complete).",
-                    )
-                ]
-            )
         out = out.groupby(["rep_id", "period"], as_index=False, sort=False)["revenue"].sum()
     out = out.sort_values(["rep_id", "period"], kind="stable").reset_index(drop=True)
     return out, notes

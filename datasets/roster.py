@@ -221,8 +221,9 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
     return out, notes
 
 
-#: The dates a roster may hold (a hire in year 1 is a typo, and beyond what pandas can hold).
-DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31"))
+#: The dates a roster may hold: a hire before 1900 is a typo; after 2262-04-11 pandas cannot
+#: hold it (a date after the plan year is named by the cross-check).
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp.max.normalize())
 
 
 def _dates(table: Table, col: str, problems: list) -> pd.Series:

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datasets import DataValidationError, bookings_to_history, load_history
+from datasets import DataValidationError, bookings_to_history, load_company, load_history
 from datasets.history import read_bookings
 
 
@@ -307,7 +307,8 @@ def test_dropping_every_partial_quarter_leaves_a_named_problem_not_a_crash():
     """Monthly rows that never fill a quarter, with partial quarters dropped: nothing is left,
     and the error says so and how to keep them (schemathesis found a 500 here)."""
     months = pd.DataFrame({"rep_id": ["a", "b"], "period": ["1983-08", "2016-11"], "revenue": 1.0})
+    roster = pd.DataFrame({"rep_id": ["a"], "team": ["T"], "region": ["R"]})
     with pytest.raises(DataValidationError, match="no complete quarter") as e:
-        load_history(months, fiscal_year_start=10, partial_quarters="drop")
+        load_company(months, roster, fiscal_year_start=10, partial_quarters="drop")
     assert "--partial-quarters complete" in str(e.value)
-    assert len(load_history(months, fiscal_year_start=10)[0]) == 2  # completed instead
+    assert len(load_company(months, roster, fiscal_year_start=10).history) == 2  # completed
