@@ -47,6 +47,11 @@ class Algorithm:
     fallback: Algorithm | None = None
 
 
+#: HiGHS's interior-point solvers, and the iterations one may take before the exact method of
+#: the model's kind (dual simplex, active-set QP) decides instead (they converge in tens).
+INTERIOR = ("hipo", "ipx")
+IPM_ITERATION_LIMIT = 500
+
 SIMPLEX = Algorithm("dual simplex", {"solver": "simplex", "simplex_strategy": 1})
 IPM_VERTEX = Algorithm(
     "HiPO interior point, crossover to a vertex",
@@ -202,9 +207,17 @@ class Solver:
         h = self._send(compiled, algorithm)
         translation = time.perf_counter() - t0
         highs_s = 0.0
-        interior = algorithm.options.get("solver") in ("hipo", "ipx")
-        for tolerances, more in ((TIGHT, options), (DEFAULT, {**options, "presolve": "choose"})):
-            for key, value in {**algorithm.options, **tolerances, **more}.items():
+        passes = [(TIGHT, options), (DEFAULT, {**options, "presolve": "choose"})]
+        if algorithm.options.get("solver") in INTERIOR:
+            # An interior point that stalls (seen: minutes on a tiny degenerate feasibility
+            # LP) is cut off, and the exact method of the model's kind decides.
+            exact = {"solver": "qpasm"} if compiled.hessian is not None else SIMPLEX.options
+            passes.append((DEFAULT, {**options, **exact, "presolve": "choose"}))
+        for tolerances, more in passes:
+            settings = {**algorithm.options, **tolerances, **more}
+            interior = settings["solver"] in INTERIOR
+            settings["ipm_iteration_limit"] = IPM_ITERATION_LIMIT if interior else 2**31 - 1
+            for key, value in settings.items():
                 h.setOptionValue(key, value)
             if self.time_limit:
                 h.setOptionValue("time_limit", float(self.time_limit))
@@ -216,6 +229,10 @@ class Solver:
                 interior and model_status == highspy.HighsModelStatus.kInfeasible
             )
             if decided:
+                if settings["solver"] != algorithm.options.get("solver"):
+                    algorithm = Algorithm(
+                        f"{algorithm.name}, stalled; then {settings['solver']}", {}
+                    )
                 break
         status = _STATUS.get(model_status, h.modelStatusToString(model_status).lower())
         if status == "time limit":
