@@ -294,6 +294,8 @@ class QuantileForecaster(BaseForecaster):
         return models
 
     def _predict_ratios(self, models: dict, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:  # no rep to forecast with the learned part (e.g. new hires only)
+            return np.zeros((0, len(self.levels_)))
         X = np.where(self.empty_features_[None, :], 0.0, X)
         return np.stack([models[lv].predict(X) for lv in self.levels_], axis=1)
 
