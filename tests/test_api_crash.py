@@ -4,6 +4,7 @@ SIGKILL, a real SQLite file)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -47,8 +48,8 @@ def test_killing_the_server_during_writes_leaves_plans_and_audit_in_agreement(tm
                     call(base, "POST", f"/v1/plans/{plan['id']}/state", {"to": "in_review"})
                     call(base, "POST", f"/v1/plans/{plan['id']}/state", {"to": "draft"})
                     done += 1
-                except OSError:  # the server is gone
-                    break
+                except (OSError, http.client.HTTPException):  # the server is gone (or went
+                    break  # mid-reply: IncompleteRead is an HTTPException, not an OSError)
             return done
 
         with ThreadPoolExecutor(max_workers=6) as pool:
@@ -104,7 +105,7 @@ def test_a_plan_committed_before_a_kill_is_not_made_twice_on_retry(tmp_path):
         def send(base=base, outcome=outcome, key=key):
             try:
                 outcome["reply"] = post(base, body, key)
-            except OSError as exc:  # the server died before replying
+            except (OSError, http.client.HTTPException) as exc:  # died before replying
                 outcome["error"] = exc
 
         client = threading.Thread(target=send)
