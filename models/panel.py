@@ -102,33 +102,50 @@ def _index(revenue: np.ndarray, first: int) -> np.ndarray:
 
 
 def find_outliers(
-    d: np.ndarray, threshold: float = 3.0, window: int = 4, min_neighbours: int = 3
+    d: np.ndarray,
+    threshold: float = 3.0,
+    window: int = 4,
+    min_neighbours: int = 3,
+    exposure: np.ndarray | None = None,
+    min_exposure: float = 0.25,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Bluebird quarters: far above the median of the rep's neighbouring quarters.
+    """Bluebird quarters: far above what the rep sells per unit of exposure in the neighbouring
+    quarters.
 
     Parameters
     ----------
     d : deseasonalised revenue, reps x quarters.
-    threshold : a quarter above ``threshold`` x the median of the ``window`` quarters on each
-        side (itself excluded) is an outlier, given at least ``min_neighbours`` of them.
+    threshold : a quarter whose revenue per exposure is above ``threshold`` x the median of
+        the ``window`` quarters on each side (itself excluded) is an outlier, given at least
+        ``min_neighbours`` of them.
+    exposure : (reps, quarters) the share of a full quarter each rep could sell (start, ramp,
+        recorded leave); None: 1 everywhere. Quarters under ``min_exposure`` (a first month, a
+        leave) neither count as neighbours nor are judged: a rep back from leave, or in their
+        first full quarter, is not a bluebird against the near-empty quarters around it.
 
     Returns
     -------
-    The outlier mask, and the neighbours' median (what an outlier is replaced by).
+    The outlier mask, and what each quarter would be at its neighbours' rate (the median rate
+    times its exposure: what an outlier is replaced by).
     """
     n, T = d.shape
+    e = np.ones_like(d, dtype=float) if exposure is None else np.asarray(exposure, float)
+    judged = e >= min_exposure
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(judged, d / e, np.nan)
     offsets = [o for o in range(-window, window + 1) if o != 0]
     stack = np.full((n, T, len(offsets)), np.nan)
     for j, off in enumerate(offsets):
         if abs(off) >= T:  # no neighbour that far in a short history
             continue
         if off < 0:
-            stack[:, -off:, j] = d[:, : T + off]
+            stack[:, -off:, j] = rate[:, : T + off]
         else:
-            stack[:, : T - off, j] = d[:, off:]
+            stack[:, : T - off, j] = rate[:, off:]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neighbourhoods
-        ref = np.nanmedian(stack, axis=2)
+        ref_rate = np.nanmedian(stack, axis=2)
     count = np.sum(~np.isnan(stack), axis=2)
-    mask = (count >= min_neighbours) & (ref > 0) & (d > threshold * ref)
-    return mask, ref
+    with np.errstate(invalid="ignore"):
+        mask = judged & (count >= min_neighbours) & (ref_rate > 0) & (rate > threshold * ref_rate)
+    return mask, ref_rate * e

@@ -30,7 +30,7 @@ from .basis import basis_words
 from .levels import LOW_EXPOSURE, LevelModel
 from .metrics import weighted_quantiles
 from .panel import find_outliers
-from .ramp import learn_ramp
+from .ramp import RAMP_GRID, exposure, learn_ramp
 
 FEATURES = [
     "horizon",
@@ -133,7 +133,12 @@ class QuantileForecaster(BaseForecaster):
         season_at = self.season_[:, cols % 4]
         # A season with no sales at all (a company that booked nothing) deseasonalises to 0.
         d = np.divide(P.revenue, season_at, out=np.zeros_like(P.revenue), where=season_at > 0)
-        mask, ref = find_outliers(d, self.outlier_threshold)
+        # Exposure at the fastest ramp of the grid: a quarter is a bluebird only if it stands
+        # out even as a fast starter's (the ramp itself is learned after this cleaning).
+        upper = exposure(self.start_, cols, RAMP_GRID[0], self.company_.month_shape)
+        mask, ref = find_outliers(
+            d, self.outlier_threshold, exposure=upper * self.recorded_capacity_
+        )
         r, c = np.nonzero(mask)
         self.outliers_ = pd.DataFrame(
             {

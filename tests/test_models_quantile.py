@@ -174,6 +174,44 @@ def test_bluebird_does_not_inflate_next_year():
     assert treated["treated_as"].iloc[0] < treated["revenue"].iloc[0] / 3
 
 
+def test_quarters_after_a_leave_or_a_first_month_are_not_bluebirds():
+    """A hire's near-empty first quarter and a recorded leave are not the neighbours a full
+    quarter is judged against (the 2024 backtest of make_company(200, seed 2, fiscal 12) had a
+    rep back from leave forecast at 4% of what they sold: both full quarters were "bluebirds").
+    Judged per unit of exposure, a real windfall still stands out."""
+    from models.panel import find_outliers
+
+    d = np.array(
+        [
+            [20_000.0, 0.0, 800_000.0, 1_200_000.0],  # first month, leave, back at full speed
+            [900_000.0, 1_100_000.0, 5_000_000.0, 1_000_000.0],  # a windfall
+        ]
+    )
+    e = np.array([[0.13, 0.0, 0.85, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    plain, _ = find_outliers(d, threshold=3.0, window=4, min_neighbours=3)
+    assert plain[0, 2:].all()  # without exposure, the full quarters look like windfalls
+    mask, ref = find_outliers(d, threshold=3.0, window=4, min_neighbours=3, exposure=e)
+    assert mask.tolist() == [[False] * 4, [False, False, True, False]]
+    assert ref[1, 2] == pytest.approx(1_000_000.0)  # the neighbours' median rate x exposure
+
+
+def test_a_rep_back_from_leave_is_forecast_at_what_they_sell_again():
+    h = _steady_company(False).history
+    h = h[~((h["rep_id"] == "star") & (h["period"] < "2025Q1"))].copy()  # hired in March 2025
+    star = h["rep_id"] == "star"
+    h.loc[star & (h["period"] == "2025Q1"), "revenue"] *= 0.1  # a first month
+    h.loc[star & (h["period"] == "2025Q2"), "revenue"] = 0.0  # on leave all quarter
+    roster = pd.DataFrame({"rep_id": h["rep_id"].unique(), "team": "T"})
+    roster["hire_date"] = pd.to_datetime(np.where(roster["rep_id"] == "star", "2025-03-05", None))
+    roster["fte_2025Q1"] = np.where(roster["rep_id"] == "star", 0.15, np.nan)
+    roster["fte_2025Q2"] = np.where(roster["rep_id"] == "star", 0.0, np.nan)
+    model = QuantileForecaster(max_iter=40).fit(load_company(h, roster))
+    assert "star" not in set(model.outliers_["rep_id"])
+    sold = h[star & (h["period"] >= "2025Q3")]["revenue"].mean()
+    ahead = model.predict(2026).set_index("rep_id").loc["star", "q50"].mean()
+    assert ahead == pytest.approx(sold, rel=0.3)
+
+
 def test_outliers_found_match_the_synthetic_bluebirds(synth, fitted):
     truth = synth.truth[synth.truth["bluebird"]].set_index(["rep_id", "period"]).index
     found = fitted.outliers_.set_index(["rep_id", "period"]).index
