@@ -21,6 +21,7 @@ from .tables import (
     numeric_column,
     read_table,
     sample_values,
+    to_dates,
     to_number,
 )
 
@@ -382,7 +383,7 @@ def read_bookings(
     problems = []
     with_rep = table.subset(~no_rep)
     b = with_rep.frame
-    dates = pd.to_datetime(b[date], errors="coerce", format="mixed")
+    dates = to_dates(b[date])
     bad = dates.isna().to_numpy()
     if bad.any():
         blank = is_blank(b[date].astype(object)).to_numpy()

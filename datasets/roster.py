@@ -19,6 +19,7 @@ from .tables import (
     numeric_column,
     read_table,
     sample_values,
+    to_dates,
 )
 
 COLUMNS = [c.name for c in ROSTER]
@@ -232,7 +233,7 @@ def _dates(table: Table, col: str, problems: list) -> pd.Series:
     if col not in df:
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     blank = is_blank(df[col].astype(object))
-    dates = pd.to_datetime(df[col].where(~blank, None), errors="coerce", format="mixed")
+    dates = to_dates(df[col].where(~blank, None))
     sane = dates.between(*DATE_RANGE)  # and within what a nanosecond timestamp holds
     bad = ~sane & ~blank
     if bad.any():

@@ -224,6 +224,21 @@ def numeric_column(
     return values, unreadable
 
 
+def to_dates(values: pd.Series) -> pd.Series:
+    """Dates as written in a file or a frame (NaT where unreadable). Whole numbers are read as
+    the digits they are (20240301 is 2024-03-01), never as nanoseconds since 1970; so are
+    floats such as 20240301.0, what a spreadsheet export makes of them."""
+
+    def digits(v):
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            return str(int(v)) if np.isfinite(v) and float(v).is_integer() else None
+        return v
+
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        values = values.astype(object).map(digits)
+    return pd.to_datetime(values, errors="coerce", format="mixed")
+
+
 def sample_values(values: pd.Series, mask, n: int = 3) -> str:
     """A few offending values for a message: numbers as numbers, text quoted."""
     picked = values[np.asarray(mask, dtype=bool)].tolist()

@@ -312,3 +312,10 @@ def test_dropping_every_partial_quarter_leaves_a_named_problem_not_a_crash():
         load_company(months, roster, fiscal_year_start=10, partial_quarters="drop")
     assert "--partial-quarters complete" in str(e.value)
     assert len(load_company(months, roster, fiscal_year_start=10).history) == 2  # completed
+
+
+def test_deal_dates_written_as_numbers_are_read_as_their_digits():
+    deals = pd.DataFrame({"rep_id": ["a", "a"], "date": [20240105, 20240220], "amount": [1, 2]})
+    booked = read_bookings(deals)
+    assert booked.history["period"].tolist() == ["2024-01", "2024-02"]
+    assert booked.history["revenue"].tolist() == [1.0, 2.0]

@@ -89,3 +89,15 @@ def test_a_date_outside_the_years_a_roster_holds_is_named_not_a_crash(date):
     with pytest.raises(DataValidationError, match=f"unreadable date \\('{date}'\\)") as e:
         load_roster(roster)
     assert "years 1900 to 2262" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "dates", [[20240301, 20230615], [20240301.0, None], ["2024-03-01", 20230615]]
+)
+def test_dates_written_as_numbers_are_read_as_their_digits(dates):
+    """20240301 in a frame (or a spreadsheet's 20240301.0) is 2024-03-01, not 20 ms after 1970
+    (pandas' reading of an integer), which silently made every such hire a veteran."""
+    roster, _ = load_roster(pd.DataFrame({"rep_id": ["a", "b"], "hire_date": dates}))
+    assert roster["hire_date"].iloc[0] == pd.Timestamp("2024-03-01")
+    second = roster["hire_date"].iloc[1]
+    assert second == pd.Timestamp("2023-06-15") if dates[1] else pd.isna(second)
