@@ -201,11 +201,7 @@ class LevelModel:
         rows = np.arange(self.n) if rows is None else np.asarray(rows)
         e_obs = self._e_hist[rows, : origin + 1]
         num, den, n_eff = self._sums(origin, self.half_life, rows, e_obs)
-        # The team prior: the median level of reps with a year of their own history.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            own = num / den[:, -1]
-        solid = n_eff[:, -1] >= 2.0
-        prior = self._team_prior(rows, own, solid)
+        prior = self._team_prior(origin, rows)
         level_j, own_j = self._shrunk(num, den, n_eff, prior)  # (rows, J)
         post = self._posterior(origin, rows, level_j, prior, e_obs)
         level = (post * level_j).sum(axis=1)
@@ -242,12 +238,20 @@ class LevelModel:
             long=alt[1],
         )
 
-    def _team_prior(self, rows: np.ndarray, own: np.ndarray, solid: np.ndarray) -> np.ndarray:
-        ok = solid & np.isfinite(own) & (own > 0)
+    def _team_prior(self, origin: int, rows: np.ndarray) -> np.ndarray:
+        """The prior level of ``rows``: the median level of their team's reps with half a year
+        of their own history at ``origin`` (any rep in the history, asked for or not: a team
+        whose current reps are all new is judged by those who sold before them), else the
+        company's median."""
+        every = np.arange(self.n)
+        num, den, n_eff = self._sums(origin, self.half_life, every, self._e_hist[:, : origin + 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = num / den[:, -1]
+        ok = (n_eff[:, -1] >= 2.0) & np.isfinite(own) & (own > 0)
         if not ok.any():
             ok = np.isfinite(own) & (own > 0)
         company = float(np.median(own[ok])) if ok.any() else 1.0
-        by_team = pd.Series(own[ok]).groupby(self.team[rows][ok]).median()
+        by_team = pd.Series(own[ok]).groupby(self.team[ok]).median()
         return pd.Series(self.team[rows]).map(by_team).fillna(company).to_numpy(float)
 
     def _posterior(self, origin, rows, level_j, prior, e_obs) -> np.ndarray:

@@ -285,3 +285,31 @@ def test_the_median_keeps_only_the_learned_correction_that_helped_out_of_sample(
     q50 = model._quantiles(rows, targets)[:, :, 1]
     expected = base.reshape(len(targets), len(rows)).T * model.median_ratio_
     np.testing.assert_allclose(q50, expected, rtol=1e-9)
+
+
+def test_a_team_of_new_hires_only_is_forecast_from_those_who_sold_before_them():
+    """Every active rep new (no history) and every rep with history gone: the learned part has
+    no row to predict (scikit-learn refused an empty matrix: a 500 schemathesis found), and the
+    team median comes from the reps who left, not from the empty set (it was 1, a dollar)."""
+    h = pd.DataFrame(
+        [
+            (f"r{i}", f"{2022 + q // 4}Q{q % 4 + 1}", 1000.0 * (1 + i))
+            for i in range(8)
+            for q in range(12)
+        ],
+        columns=["rep_id", "period", "revenue"],
+    )
+    roster = pd.DataFrame(
+        {
+            "rep_id": [f"r{i}" for i in range(8)] + ["new1", "new2"],
+            "team": "T",
+            "active": [False] * 8 + [True, True],
+            "leave_date": ["2024-12-31"] * 8 + [None, None],
+            "hire_date": [None] * 8 + ["2025-02-01", None],
+        }
+    )
+    f = QuantileForecaster(max_iter=20).fit(load_company(h, roster)).predict(2025)
+    q50 = f.set_index(["rep_id", "period"])["q50"]
+    assert q50.loc["new1"].iloc[-1] == pytest.approx(4500.0, rel=0.25)  # the team's median
+    assert q50.loc["new1"].is_monotonic_increasing  # ramping from February
+    assert (q50.loc["new2"] == 0).all()  # no hire date: zero until one is given
