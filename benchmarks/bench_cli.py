@@ -92,12 +92,15 @@ def summary(times: dict[str, list[float]]) -> list[dict]:
 
 
 def report(rows: list[dict], loads: list[float], runs: int, code: Path, argv: str) -> str:
-    load = f"load average (1 min) {loads[0]:.2f} before, {max(loads):.2f} at most, {loads[-1]:.2f} after"
+    load = (
+        f"load average (1 min) {loads[0]:.2f} before, {max(loads):.2f} at most, "
+        f"{loads[-1]:.2f} after; about 1 of it is this benchmark"
+    )
     lines = [
         "# Command-line start-up",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} "
-        f"cores, shared with other work ({load}; about 1 of it is this benchmark). Each command run as a whole process, "
+        f"cores, shared with other work ({load}). Each command run as a whole process, "
         f"{runs} rounds after one warm-up round, the commands taking turns; medians. "
         f"The command: `{argv}` with `{code.name}` first on PYTHONPATH. "
         f"Target: every start under {TARGET_S} s. "
