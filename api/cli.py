@@ -11,10 +11,10 @@ import pandas as pd
 
 from datasets import DataValidationError, load_company, make_company, summarise
 from datasets.company import BACKTEST_YEARS, complete_years, history_warnings, require_years
-from datasets.history import PARTIAL_QUARTERS, read_bookings, validate_history
+from datasets.history import read_bookings, validate_history
 from datasets.periods import quarter_freq
 from datasets.roster import load_roster, validate_roster
-from datasets.schema import HISTORY, ROSTER, describe, table_kind
+from datasets.schema import HISTORY, PARTIAL_QUARTERS, ROSTER, describe, table_kind
 from datasets.tables import Table, normalise_header, read_table
 from models import MODELS, QuantileForecaster, forecast_year
 from models.backtest import backtest

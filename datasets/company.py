@@ -108,7 +108,7 @@ def load_company(
     Reps with history but no roster row are leavers: kept (their history still teaches the
     forecaster) and noted. Roster reps with no history are new hires. Quarters that monthly
     rows cover only in part are completed from the within-quarter shape or dropped
-    (``partial_quarters``, see :data:`datasets.history.PARTIAL_QUARTERS`).
+    (``partial_quarters``, see :data:`datasets.schema.PARTIAL_QUARTERS`).
     """
     problems: list[Problem] = []
     results = {}
