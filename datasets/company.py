@@ -357,3 +357,32 @@ def summarise(company: Company) -> dict:
         "warnings": list(company.warnings),
         "notes": list(company.notes),
     }
+
+
+def summarise_history(history: pd.DataFrame, notes: list[str]) -> dict:
+    """The figures of :func:`summarise` that a history checked alone has (a canonical history
+    and the notes its validation made)."""
+    return {
+        "reps_in_history": int(history["rep_id"].nunique()),
+        "first_period": history["period"].min(),
+        "last_period": history["period"].max(),
+        "n_periods": int(history["period"].nunique()),
+        "rows": len(history),
+        "total_revenue": float(history["revenue"].sum()),
+        "complete_years": complete_years(history),
+        "warnings": history_warnings(history),
+        "notes": notes,
+    }
+
+
+def summarise_roster(roster: pd.DataFrame, notes: list[str]) -> dict:
+    """The figures of :func:`summarise` that a roster checked alone has."""
+    return {
+        "reps_on_roster": int(roster["active"].sum()),
+        "inactive_on_roster": int((~roster["active"]).sum()),
+        "teams": [
+            {"team": t, "active_reps": int(n)}
+            for t, n in roster[roster["active"]].groupby("team").size().items()
+        ],
+        "notes": notes,
+    }

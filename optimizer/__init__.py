@@ -19,12 +19,14 @@ from .spec import AT_RISK_BELOW, LP_POLICIES, POLICIES, Limits, PlanSpec, parse_
 if TYPE_CHECKING:
     from .solve import Plan
 
-#: The names imported when first used, and the submodule of each.
+#: The names imported when first used, and the submodule of each. No submodule is named as a name
+#: exported here (``replan`` lives in ``replanning``): importing a submodule binds its name in
+#: the package to the module, which would hide the name from ``__getattr__``.
 _LAZY = {
     "Diagnosis": ".diagnose",
     "Finding": ".diagnose",
     "Fix": ".diagnose",
-    "replan": ".replan",
+    "replan": ".replanning",
     "Plan": ".solve",
     "solve_plan": ".solve",
 }
