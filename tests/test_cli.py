@@ -308,7 +308,7 @@ def test_plan_impossible_number_exits_3_with_the_diagnosis():
     assert "lower the number to" in result.output
 
 
-def test_plan_usage_errors(monkeypatch):
+def test_plan_usage_errors(monkeypatch, write_csv):
     """Every setting is read before the history is: a usage error never waits for a forecast."""
 
     def no_forecast(*args, **kwargs):
@@ -331,13 +331,18 @@ def test_plan_usage_errors(monkeypatch):
     result = run(*args, "--target", "80M", "--team-target", "EMEA-1=0", "--year", "3000")
     assert result.exit_code == 2
     assert "--year: Input should be less than or equal to 2200" in result.output
-    assert "--team-target EMEA-1=0: the amount must be a positive number" in result.output
+    assert "--team-target 'EMEA-1=0': the amount must be a positive number" in result.output
     result = run(*args, "--target", "80M", "--max-increase", "2000%")
     assert result.exit_code == 2
     assert "--max-increase: Input should be less than or equal to 10" in result.output
     # ... and the optimizer's checks of the limits.
     result = run(*args, "--target", "80M", "--floor-quantile", "0.95")
     assert result.exit_code == 2 and "floor_quantile must be between 0 and the cap" in result.output
+    # A --targets file is checked the same way once the flags have passed; the flags win.
+    targets = write_csv("t.csv", "level,name,target\nteam,EMEA-1,lots\nteam,AMER-1,x")
+    result = run(*args, "--target", "80M", "--targets", targets, "--team-target", "AMER-1=5M")
+    assert result.exit_code == 2 and "AMER-1" not in result.output
+    assert f"--targets {targets} (team EMEA-1): cannot read the amount 'lots'" in result.output
 
 
 def test_output_folders_are_created(tmp_path):

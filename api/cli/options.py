@@ -369,7 +369,8 @@ def flag_errors(exc, o: dict, file_targets: dict | None = None) -> str:
 
 
 def _where(path: tuple, o: dict, file_targets: dict) -> str:
-    """``--target``, ``--lock 'R1:2026-Q2=5M' (period)``, ``--targets t.csv (team A/B)``."""
+    """``--target``, ``--lock 'R1:2026-Q2=5M' (period)``, ``--team-target 'A/B=5M'``,
+    ``--targets t.csv (team A/B)``."""
     for name, setting in SETTINGS.items():
         if path[: len(setting)] != setting:
             continue
@@ -382,6 +383,6 @@ def _where(path: tuple, o: dict, file_targets: dict) -> str:
             flags = dict(o[name])
             if key not in flags and key in file_targets.get(level, {}):
                 return f"--targets {o['targets_path']} ({level} {key})"
-            return f"{flag} {key}={flags.get(key)}"
+            return f"{flag} {f'{key}={flags.get(key)}'!r}"
         return flag
     return ".".join(map(str, path))
