@@ -5,8 +5,8 @@ interpreter's own start) in the same run.
 The four commands take turns, ``--runs`` rounds of one each (after one warm-up round that is not
 counted, so the files are in the page cache), so a change of load during the run falls on all of
 them alike. Figures are medians of the rounds. The load average is sampled before, between the
-rounds and after; the report gives it, since other work on the machine slows every start (the
-benchmark itself keeps about one core busy, so about 1 of that load is its own).
+rounds and after; the report gives it, since other work on the machine slows every start (while
+it runs the benchmark keeps up to one core busy itself, which a long run adds to the load).
 
 Run: ``python -m benchmarks.bench_cli [--runs 15] [--code DIR] [--out DIR]``. ``--code`` times
 another checkout's ``api.cli`` (it is put first on PYTHONPATH; default: this one). Writes
@@ -94,7 +94,7 @@ def summary(times: dict[str, list[float]]) -> list[dict]:
 def report(rows: list[dict], loads: list[float], runs: int, code: Path, argv: str) -> str:
     load = (
         f"load average (1 min) {loads[0]:.2f} before, {max(loads):.2f} at most, "
-        f"{loads[-1]:.2f} after; about 1 of it is this benchmark"
+        f"{loads[-1]:.2f} after; while it runs, the benchmark keeps up to one core busy itself"
     )
     lines = [
         "# Command-line start-up",
