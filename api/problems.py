@@ -10,7 +10,6 @@ programming error: logged with its traceback and answered with a generic 500 (no
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,13 +18,13 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from datasets import DataValidationError
-from datasets.errors import more, row_refs
 from models import ForecastError
 from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 from optimizer.adjust import AdjustmentRefused
 
 from .lifecycle import NotAllowed, WrongState
 from .storage import StateConflict, VersionConflict
+from .validation import validation_detail
 
 log = logging.getLogger("quotaplan.api")
 
@@ -81,51 +80,6 @@ DOMAIN_TITLES = frozenset(
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
-
-
-#: The parts of a pydantic error location that name a type tried, not a field.
-_TYPE_TAG = re.compile(r"^(constrained-|function-|json-or-python)|\[|^(float|int|str|bool|none)$")
-
-
-def _field(loc) -> str:
-    return ".".join(str(p) for p in loc if not _TYPE_TAG.search(str(p))) or "body"
-
-
-#: Request fields that hold a table's rows: their errors are grouped by column, not listed by row.
-TABLES = ("history", "roster", "forecast", "actuals")
-
-
-def _is_row(loc) -> bool:
-    return len(loc) >= 2 and loc[0] in TABLES and isinstance(loc[1], int)
-
-
-def validation_detail(exc: ValidationError) -> tuple[str, list[dict]]:
-    """pydantic's errors in words: 'target: Input should be ...'; errors on table rows grouped
-    by table, column and message (a few rows named and how many more), never one per row."""
-    errors, rows = [], {}
-    for e in exc.errors(include_url=False, include_context=False, include_input=False):
-        loc = e["loc"]
-        message = e["msg"].removeprefix("Value error, ")
-        if not _is_row(loc):
-            item = {"field": _field(loc), "message": message}
-            if item not in errors:
-                errors.append(item)
-            continue
-        field = ".".join([f"{loc[0]}[]", *(str(p) for p in loc[2:])])
-        key = (field, message)
-        if key not in rows:
-            rows[key] = []
-            errors.append({"field": field, "message": message, "rows": rows[key]})
-        rows[key].append(loc[1])
-    words = []
-    for e in errors:
-        if "rows" in e:
-            refs, n = row_refs(sorted(set(e["rows"])), lines=False)
-            e["rows"], e["n_rows"] = list(refs), n
-        at = f" (at {more(e['rows'], e['n_rows'])})" if "rows" in e else ""
-        words.append(f"{e['field']}: {e['message']}{at}")
-    detail = "; ".join(words[:5]) + (f"; and {len(words) - 5} more" if len(words) > 5 else "")
-    return detail, errors
 
 
 def _domain(exc: Exception) -> Response:

@@ -19,12 +19,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
+    WrapValidator,
     model_serializer,
     model_validator,
 )
 
-from optimizer import AT_RISK_BELOW, POLICIES, Limits, parse_amount
+from optimizer import AT_RISK_BELOW, POLICIES, Limits, PlanSpec, parse_amount
 
 #: Amounts above this per rep and period are refused (default of QUOTAPLAN_MAX_VALUE).
 MAX_VALUE = 1e15
@@ -48,6 +50,17 @@ def _amount(value: float | str) -> float:
         raise ValueError(str(exc)) from None
 
 
+def _amount_in_words(value, handler):
+    """An amount refused is refused in parse_amount's words ("cannot read the amount 'lots':
+    write it like 12.5M, ..."), not with a number's and a pattern's errors; what parse_amount
+    reads but the schema refuses (a text over 40 characters) keeps the schema's error."""
+    try:
+        return handler(value)
+    except ValidationError:
+        _amount(value)
+        raise
+
+
 BOUND = {"x-bound": "MAX_VALUE"}  # filled in with the setting by api.openapi
 #: Text amounts optimizer.parse_amount reads, above 0 ("12.5M", "800k", "1,200,000").
 AMOUNT_TEXT = (
@@ -60,6 +73,7 @@ Amount = Annotated[
     Annotated[float, Field(gt=0, allow_inf_nan=False)]
     | Annotated[str, Field(pattern=AMOUNT_TEXT, max_length=40)],
     AfterValidator(_amount),
+    WrapValidator(_amount_in_words),
     Field(description="Money above 0: a number or text such as 12.5M, 800k.", examples=["12.5M"]),
 ]
 #: A booked or forecast amount per rep and period: >= 0, finite, within QUOTAPLAN_MAX_VALUE.
@@ -307,15 +321,12 @@ class ForecastUpload(Strict):
     partial_quarters: PartialQuarters = "complete"
 
 
-class PlanSettings(Strict):
-    """What a plan asks for besides the tables: scenario, company number or attainment goal,
-    policy and limits."""
+class PlanChoices(Strict):
+    """What a plan asks for besides its tables and where it is kept: the company number or the
+    attainment goal, the policy, the limits and the calendar. ``quotaplan plan``'s flags are
+    these settings (``api.cli.options``), checked before any file is read."""
 
     model_config = ConfigDict(json_schema_extra=one_of("target", "attainment"))
-    scenario: Name = Field(examples=["FY2026 base"])
-    base_version: Int(ge=0, le=MAX_ID) = Field(
-        None, description="Plan on top of this version; 409 if the scenario has moved on."
-    )
     year: Year = Field(None, description="When forecasting from history.")
     fiscal_year_start: FiscalYearStart | None = Field(
         None,
@@ -341,6 +352,36 @@ class PlanSettings(Strict):
                 "should reach quota)"
             )
         return self
+
+    def to_spec(self, forecast, roster) -> PlanSpec:
+        """The optimizer's specification: these settings over a forecast and its roster (both
+        DataFrames). The fiscal calendar not given is the forecast's (its ``fiscal_year_start``
+        column; a forecast made from history here has the one it was made in), else 1."""
+        from models.basis import forecast_fiscal_year_start  # pandas: only with the tables
+
+        return PlanSpec(
+            forecast,
+            roster,
+            self.target,
+            self.policy,
+            self.limits.to_limits(),
+            attainment=self.attainment,
+            fiscal_year_start=self.fiscal_year_start or forecast_fiscal_year_start(forecast),
+        )
+
+
+class Stored(Strict):
+    """Where a plan is kept: its scenario, and the version it builds on."""
+
+    scenario: Name = Field(examples=["FY2026 base"])
+    base_version: Int(ge=0, le=MAX_ID) = Field(
+        None, description="Plan on top of this version; 409 if the scenario has moved on."
+    )
+
+
+class PlanSettings(PlanChoices, Stored):  # Stored's fields first in the document
+    """What a plan asks for besides the tables: scenario, company number or attainment goal,
+    policy and limits."""
 
 
 class PlanRequest(PlanSettings):

@@ -108,7 +108,7 @@ def load_company(
     Reps with history but no roster row are leavers: kept (their history still teaches the
     forecaster) and noted. Roster reps with no history are new hires. Quarters that monthly
     rows cover only in part are completed from the within-quarter shape or dropped
-    (``partial_quarters``, see :data:`datasets.history.PARTIAL_QUARTERS`).
+    (``partial_quarters``, see :data:`datasets.schema.PARTIAL_QUARTERS`).
     """
     problems: list[Problem] = []
     results = {}
@@ -356,4 +356,33 @@ def summarise(company: Company) -> dict:
         "complete_years": company.complete_years,
         "warnings": list(company.warnings),
         "notes": list(company.notes),
+    }
+
+
+def summarise_history(history: pd.DataFrame, notes: list[str]) -> dict:
+    """The figures of :func:`summarise` that a history checked alone has (a canonical history
+    and the notes its validation made)."""
+    return {
+        "reps_in_history": int(history["rep_id"].nunique()),
+        "first_period": history["period"].min(),
+        "last_period": history["period"].max(),
+        "n_periods": int(history["period"].nunique()),
+        "rows": len(history),
+        "total_revenue": float(history["revenue"].sum()),
+        "complete_years": complete_years(history),
+        "warnings": history_warnings(history),
+        "notes": notes,
+    }
+
+
+def summarise_roster(roster: pd.DataFrame, notes: list[str]) -> dict:
+    """The figures of :func:`summarise` that a roster checked alone has."""
+    return {
+        "reps_on_roster": int(roster["active"].sum()),
+        "inactive_on_roster": int((~roster["active"]).sum()),
+        "teams": [
+            {"team": t, "active_reps": int(n)}
+            for t, n in roster[roster["active"]].groupby("team").size().items()
+        ],
+        "notes": notes,
     }

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .errors import DataValidationError, Problem, more
 from .periods import ACCEPTED_FORMS, parse_periods, quarter_freq
-from .schema import HISTORY
+from .schema import HISTORY, PARTIAL_QUARTERS
 from .tables import (
     PathOrFrame,
     Table,
@@ -31,11 +31,6 @@ COLUMNS = [c.name for c in HISTORY]
 #: quarter (the "hockey stick"; DOMAIN.md).
 DEFAULT_MONTH_SHAPE = (0.15, 0.25, 0.60)
 
-#: What to do with a quarter the monthly data covers only in part (an export taken part-way
-#: through a quarter, or a first month missing): ``complete`` it from the within-quarter shape
-#: (its months' revenue divided by their share of a quarter), or ``drop`` it.
-PARTIAL_QUARTERS = ("complete", "drop")
-
 
 def load_history(
     source: PathOrFrame, *, fiscal_year_start: int = 1, partial_quarters: str = "complete"
@@ -48,7 +43,7 @@ def load_history(
     fiscal_year_start : month in which the fiscal year starts; monthly rows are rolled up into
         the quarters of that calendar.
     partial_quarters : ``"complete"`` or ``"drop"`` a quarter that monthly rows cover only in
-        part (see :data:`PARTIAL_QUARTERS`); the note says which was done.
+        part (see :data:`datasets.schema.PARTIAL_QUARTERS`); the note says which was done.
 
     Returns
     -------

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: What to do with a quarter the monthly data covers only in part (an export taken part-way
+#: through a quarter, or a first month missing): ``complete`` it from the within-quarter shape
+#: (its months' revenue divided by their share of a quarter), or ``drop`` it.
+PARTIAL_QUARTERS = ("complete", "drop")
+
 
 @dataclass(frozen=True)
 class Column:

@@ -2,19 +2,52 @@
 
 ``QuantileForecaster`` is the learned model; ``SeasonalNaive``, ``TrailingMean`` and
 ``LastYearPlusGrowth`` are the baselines it is backtested against (``models.backtest``).
+
+The forecasters (scikit-learn, pandas) are imported when first used (PEP 562); their names,
+``MODEL_NAMES``, are here without them, for the command line's choices.
 """
 
-from .base import DEFAULT_QUANTILES, BaseForecaster, ForecastError, level_column
-from .baselines import BASELINES, LastYearPlusGrowth, SeasonalNaive, TrailingMean
-from .quantile import QuantileForecaster, forecast_year
+from importlib import import_module
 
-MODELS = {"quantile-gbm": QuantileForecaster, **BASELINES}
+#: The keys of ``MODELS``: what ``quotaplan forecast --model`` and the backtest call each model.
+MODEL_NAMES = ("quantile-gbm", "seasonal-naive", "trailing-mean", "last-year-plus-growth")
+
+#: The names imported when first used, and the submodule of each.
+_LAZY = {
+    "DEFAULT_QUANTILES": ".base",
+    "BaseForecaster": ".base",
+    "ForecastError": ".base",
+    "level_column": ".base",
+    "BASELINES": ".baselines",
+    "LastYearPlusGrowth": ".baselines",
+    "SeasonalNaive": ".baselines",
+    "TrailingMean": ".baselines",
+    "QuantileForecaster": ".quantile",
+    "forecast_year": ".quantile",
+}
+
+
+def __getattr__(name: str):
+    if name == "MODELS":
+        value = {"quantile-gbm": __getattr__("QuantileForecaster"), **__getattr__("BASELINES")}
+    elif name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, "MODELS"})
+
 
 __all__ = [
     "BASELINES",
     "DEFAULT_QUANTILES",
     "ForecastError",
     "MODELS",
+    "MODEL_NAMES",
     "BaseForecaster",
     "LastYearPlusGrowth",
     "QuantileForecaster",

@@ -3,13 +3,45 @@
 ``plan(forecast, roster, target=..., policy=..., **limits)`` is the short way; ``PlanSpec`` and
 ``solve_plan`` the explicit one; ``replan(spec, actuals)`` re-allocates the rest of the year
 mid-way. Impossible plans raise ``PlanInfeasibleError`` with a diagnosis.
+
+The names that need pandas, Pyomo or HiGHS are imported when first used (PEP 562), so what a
+plan is asked for (``PlanSpec``, ``Limits``, ``POLICIES``) can be read without them.
 """
 
-from .diagnose import Diagnosis, Finding, Fix
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import PlanInfeasibleError, SolverLimitError, SpecError
-from .replan import AT_RISK_BELOW, replan
-from .solve import Plan, solve_plan
-from .spec import LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
+from .spec import AT_RISK_BELOW, LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
+
+if TYPE_CHECKING:
+    from .solve import Plan
+
+#: The names imported when first used, and the submodule of each. No submodule is named as a name
+#: exported here (``replan`` lives in ``replanning``): importing a submodule binds its name in
+#: the package to the module, which would hide the name from ``__getattr__``.
+_LAZY = {
+    "Diagnosis": ".diagnose",
+    "Finding": ".diagnose",
+    "Fix": ".diagnose",
+    "replan": ".replanning",
+    "Plan": ".solve",
+    "solve_plan": ".solve",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def plan(
@@ -28,6 +60,8 @@ def plan(
 
     ``limits`` are the fields of :class:`Limits`.
     """
+    from .solve import solve_plan
+
     spec = PlanSpec(forecast, roster, target, policy, Limits(**limits), attainment=attainment)
     return solve_plan(spec, time_limit=time_limit)
 

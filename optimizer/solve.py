@@ -62,7 +62,7 @@ def solve_plan(
     ``route`` forces "network" (the fast route; only without smoothness, and with team/region
     targets that nest) or "pyomo" (the general model solved by HiGHS); by default the fastest that
     applies. ``min_level`` keeps the policy's common level (stretch, or quantile level) at or
-    above this: a re-plan passes its plan's level (see ``optimizer.replan``).
+    above this: a re-plan passes its plan's level (see ``optimizer.replanning``).
 
     Raises
     ------

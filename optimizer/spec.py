@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import SpecError
+
+if TYPE_CHECKING:  # pandas only in annotations: the command line reads these names without it
+    import pandas as pd
 
 POLICIES = (
     "equal-stretch",
@@ -19,6 +21,9 @@ POLICIES = (
 #: Policies solved as linear programs under every limit; the others are the usual rules of thumb,
 #: computed directly and checked against the limits afterwards (for comparison).
 LP_POLICIES = ("equal-stretch", "equal-probability")
+#: Default threshold of the at-risk flag (re-plans, tracking): under a 30% chance of reaching the
+#: year's quota.
+AT_RISK_BELOW = 0.3
 
 
 _AMOUNT = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kmb]?)\s*$", re.IGNORECASE)

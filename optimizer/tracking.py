@@ -36,9 +36,9 @@ from datasets.tables import Table
 from .errors import PlanInfeasibleError, SpecError
 from .explain import attain_probability
 from .inputs import PlanData, prepare, quantile_at
-from .replan import AT_RISK_BELOW, replan
+from .replanning import replan
 from .solve import Plan
-from .spec import PlanSpec
+from .spec import AT_RISK_BELOW, PlanSpec
 from .wording import money
 
 

@@ -75,7 +75,13 @@ def test_an_impossible_number_is_a_422_with_the_diagnosis_and_nothing_is_stored(
         (dict(data="{not json", content_type="application/json"), 400, "not valid JSON"),
         (dict(data="scenario=x", content_type="text/plain"), 415, "Content-Type"),
         (dict(json={"scenario": "x"}), 422, "roster"),
-        (dict(json=plan_body(target="twelve")), 422, "target"),
+        # An amount is refused in words, once (not as a number's and a pattern's errors).
+        (dict(json=plan_body(target="twelve")), 422, "target: cannot read the amount 'twelve'"),
+        (
+            dict(json=plan_body(limits={"team_targets": {"T": -5}})),
+            422,
+            "limits.team_targets.T: the amount must be a positive number, got -5",
+        ),
         (dict(json=plan_body(policy="ask-the-cfo")), 422, "policy"),
         (dict(json={k: v for k, v in plan_body().items() if k != "target"}), 422, "either"),
         (dict(json=plan_body(target=None)), 422, "target"),

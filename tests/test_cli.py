@@ -308,30 +308,41 @@ def test_plan_impossible_number_exits_3_with_the_diagnosis():
     assert "lower the number to" in result.output
 
 
-def test_plan_usage_errors(monkeypatch):
+def test_plan_usage_errors(monkeypatch, write_csv):
     """Every setting is read before the history is: a usage error never waits for a forecast."""
 
     def no_forecast(*args, **kwargs):
         raise AssertionError("forecast before the settings were checked")
 
-    monkeypatch.setattr("api.cli.forecast_year", no_forecast)
+    monkeypatch.setattr("api.cli.inputs.forecast_year", no_forecast)
     assert (
         run("plan", "--roster", ROSTER_CSV, "--target", "1M").exit_code == 2
     )  # neither --history nor --forecast
-    result = run("plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--target", "lots")
-    assert result.exit_code == 1 and "cannot read the amount" in result.output
-    result = run(
-        "plan",
-        "--history",
-        HISTORY_CSV,
-        "--roster",
-        ROSTER_CSV,
-        "--target",
-        "80M",
-        "--lock",
-        "oops",
-    )
+    args = ["plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV]
+    result = run(*args, "--target", "lots")
+    assert result.exit_code == 2 and "--target: cannot read the amount 'lots'" in result.output
+    result = run(*args, "--target", "80M", "--lock", "oops")
     assert result.exit_code == 2 and "REP=AMOUNT" in result.output
+    # The HTTP API's checks of the same settings, said of the flag that gave each.
+    result = run(*args, "--target", "80M", "--lock", "R00001:2026-Q2=1M", "--lock", "R00003=x")
+    assert result.exit_code == 2
+    assert "--lock 'R00001:2026-Q2=1M' (period): String should match pattern" in result.output
+    assert "--lock 'R00003=x' (quota): cannot read the amount 'x'" in result.output
+    result = run(*args, "--target", "80M", "--team-target", "EMEA-1=0", "--year", "3000")
+    assert result.exit_code == 2
+    assert "--year: Input should be less than or equal to 2200" in result.output
+    assert "--team-target 'EMEA-1=0': the amount must be a positive number" in result.output
+    result = run(*args, "--target", "80M", "--max-increase", "2000%")
+    assert result.exit_code == 2
+    assert "--max-increase: Input should be less than or equal to 10" in result.output
+    # ... and the optimizer's checks of the limits.
+    result = run(*args, "--target", "80M", "--floor-quantile", "0.95")
+    assert result.exit_code == 2 and "floor_quantile must be between 0 and the cap" in result.output
+    # A --targets file is checked the same way once the flags have passed; the flags win.
+    targets = write_csv("t.csv", "level,name,target\nteam,EMEA-1,lots\nteam,AMER-1,x")
+    result = run(*args, "--target", "80M", "--targets", targets, "--team-target", "AMER-1=5M")
+    assert result.exit_code == 2 and "AMER-1" not in result.output
+    assert f"--targets {targets} (team EMEA-1): cannot read the amount 'lots'" in result.output
 
 
 def test_output_folders_are_created(tmp_path):
@@ -368,7 +379,7 @@ def test_plan_for_a_share_of_reps_attaining(sample_forecast, tmp_path):
     assert summary["expected_share_attaining"] == pytest.approx(0.65, abs=1e-3)
     assert "Company number found for 65% of reps attaining" in result.output
     both = run(*args, "--attainment", "65%", "--target", "80M")
-    assert both.exit_code == 2 and "either --target" in both.output
+    assert both.exit_code == 2 and "give either target" in both.output
     far = run(*args, "--attainment", "99%")
     assert far.exit_code == 3 and "out of reach" in far.output
 

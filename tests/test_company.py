@@ -2,7 +2,10 @@ import pandas as pd
 import pytest
 
 from datasets import DataValidationError, load_company, summarise
-from datasets.company import company_notes, require_years
+from datasets.company import company_notes, require_years, summarise_history, summarise_roster
+from datasets.history import validate_history
+from datasets.roster import validate_roster
+from datasets.tables import read_table
 
 
 @pytest.fixture
@@ -90,6 +93,23 @@ def test_summary_figures(files):
     teams = {t["team"]: t for t in s["teams"]}
     assert teams["T1"] == {"team": "T1", "active_reps": 1, "revenue_2025": 300.0}
     assert teams["T2"]["active_reps"] == 1 and teams["T2"]["revenue_2025"] == 0.0
+
+
+def test_a_history_or_a_roster_alone_has_the_summary_figures_it_holds(files):
+    """What `quotaplan data check` prints for one table: the company's figures that table has."""
+    history, roster = files
+    h = summarise_history(*validate_history(read_table(history, "history")))
+    assert h["reps_in_history"] == 2 and h["rows"] == 4 and h["n_periods"] == 3
+    assert (h["first_period"], h["last_period"]) == ("2024Q1", "2025Q1")
+    assert h["total_revenue"] == 650 and h["complete_years"] == []
+    assert h["warnings"][0].startswith("short history: no complete year")
+    r = summarise_roster(*validate_roster(read_table(roster, "roster")))
+    assert r["reps_on_roster"] == 2 and r["inactive_on_roster"] == 0
+    assert r["teams"] == [{"team": "T1", "active_reps": 1}, {"team": "T2", "active_reps": 1}]
+    both = summarise(load_company(history, roster))
+    assert {k: both[k] for k in ("reps_in_history", "rows", "total_revenue")} == {
+        k: h[k] for k in ("reps_in_history", "rows", "total_revenue")
+    }
 
 
 def test_inputs_are_not_mutated():

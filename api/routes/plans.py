@@ -19,7 +19,7 @@ from datasets.forecasts import validate_forecast
 from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.tables import to_number
-from models.basis import forecast_fiscal_year_start, forecast_warnings
+from models.basis import forecast_warnings
 from optimizer import Plan, PlanSpec, replan, solve_plan
 
 from .. import schemas
@@ -130,18 +130,8 @@ def _inputs(
             forecast = pd.DataFrame(stored.rows)
         roster = load_roster(roster)[0]
         warnings = forecast_warnings(forecast)
-    if fiscal is None:
-        fiscal = forecast_fiscal_year_start(forecast) if history is None else 1
-    spec = PlanSpec(
-        forecast,
-        roster,
-        req.target,
-        req.policy,
-        req.limits.to_limits(),
-        attainment=req.attainment,
-        fiscal_year_start=fiscal,
-    )
-    return spec, warnings, req.model_copy(update={"fiscal_year_start": fiscal})
+    spec = req.to_spec(forecast, roster)
+    return spec, warnings, req.model_copy(update={"fiscal_year_start": spec.fiscal_year_start})
 
 
 def _from_upload() -> tuple[schemas.PlanRequest, dict]:

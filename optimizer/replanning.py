@@ -23,10 +23,7 @@ from .errors import SpecError
 from .explain import attain_probability
 from .inputs import prepare
 from .solve import Plan, solve_plan
-from .spec import LP_POLICIES, PlanSpec
-
-#: Default threshold of the at-risk flag: under a 30% chance of reaching the year's quota.
-AT_RISK_BELOW = 0.3
+from .spec import AT_RISK_BELOW, LP_POLICIES, PlanSpec
 
 
 def replan(

@@ -1,0 +1,5 @@
+"""``python -m api.cli``: the ``quotaplan`` command."""
+
+from . import main
+
+main()
