@@ -30,9 +30,7 @@ from .errors import SolverLimitError
 #: Tighter than HiGHS's defaults (1e-7; models are in units of the average quarter), so a level
 #: the general model accepts is feasible to the same precision as the fast route's.
 TIGHT = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
-#: HiGHS's defaults, set explicitly: the retry after a numerical error at the tight ones (and
-#: the check of an interior point's "infeasible", which at tight tolerances it can say of a
-#: plan on the edge of its limits).
+#: HiGHS's defaults, set explicitly: the retry after a numerical error at the tight ones.
 DEFAULT = {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7}
 
 
@@ -212,11 +210,19 @@ class Solver:
         h = self._send(compiled, algorithm)
         translation = time.perf_counter() - t0
         highs_s = 0.0
-        passes = [(TIGHT, options), (DEFAULT, {**options, "presolve": "choose"})]
-        if algorithm.options.get("solver") in INTERIOR:
+        passes = [(TIGHT, options)]
+        exact = {"solver": "qpasm"} if compiled.hessian is not None else SIMPLEX.options
+        interior_asked = algorithm.options.get("solver") in INTERIOR
+        if interior_asked:
             # An interior point that stalls (seen: minutes on a tiny degenerate feasibility
-            # LP) is cut off, and the exact method of the model's kind decides.
-            exact = {"solver": "qpasm"} if compiled.hessian is not None else SIMPLEX.options
+            # LP) or calls the model infeasible is checked by the exact method of the model's
+            # kind, at the same tolerances and presolve: at HiGHS's looser defaults with
+            # presolve, the dual simplex called a feasible level LP infeasible (diagnosis
+            # property, a 6-rep plan with smoothness 0 on the edge of its caps).
+            passes.append((TIGHT, {**options, **exact}))
+        # A numerical error at the tight tolerances: again at HiGHS's defaults.
+        passes.append((DEFAULT, {**options, "presolve": "choose"}))
+        if interior_asked:
             passes.append((DEFAULT, {**options, **exact, "presolve": "choose"}))
         for tolerances, more in passes:
             settings = {**algorithm.options, **tolerances, **more}

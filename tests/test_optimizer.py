@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from builders import FREE, make_inputs, quotas
+from builders import FREE, inputs, make_inputs, quotas
 
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, parse_amount, plan, solve_plan
@@ -240,3 +240,48 @@ def test_without_hipo_the_general_model_still_plans_and_says_why(monkeypatch):
     assert any("HiPO is unavailable: testing" in line for line in headline(slow.summary))
     np.testing.assert_allclose(quotas(slow), quotas(fast), rtol=1e-6)
     assert all(st["status"] == "optimal" for k, st in stages.items() if k in ("level", "plan"))
+
+
+def test_a_level_lp_on_the_edge_of_its_caps_plans():
+    """Found by the diagnosis property (its first fix did not plan): a 6-rep plan with
+    smoothness 0, a lock at zero and team A's target, feasible only with the level near the
+    caps. HiPO's interior point called the level LP infeasible, and so did the dual simplex
+    at HiGHS's default tolerances with presolve; at the plan's tolerances it is optimal. The
+    exact method now checks an interior point's verdict at the same tolerances."""
+    f, r = inputs(
+        [
+            [105.68937107626103, 280.99497536502054, 331.47021820513766, 90.32118790261995],
+            [24.841789086128653, 464.3776625194585, 142.71883335097425, 221.01083233400593],
+            [443.28988508770794, 10.0, 310.1507244346437, 189.72995902223315],
+            [159.47200479089082, 367.2717683827435, 238.5158805133231, 357.2299356473656],
+            [201.58216847411458, 81.00619879660613, 393.2876917104907, 499.99999999999994],
+            [10.0, 103.16812005670688, 237.62412497021657, 371.5522555422373],
+        ],
+        q10=[
+            [53.09042629207337, 141.15083547327845, 166.50581802534742, 45.370601793973634],
+            [18.331817265298262, 342.68411272143635, 105.31832325907324, 163.09333349347182],
+            [370.23902198054265, 8.352074667963343, 259.0402008801067, 158.46387845033166],
+            [57.403743263621585, 132.20360732195152, 85.85647610837287, 128.58893659028467],
+            [126.90019961152325, 50.995099789196296, 247.5828440610573, 314.76047849891705],
+            [6.332623197192303, 65.33248302818225, 150.47840459989163, 235.29004324158942],
+        ],
+        q90=[
+            [158.28831586044868, 420.83911525676257, 496.43461838492783, 135.27177401126627],
+            [31.351760906959043, 586.0712123174807, 180.11934344287528, 278.92833117454],
+            [516.3407481948732, 11.647925332036657, 361.2612479891807, 220.99603959413463],
+            [261.54026631816004, 602.3399294435355, 391.17528491827335, 585.8709347044465],
+            [276.2641373367059, 111.01729780401597, 538.9925393599242, 685.2395215010829],
+            [13.667376802807695, 141.0037570852315, 324.7698453405415, 507.8144678428851],
+        ],
+        team=["A", "B", "A", "A", "B", "A"],
+        last_year_quota=np.nan,
+    )
+    limits = Limits(
+        phasing_band=None,
+        smoothness=0.0,
+        group_targets={("team", "A"): 2659.584987424564},
+        locks={("r5", None): 0.0},
+    )
+    plan = solve_plan(PlanSpec(f, r, 4483.0, "equal-stretch", limits))
+    assert plan.summary["objective"]["max_stretch"] == pytest.approx(1.6395549214, rel=1e-8)
+    assert plan.quotas["quota"].sum() == pytest.approx(4483.0, rel=1e-9)
