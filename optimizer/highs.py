@@ -242,7 +242,7 @@ class Solver:
             if decided:
                 if settings["solver"] != algorithm.options.get("solver"):
                     algorithm = Algorithm(
-                        f"{algorithm.name}, stalled; then {settings['solver']}", {}
+                        f"{algorithm.name}, not conclusive; then {settings['solver']}", {}
                     )
                 break
         status = _STATUS.get(model_status, h.modelStatusToString(model_status).lower())

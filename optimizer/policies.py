@@ -86,6 +86,11 @@ class General:
         self.timings, self.solve = timings, solve
         self.m = None
         self.at = None  # the number the model's limits are declared for
+        self.relaxations: dict = {}  # (number, rtol) -> (start, the relaxation's level)
+        # Whether the level LP should end at a vertex: only when a later LP of the same
+        # shape (the marginal cost's) will go on from its basis. Crossover is most of the
+        # level's time where targets overlap (4.2 of 5.4 s at 10,000 reps).
+        self.vertex = True
 
     def model(self, total: float):
         t0 = time.perf_counter()
@@ -106,6 +111,19 @@ class General:
         set_upper(m, upper)
         _clock(self.timings, "build_s", t0)
         return self.solve(m, stage, IPM).optimal
+
+    def relaxed(self, shape: Shape, start: float, hi: float, rtol: float, total: float):
+        """The flow-network relaxation's level at ``total`` (see :func:`_relaxed`), computed
+        once per number, start and tolerance."""
+        known = self.relaxations.get((total, rtol))
+        if known is None or known[0] > start:
+            known = (
+                start,
+                _relaxed(self.data, self.limits, total, shape, start, hi, rtol, self.timings),
+            )
+            self.relaxations[(total, rtol)] = known
+        level = known[1]  # feasibility only grows with the level: a later start clips it
+        return None if level is None else max(level, start)
 
 
 def _shape(data: PlanData, limits: Limits, total: float, g, knots) -> Shape:
@@ -130,12 +148,18 @@ def equal_stretch(
     def shape(tot: float) -> Shape:
         return _shape(data, spec.limits, tot, lambda s: s * p50, [])
 
+    def top(sh: Shape) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.max(np.where(sh.cells, sh.cap / p50, 0.0), initial=0.0))
+
     def level(tot: float, start: float = 0.0, rtol: float = 1e-11, guess=None) -> float | None:
         sh = shape(tot)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            hi = float(np.max(np.where(sh.cells, sh.cap / p50, 0.0), initial=0.0))
+        hi = top(sh)
         return _lowest(data, spec.limits, tot, sh, start, hi, rtol, timings, route, general, guess)
 
+    if route != "network":  # a vertex only if the marginal cost's LP can follow
+        ahead = shape(total * 1.01)
+        general.vertex = general.relaxed(ahead, 0.0, top(ahead), 1e-7, total * 1.01) is not None
     s_star = level(total)
     if s_star is None:
         raise Infeasible
@@ -173,7 +197,7 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
         out = lowest_level(lambda s: excess(shape.upper(s)), start, hi, rtol)
         _clock(timings, "level_s", t0)
         return out
-    relaxed = _relaxed(data, limits, total, shape, start, hi, rtol, timings)
+    relaxed = general.relaxed(shape, start, hi, rtol, total)
     if relaxed is None:  # not even the relaxation fits: neither does the plan
         return None
     m = general.model(total)
@@ -185,7 +209,15 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
         return top  # the plan's level is in [relaxed x (1 - rtol), top]
     below = relaxed * (1 - rtol)
     guess = below if guess is None else max(guess, below)
-    return lowest(m, shape, start, hi, lambda *a, **k: general.solve(m, stage, *a, **k), guess)
+    return lowest(
+        m,
+        shape,
+        start,
+        hi,
+        lambda *a, **k: general.solve(m, stage, *a, **k),
+        guess,
+        vertex=general.vertex or stage != "level",
+    )
 
 
 def _relaxed(data, limits, total, shape, start, hi, rtol, timings) -> float | None:
@@ -269,6 +301,12 @@ def equal_probability(
             guess,
         )
 
+    if route != "network":  # a vertex only if the marginal cost's LP can follow
+        ahead = total * 1.01
+        general.vertex = (
+            general.relaxed(shape(ahead), LOWEST_QUANTILE, lim.cap_quantile, 1e-7, ahead)
+            is not None
+        )
     alpha = level(total, LOWEST_QUANTILE)
     if alpha is None:
         raise Infeasible
