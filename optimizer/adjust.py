@@ -12,7 +12,8 @@ import pandas as pd
 from .errors import SpecError
 from .inputs import prepare
 from .ranges import annual_range, bounds
-from .solve import Plan, solve_plan
+from .results import Plan
+from .solve import solve_plan
 from .spec import PlanSpec
 from .wording import money
 

@@ -18,11 +18,10 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import brentq
 
-from .diagnose import Diagnosis, Finding, Fix
 from .errors import PlanInfeasibleError
 from .inputs import prepare
 from .ranges import bounds
-from .solve import Plan
+from .results import Diagnosis, Finding, Fix, Plan
 from .spec import PlanSpec
 from .wording import money
 

@@ -22,7 +22,8 @@ import pandas as pd
 from .errors import SpecError
 from .explain import attain_probability
 from .inputs import prepare
-from .solve import Plan, solve_plan
+from .results import Plan
+from .solve import solve_plan
 from .spec import AT_RISK_BELOW, LP_POLICIES, PlanSpec
 
 

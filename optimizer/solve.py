@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,39 +14,9 @@ from .highs import Solver
 from .inputs import PlanData, prepare
 from .policies import Infeasible, NotCertified, equal_probability, equal_stretch, fast_route
 from .ranges import level_cells, rep_limits
+from .results import Plan
 from .spec import LP_POLICIES, PlanSpec
-from .wording import money  # noqa: F401 - re-exported for callers of optimizer.solve.money
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A solved plan.
-
-    Attributes
-    ----------
-    quotas : per rep and quarter: ``quota``, ``p50``, ``stretch`` (quota / P50),
-        ``p_attain`` (chance of reaching the quota under the forecast), ``binding``.
-    reps : per rep: annual quota, P50, stretch, chance of attaining, binding limit, last year's
-        quota and the change, quota-to-OTE, and limits the quota breaks (rule-of-thumb policies).
-    summary : company number, total quota, over-assignment, expected share of reps attaining,
-        policy, solver status, objective, timings and the marginal cost of the number.
-    """
-
-    quotas: pd.DataFrame
-    reps: pd.DataFrame
-    summary: dict
-
-    def table(self) -> pd.DataFrame:
-        """The plan as one table: a row per rep and quarter, with the rep's annual figures."""
-        reps = self.reps.rename(
-            columns={
-                "stretch": "annual_stretch",
-                "p_attain": "annual_p_attain",
-                "binding": "rep_binding",
-                "basis": "rep_basis",
-            }
-        )
-        return self.quotas.merge(reps, on="rep_id", how="left")
+from .wording import money
 
 
 def solve_plan(
@@ -115,7 +84,9 @@ def solve_plan(
         try:
             quota, info = run(data, spec, total, timings, solve, route, min_level)
         except Infeasible:
-            raise PlanInfeasibleError(lambda: diagnose(spec, data, time_limit)) from None
+            raise PlanInfeasibleError(
+                lambda: diagnose(spec, solve_plan, data, time_limit)
+            ) from None
         except NotCertified as e:  # pragma: no cover - the level search proved it feasible
             raise SolverLimitError(str(e)) from None
     else:

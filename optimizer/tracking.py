@@ -37,7 +37,7 @@ from .errors import PlanInfeasibleError, SpecError
 from .explain import attain_probability
 from .inputs import PlanData, prepare, quantile_at
 from .replanning import replan
-from .solve import Plan
+from .results import Plan
 from .spec import AT_RISK_BELOW, PlanSpec
 from .wording import money
 

@@ -13,7 +13,7 @@ from flask import Blueprint, g, request
 
 from optimizer import parse_amount
 from optimizer.adjust import AdjustmentRefused, adjust, changes
-from optimizer.solve import money
+from optimizer.wording import money
 
 from .. import schemas
 from ..auth import open_mode, requires
