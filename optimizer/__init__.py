@@ -28,6 +28,8 @@ _LAZY = {
     "Fix": ".results",
     "replan": ".replanning",
     "Plan": ".results",
+    "PlanSummary": ".results",
+    "SolveStatus": ".results",
     "solve_plan": ".solve",
 }
 
@@ -77,6 +79,8 @@ __all__ = [
     "Plan",
     "PlanInfeasibleError",
     "PlanSpec",
+    "PlanSummary",
+    "SolveStatus",
     "SolverLimitError",
     "SpecError",
     "parse_amount",

@@ -33,7 +33,7 @@ from .model import build_plan_model
 from .network import excess, plan_network
 from .policies import fast_route
 from .ranges import bounds, group_targets, rep_limits
-from .results import Diagnosis, Finding, Fix, Plan
+from .results import Diagnosis, Finding, Fix, Plan, SolveStatus
 from .spec import PlanSpec, parse_amount
 from .wording import money, share
 
@@ -76,7 +76,9 @@ class Oracle:
                 return excess(net) <= 0
             m = build_plan_model(self.data, lim, total, unit=self.unit)
             res = self.solver.solve(m, IPM_VERTEX, warm=SIMPLEX)
-            if res.status not in ("optimal", "infeasible") and res.algorithm == SIMPLEX.name:
+            if res.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) and (
+                res.algorithm == SIMPLEX.name
+            ):
                 res = Solver(self.time_limit).solve(m, IPM_VERTEX)  # a fresh start decides
             return res.optimal
         except ValueError:  # settings the limits refuse (e.g. an OTE band out of order)
