@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from datasets import DataValidationError
+from inyear.adjust import AdjustmentRefused
 from models import ForecastError
 from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
-from optimizer.adjust import AdjustmentRefused
 
 from .lifecycle import NotAllowed, WrongState
 from .storage import StateConflict, VersionConflict

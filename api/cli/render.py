@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from datasets.periods import quarter_freq
-from optimizer.tracking import FLAGS
+from inyear.flags import FLAGS
 from optimizer.wording import headline, money
 
 
@@ -197,13 +197,13 @@ def _quota_table(quotas: pd.DataFrame, r: pd.DataFrame, replanned: bool) -> pd.D
 def format_progress(p, proposal=None, max_rows: int = 30) -> str:
     s = p.summary
     lines = [
-        f"Tracking to {s['as_of']} ({s['share_of_year_gone']:.0%} of the year's forecast gone; "
-        f"closed: {', '.join(s['closed_quarters']) or 'none'}; now in {s['current_quarter']})",
-        f"Company: {money(s['actual_to_date'])} booked of {money(s['due_to_date'])} due so far "
-        f"(pace {s['pace']:.0%}); projected year-end {money(s['projected_year_end'])} against "
-        f"quotas of {money(s['annual_quota'])}",
-        "Month shape inside a quarter: " + " / ".join(f"{x:.0%}" for x in s["month_shape"]),
-        "Flags: " + ", ".join(f"{s['reps_' + k]} {k.replace('_', ' ')}" for k in FLAGS),
+        f"Tracking to {s.as_of} ({s.share_of_year_gone:.0%} of the year's forecast gone; "
+        f"closed: {', '.join(s.closed_quarters) or 'none'}; now in {s.current_quarter})",
+        f"Company: {money(s.actual_to_date)} booked of {money(s.due_to_date)} due so far "
+        f"(pace {s.pace:.0%}); projected year-end {money(s.projected_year_end)} against "
+        f"quotas of {money(s.annual_quota)}",
+        "Month shape inside a quarter: " + " / ".join(f"{x:.0%}" for x in s.month_shape),
+        "Flags: " + ", ".join(f"{s.flagged[k]} {k.replace('_', ' ')}" for k in FLAGS),
         "",
     ]
     t = p.teams.set_index("team")

@@ -13,8 +13,8 @@ from dataclasses import replace
 import pandas as pd
 from flask import Blueprint, g, request
 
+from inyear.adjust import AdjustmentRefused, adjust, changes
 from optimizer import parse_amount
-from optimizer.adjust import AdjustmentRefused, adjust, changes
 from optimizer.wording import money
 
 from .. import schemas
