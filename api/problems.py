@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from datasets import DataValidationError
+from inyear.adjust import AdjustmentRefused
 from models import ForecastError
 from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
-from optimizer.adjust import AdjustmentRefused
 
 from .lifecycle import NotAllowed, WrongState
 from .storage import StateConflict, VersionConflict
@@ -53,11 +53,7 @@ class Answer:
 #: The domain errors (raised by datasets/, models/, optimizer/ and the store), each mapped once.
 DOMAIN_ERRORS: dict[type[Exception], Answer] = {
     DataValidationError: Answer(422, "Invalid input data", lambda e: {"problems": e.to_dict()}),
-    PlanInfeasibleError: Answer(
-        422,
-        "Impossible plan",
-        lambda e: {"diagnosis": e.diagnosis.as_dicts(), "fixes": e.diagnosis.fixes_as_dicts()},
-    ),
+    PlanInfeasibleError: Answer(422, "Impossible plan", lambda e: e.diagnosis.to_dict()),
     AdjustmentRefused: Answer(422, "Adjustment refused"),
     SpecError: Answer(422, "Invalid plan request"),
     ForecastError: Answer(422, "Invalid forecast request"),

@@ -447,22 +447,34 @@ class BookingRow(Strict):
         return self
 
 
-class ReliefRequest(Strict):
-    """Bookings to date; the quarters closed by ``as_of`` are re-planned from."""
+class ReliefSettings(Strict):
+    """A relief request's settings (the ``settings`` part when the bookings are uploaded)."""
 
-    actuals: list[BookingRow] = Field(min_length=1, json_schema_extra=ROWS)
     as_of: date_ = Field(None, description="Track to this day (default: the last booked).")
     fiscal_year_start: FiscalYearStart | None = Field(
         None, description="Default: the plan's; a different one is refused (422)."
     )
 
 
-class ProgressRequest(ReliefRequest):
-    """Bookings to date against a stored plan, and when to raise the flags."""
+class ReliefRequest(ReliefSettings):
+    """Bookings to date; the quarters closed by ``as_of`` are re-planned from."""
+
+    actuals: list[BookingRow] = Field(min_length=1, json_schema_extra=ROWS)
+
+
+class ProgressSettings(ReliefSettings):
+    """When to raise the flags, and the grain of the phased table (the ``settings`` part when
+    the bookings are uploaded)."""
 
     at_risk_below: Level = AT_RISK_BELOW
     missed_quarters: Int(ge=1, le=4) = 2
     grain: Literal["month", "week"] = "month"
+
+
+class ProgressRequest(ProgressSettings):
+    """Bookings to date against a stored plan, and when to raise the flags."""
+
+    actuals: list[BookingRow] = Field(min_length=1, json_schema_extra=ROWS)
 
 
 class ProgressBrief(BaseModel):

@@ -108,7 +108,7 @@ def measure(n: int, route: str, policy: str, scenario: str, repeats: int) -> dic
         t0 = time.perf_counter()
         plan = solve_plan(spec, route=route)
         wall = time.perf_counter() - t0
-        runs.append({"total_s": wall, **{k: plan.summary.get(k, 0.0) for k in STEPS}})
+        runs.append({"total_s": wall, **{k: plan.summary.timings.get(k, 0.0) for k in STEPS}})
         t0 = time.perf_counter()
         solve_plan(PlanSpec(f, roster, target, "forecast-proportional"))
         base.append(time.perf_counter() - t0)
@@ -116,17 +116,17 @@ def measure(n: int, route: str, policy: str, scenario: str, repeats: int) -> dic
     out["explain_s"] = max(out["total_s"] - sum(out[k] for k in STEPS), 0.0)
     out["baseline_s"] = statistics.median(base)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    level = "max_stretch" if policy == "equal-stretch" else "common_level"
-    out["level"] = plan.summary["objective"][level]
-    out["objective"] = plan.summary["objective"]["squared_deviation"]
-    out["certificate"] = plan.summary.get("certificate")
+    out["level"] = plan.summary.objective.level
+    out["objective"] = plan.summary.objective.squared_deviation
+    certificate = plan.summary.certificate
+    out["certificate"] = certificate.to_dict() if certificate is not None else None
     out["highs_s"] = out["level_s"] + out["plan_s"] if route == "pyomo" else 0.0
     out["algorithms"] = {
         stage: ", ".join(v["algorithms"])
-        for stage, v in (plan.summary.get("solver") or {}).items()
+        for stage, v in (plan.summary.solver or {}).items()
         if isinstance(v, dict)
     }
-    out["notes"] = (plan.summary.get("solver") or {}).get("notes", [])
+    out["notes"] = (plan.summary.solver or {}).get("notes", [])
     return {
         "reps": n,
         "scenario": scenario,

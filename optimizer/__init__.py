@@ -17,17 +17,19 @@ from .errors import PlanInfeasibleError, SolverLimitError, SpecError
 from .spec import AT_RISK_BELOW, LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
 
 if TYPE_CHECKING:
-    from .solve import Plan
+    from .results import Plan
 
 #: The names imported when first used, and the submodule of each. No submodule is named as a name
 #: exported here (``replan`` lives in ``replanning``): importing a submodule binds its name in
 #: the package to the module, which would hide the name from ``__getattr__``.
 _LAZY = {
-    "Diagnosis": ".diagnose",
-    "Finding": ".diagnose",
-    "Fix": ".diagnose",
+    "Diagnosis": ".results",
+    "Finding": ".results",
+    "Fix": ".results",
     "replan": ".replanning",
-    "Plan": ".solve",
+    "Plan": ".results",
+    "PlanSummary": ".results",
+    "SolveStatus": ".results",
     "solve_plan": ".solve",
 }
 
@@ -77,6 +79,8 @@ __all__ = [
     "Plan",
     "PlanInfeasibleError",
     "PlanSpec",
+    "PlanSummary",
+    "SolveStatus",
     "SolverLimitError",
     "SpecError",
     "parse_amount",

@@ -18,11 +18,10 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import brentq
 
-from .diagnose import Diagnosis, Finding, Fix
 from .errors import PlanInfeasibleError
 from .inputs import prepare
 from .ranges import bounds
-from .solve import Plan
+from .results import Diagnosis, Finding, Fix, Plan
 from .spec import PlanSpec
 from .wording import money
 
@@ -49,7 +48,7 @@ def plan_for_attainment(spec: PlanSpec, solve: Callable[[PlanSpec], Plan]) -> Pl
         return plans[target]
 
     def gap(target: float) -> float:
-        return at(target).summary["expected_share_attaining"] - goal
+        return at(target).summary.expected_share_attaining - goal
 
     data = prepare(replace(spec, target=1.0, attainment=None))
     floor, cap = bounds(data, spec.limits, data.p50.sum())
@@ -102,14 +101,14 @@ def plan_for_attainment(spec: PlanSpec, solve: Callable[[PlanSpec], Plan]) -> Pl
 
 
 def _done(plan: Plan, goal: float, solved: int, t0: float) -> Plan:
-    plan.summary["attainment_goal"] = goal
-    plan.summary["plans_solved"] = solved
-    plan.summary["total_s"] = time.perf_counter() - t0  # the whole search
-    return plan
+    s = plan.summary
+    whole = {**s.timings, "total_s": time.perf_counter() - t0}  # the whole search
+    summary = replace(s, attainment_goal=goal, plans_solved=solved, timings=whole)
+    return replace(plan, summary=summary)
 
 
 def _unreachable(spec: PlanSpec, goal: float, target: float, plan: Plan) -> None:
-    share = plan.summary["expected_share_attaining"]
+    share = plan.summary.expected_share_attaining
     if share > goal:
         advice = (
             f"even at the highest company number the limits allow (about {money(target)}), "

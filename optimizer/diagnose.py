@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -32,79 +33,9 @@ from .model import build_plan_model
 from .network import excess, plan_network
 from .policies import fast_route
 from .ranges import bounds, group_targets, rep_limits
-from .spec import Limits, PlanSpec, parse_amount
+from .results import Diagnosis, Finding, Fix, Plan, SolveStatus
+from .spec import PlanSpec, parse_amount
 from .wording import money, share
-
-
-@dataclass(frozen=True)
-class Fix:
-    """A change to the plan's settings that makes it possible (checked): ``changes`` maps
-    ``target``, ``attainment`` or a field of :class:`optimizer.Limits` to its new value."""
-
-    changes: dict
-    message: str
-
-    def apply(self, spec: PlanSpec) -> PlanSpec:
-        """The spec with this change made."""
-        limits = {k: v for k, v in self.changes.items() if k not in ("target", "attainment")}
-        out = replace(spec, limits=replace(spec.limits, **limits))
-        if "attainment" in self.changes:
-            return replace(out, target=None, attainment=self.changes["attainment"])
-        if "target" in self.changes:
-            return replace(out, target=self.changes["target"], attainment=None)
-        return out
-
-    def as_dict(self) -> dict:
-        return {"changes": _plain(self.changes), "message": self.message}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One family of limits that binds: ``limit`` (capacity, floor, growth-floor, ote, ratchet,
-    phasing, smoothness, team, region, lock, attainment), how much is missing or too much
-    (money, or for phasing and smoothness the setting it needs), and the sentence."""
-
-    limit: str
-    amount: float
-    share_of_target: float
-    message: str
-
-    def as_dict(self) -> dict:
-        return {
-            "limit": self.limit,
-            "amount": self.amount,
-            "share_of_target": self.share_of_target,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """What cannot hold (``findings``) and the changes that each make the plan possible
-    (``fixes``, the first the most natural)."""
-
-    findings: tuple[Finding, ...]
-    fixes: tuple[Fix, ...] = field(default_factory=tuple)
-
-    def text(self) -> str:
-        lines = ["the plan is impossible within its limits:"]
-        lines += [f"  - {f.message}" for f in self.findings]
-        if self.fixes:
-            lines.append(
-                "this change makes it possible:"
-                if len(self.fixes) == 1
-                else "any one of these changes makes it possible:"
-            )
-            lines += [f"  - {x.message}" for x in self.fixes]
-        return "\n".join(lines)
-
-    def as_dicts(self) -> list[dict]:
-        """The findings as JSON-ready rows, each with the fixes (the same for every row)."""
-        return [f.as_dict() for f in self.findings]
-
-    def fixes_as_dicts(self) -> list[dict]:
-        return [x.as_dict() for x in self.fixes]
-
 
 #: Families, most specific first: the one that "really binds" is the first whose change alone
 #: makes the plan possible.
@@ -129,8 +60,9 @@ class Oracle:
     point with crossover, the next ones by the dual simplex from the last basis (the questions
     differ by a setting, so mostly by bounds), all in one unit of money."""
 
-    def __init__(self, spec: PlanSpec, data: PlanData, time_limit=None):
+    def __init__(self, spec: PlanSpec, data: PlanData, solve, time_limit=None):
         self.spec, self.data, self.time_limit = spec, data, time_limit
+        self.solve = solve  # plans one spec: where a fix needs the plan itself, not a yes/no
         self.calls = 0
         self.solver = Solver(time_limit)
         self.unit = spec.total / max(data.p50.size, 1)
@@ -144,17 +76,23 @@ class Oracle:
                 return excess(net) <= 0
             m = build_plan_model(self.data, lim, total, unit=self.unit)
             res = self.solver.solve(m, IPM_VERTEX, warm=SIMPLEX)
-            if res.status not in ("optimal", "infeasible") and res.algorithm == SIMPLEX.name:
+            if res.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) and (
+                res.algorithm == SIMPLEX.name
+            ):
                 res = Solver(self.time_limit).solve(m, IPM_VERTEX)  # a fresh start decides
             return res.optimal
         except ValueError:  # settings the limits refuse (e.g. an OTE band out of order)
             return False
 
 
-def diagnose(spec: PlanSpec, data: PlanData | None = None, time_limit=None) -> Diagnosis:
-    """The diagnosis of an impossible plan (see the module's docstring)."""
+def diagnose(
+    spec: PlanSpec, solve: Callable[[PlanSpec], Plan], data: PlanData | None = None, time_limit=None
+) -> Diagnosis:
+    """The diagnosis of an impossible plan (see the module's docstring). ``solve`` plans a spec
+    (:func:`optimizer.solve_plan`; passed in, so that solving and diagnosing do not import each
+    other)."""
     data = data if data is not None else prepare(spec)
-    ok = Oracle(spec, data, time_limit)
+    ok = Oracle(spec, data, solve, time_limit)
     try:
         return _diagnose(spec, data, ok)
     except SolverLimitError:
@@ -467,11 +405,9 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
         if ok(_with(spec, group_targets=kept)):
             out.remove(g)
     current = {k: v for k, v in targets.items() if k not in out}
-    from .solve import solve_plan
-
     moved = []
     for g in out:
-        plan = solve_plan(_with(spec, group_targets=current))
+        plan = ok.solve(_with(spec, group_targets=current))
         level, name = g
         members = plan.reps[plan.reps[level] == name]
         reachable = float(members["annual_quota"].sum()) / (1 + spec.limits.group_over_assignment)
@@ -783,17 +719,4 @@ def _finding(family, spec, data, fix: Fix, number: Fix | None) -> Finding:
     )
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {
-            (":".join(map(str, k)) if isinstance(k, tuple) else str(k)): _plain(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-__all__ = ["Diagnosis", "Finding", "Fix", "Oracle", "diagnose", "Limits"]
+__all__ = ["Oracle", "diagnose"]

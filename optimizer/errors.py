@@ -7,7 +7,7 @@ from __future__ import annotations
 class PlanInfeasibleError(ValueError):
     """The number cannot be met within the limits.
 
-    ``diagnosis`` (an :class:`optimizer.diagnose.Diagnosis`) says which family of limits binds,
+    ``diagnosis`` (an :class:`optimizer.results.Diagnosis`) says which family of limits binds,
     by how much, and which changes make the plan possible (each one checked). It is worked out
     when first asked for (``diagnose`` may be a function returning it), so a caller probing
     many numbers pays only for the diagnoses it reads.

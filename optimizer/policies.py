@@ -24,7 +24,7 @@ serves every stage of a plan: its bounds and level rows move between them.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from .model import (
 )
 from .network import closest, excess, lowest_level, network_excess, plan_groups, plan_network
 from .ranges import bounds, level_cells
+from .results import Certificate, Marginal, Objective, Solved
 from .spec import Limits, PlanSpec
 
 
@@ -170,16 +171,16 @@ def equal_stretch(
     # needs no more than 7 digits.
     up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
     up = max(up, min_level or 0.0) if up is not None else None
-    info = {
-        "objective": {"max_stretch": s_star, "squared_deviation": second["objective"]},
-        "marginal": {
-            "max_stretch_at_plus_1pct": up if up is not None else float("nan"),
-            "max_stretch_per_1pct_more": (up - s_star) if up is not None else float("nan"),
-            "dual_company_total": second["company_dual"],
-        },
-        **second["status"],
-    }
-    return quota, info
+    return quota, Solved(
+        Objective(second.objective, max_stretch=s_star),
+        Marginal(
+            second.company_dual,
+            max_stretch_at_plus_1pct=up if up is not None else float("nan"),
+            max_stretch_per_1pct_more=(up - s_star) if up is not None else float("nan"),
+        ),
+        second.route,
+        second.certificate,
+    )
 
 
 def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, general, guess):
@@ -316,21 +317,17 @@ def equal_probability(
     quota, second = _closest(data, spec, total, upper, reference, timings, route, general)
     up = level(total * 1.01, start=alpha, rtol=1e-7, guess=alpha)
     up = max(up, min_level or 0.0) if up is not None else None
-    info = {
-        "objective": {
-            "common_level": alpha,
-            "common_chance": 1 - alpha,
-            "squared_deviation": second["objective"],
-        },
-        "marginal": {
-            "common_level_at_plus_1pct": up if up is not None else float("nan"),
+    return quota, Solved(
+        Objective(second.objective, common_level=alpha, common_chance=1 - alpha),
+        Marginal(
+            second.company_dual,
+            common_level_at_plus_1pct=up if up is not None else float("nan"),
             # The change in the common chance (negative: a higher number lowers it).
-            "common_chance_per_1pct_more": (alpha - up) if up is not None else float("nan"),
-            "dual_company_total": second["company_dual"],
-        },
-        **second["status"],
-    }
-    return quota, info
+            common_chance_per_1pct_more=(alpha - up) if up is not None else float("nan"),
+        ),
+        second.route,
+        second.certificate,
+    )
 
 
 #: The lowest quantile level the equal-probability search starts from.
@@ -346,15 +343,12 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
         c = closest(replace(net, upper=upper / unit), reference / unit, w / unit)
         _clock(timings, "plan_s", t0)
         if c.certified:
-            return c.quota * unit, {
-                "objective": c.objective * unit,
-                "company_dual": c.company_dual,
-                "status": {
-                    "solver_status": "optimal",
-                    "route": "network (exact level search, water-filling)",
-                    "certificate": {"duality_gap": c.gap, "max_residual": c.residual},
-                },
-            }
+            return c.quota * unit, Second(
+                c.objective * unit,
+                c.company_dual,
+                "network (exact level search, water-filling)",
+                Certificate(c.gap, c.residual),
+            )
         # Not certified (numerical trouble): the general model decides.
     m = general.model(total)
     t0 = time.perf_counter()
@@ -371,15 +365,20 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
     if not res.optimal:  # pragma: no cover - the level search proved it feasible
         raise NotCertified("the second stage did not reach an optimum at the level found")
     dual = float(res.dual(m.company_total)[0])
-    return quota_values(m, data.p50.shape), {
-        "objective": closeness_value(m) * m.unit,
-        "company_dual": abs(dual),
-        "status": {
-            "solver_status": "optimal",
-            "route": "pyomo + HiGHS (LP level, QP plan)",
-            "certificate": {
-                "duality_gap": res.gap,
-                "max_residual": res.residual * m.unit / max(total, 1e-300),
-            },
-        },
-    }
+    return quota_values(m, data.p50.shape), Second(
+        closeness_value(m) * m.unit,
+        abs(dual),
+        "pyomo + HiGHS (LP level, QP plan)",
+        Certificate(res.gap, res.residual * m.unit / max(total, 1e-300)),
+    )
+
+
+@dataclass(frozen=True)
+class Second:
+    """The second stage's plan figures: its closeness, the company total's dual, the route and
+    the certificate."""
+
+    objective: float
+    company_dual: float
+    route: str
+    certificate: Certificate

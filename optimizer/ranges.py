@@ -69,15 +69,6 @@ class GaveWay:
     amount: float  # money: how far it moved
     why: str  # in words, with the figures
 
-    def as_dict(self, reps) -> dict:
-        return {
-            "rep_id": str(reps[self.rep]) if self.rep is not None else None,
-            "limit": self.limit,
-            "gave_way_to": self.to,
-            "amount": float(self.amount),
-            "why": self.why,
-        }
-
 
 @dataclass(frozen=True)
 class RepLimits:

@@ -22,7 +22,8 @@ import pandas as pd
 from .errors import SpecError
 from .explain import attain_probability
 from .inputs import prepare
-from .solve import Plan, solve_plan
+from .results import Plan, ReplanSummary
+from .solve import solve_plan
 from .spec import AT_RISK_BELOW, LP_POLICIES, PlanSpec
 
 
@@ -57,12 +58,9 @@ def replan(
         raise SpecError(f"at_risk_below must be a chance between 0 and 1, got {at_risk_below}")
     if previous is None:
         previous = solve_plan(spec, time_limit=time_limit, route=route)
-    key = "max_stretch" if spec.policy == "equal-stretch" else "common_level"
-    level = previous.summary["objective"][key]
+    level = previous.summary.objective.level
     # An attainment goal was met by the plan's number: the re-plan keeps that number.
-    spec = replace(
-        spec, target=previous.summary["company_target"], attainment=None, actuals=actuals
-    )
+    spec = replace(spec, target=previous.summary.company_target, attainment=None, actuals=actuals)
     new = solve_plan(spec, time_limit=time_limit, route=route, min_level=level)
     data = prepare(spec)
     # Comonotone quarters: the open quarters' quantiles add up, on top of the actuals.
@@ -81,14 +79,11 @@ def replan(
     given = reps["previous_annual_quota"].to_numpy(float)
     reps["p_attain_previous"] = attain_probability(given, data.levels, year)
     reps["at_risk"] = reps["p_attain_previous"] < at_risk_below
-    summary = {
-        **new.summary,
-        "replan": {
-            "previous_level": level,
-            "level": new.summary["objective"][key],
-            "at_risk_below": at_risk_below,
-            "reps_at_risk": int(reps["at_risk"].sum()),
-            "moved": float(np.abs(reps["change"]).sum()),
-        },
-    }
-    return Plan(q, reps, summary)
+    figures = ReplanSummary(
+        previous_level=level,
+        level=new.summary.objective.level,
+        at_risk_below=at_risk_below,
+        reps_at_risk=int(reps["at_risk"].sum()),
+        moved=float(np.abs(reps["change"]).sum()),
+    )
+    return Plan(q, reps, replace(new.summary, replan=figures))

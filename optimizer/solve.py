@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,39 +14,18 @@ from .highs import Solver
 from .inputs import PlanData, prepare
 from .policies import Infeasible, NotCertified, equal_probability, equal_stretch, fast_route
 from .ranges import level_cells, rep_limits
+from .results import (
+    CommonLevel,
+    HeldAbove,
+    LimitGaveWay,
+    Objective,
+    Plan,
+    PlanSummary,
+    Solved,
+    SolveStatus,
+)
 from .spec import LP_POLICIES, PlanSpec
-from .wording import money  # noqa: F401 - re-exported for callers of optimizer.solve.money
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A solved plan.
-
-    Attributes
-    ----------
-    quotas : per rep and quarter: ``quota``, ``p50``, ``stretch`` (quota / P50),
-        ``p_attain`` (chance of reaching the quota under the forecast), ``binding``.
-    reps : per rep: annual quota, P50, stretch, chance of attaining, binding limit, last year's
-        quota and the change, quota-to-OTE, and limits the quota breaks (rule-of-thumb policies).
-    summary : company number, total quota, over-assignment, expected share of reps attaining,
-        policy, solver status, objective, timings and the marginal cost of the number.
-    """
-
-    quotas: pd.DataFrame
-    reps: pd.DataFrame
-    summary: dict
-
-    def table(self) -> pd.DataFrame:
-        """The plan as one table: a row per rep and quarter, with the rep's annual figures."""
-        reps = self.reps.rename(
-            columns={
-                "stretch": "annual_stretch",
-                "p_attain": "annual_p_attain",
-                "binding": "rep_binding",
-                "basis": "rep_basis",
-            }
-        )
-        return self.quotas.merge(reps, on="rep_id", how="left")
+from .wording import money
 
 
 def solve_plan(
@@ -104,26 +82,23 @@ def solve_plan(
         _record(stages.setdefault(stage, {}), res)
         return res
 
-    info: dict = {
-        "solver_status": "not needed (rule of thumb)",
-        "objective": None,
-        "marginal": None,
-    }
+    solved = None  # a rule of thumb runs no solver
     policy = {"equal-stretch": equal_stretch, "equal-probability": equal_probability}
     if spec.policy in policy:
         run = policy[spec.policy]
         try:
-            quota, info = run(data, spec, total, timings, solve, route, min_level)
+            quota, solved = run(data, spec, total, timings, solve, route, min_level)
         except Infeasible:
-            raise PlanInfeasibleError(lambda: diagnose(spec, data, time_limit)) from None
+            raise PlanInfeasibleError(
+                lambda: diagnose(spec, solve_plan, data, time_limit)
+            ) from None
         except NotCertified as e:  # pragma: no cover - the level search proved it feasible
             raise SolverLimitError(str(e)) from None
     else:
         quota = rule_of_thumb(data, spec.policy, total)
-    if stages:
-        info = {**info, "solver": _solver_summary(stages)}
     timings["total_s"] = time.perf_counter() - t0
-    return plan_tables(data, spec, quota, info, timings)
+    solver = _solver_summary(stages) if stages else None
+    return plan_tables(data, spec, quota, solved, solver, timings)
 
 
 def _record(stage: dict, res) -> None:
@@ -176,9 +151,15 @@ def rule_of_thumb(data: PlanData, policy: str, total: float) -> np.ndarray:
 
 
 def plan_tables(
-    data: PlanData, spec: PlanSpec, quota: np.ndarray, info: dict, timings: dict
+    data: PlanData,
+    spec: PlanSpec,
+    quota: np.ndarray,
+    solved: Solved | None,
+    solver: dict | None,
+    timings: dict,
 ) -> Plan:
-    """The plan tables: per rep-quarter and per rep figures, and the summary."""
+    """The plan tables: per rep-quarter and per rep figures, and the summary. ``solved``: what
+    the optimising policy reported (None: a rule of thumb), ``solver``: what HiGHS ran."""
     limits, total = spec.limits, spec.total
     n, T = quota.shape
     quota = np.where(np.abs(quota) < 1e-9 * total, 0.0, quota)
@@ -246,47 +227,61 @@ def plan_tables(
             }
         )
     planned = annual > 0
-    summary = {
-        "policy": spec.policy,
-        "fiscal_year_start": spec.fiscal_year_start,
-        "company_target": spec.target,
-        "over_assignment": limits.over_assignment,
-        "total_quota": float(quota.sum()),
-        "reps": n,
-        "band_levels": [float(data.levels[0]), float(data.levels[-1])],
-        "expected_share_attaining": float(p_a[planned].mean()) if planned.any() else float("nan"),
-        "max_stretch": float(np.nanmax(stretch[:, ~closed]))
+    closed_labels = tuple(str(p) for p in data.periods[closed]) if closed.any() else None
+    summary = PlanSummary(
+        policy=spec.policy,
+        fiscal_year_start=spec.fiscal_year_start,
+        company_target=spec.target,
+        over_assignment=limits.over_assignment,
+        total_quota=float(quota.sum()),
+        reps=n,
+        band_levels=(float(data.levels[0]), float(data.levels[-1])),
+        expected_share_attaining=float(p_a[planned].mean()) if planned.any() else float("nan"),
+        max_stretch=float(np.nanmax(stretch[:, ~closed]))
         if np.isfinite(stretch[:, ~closed]).any()
         else float("nan"),
-        "reps_over_cap": int(np.any(quota > rl.cap * (1 + 1e-6) + 1e-6, axis=1).sum()),
-        **info,
-        "limits_gave_way": [g.as_dict(data.reps) for g in gave],
-        **timings,
-    }
-    if optimised and info.get("objective"):
-        summary["level"] = common_level(data, spec, quota, stretch, rl, info["objective"])
-    if closed.any():
-        summary["closed_quarters"] = [str(p) for p in data.periods[closed]]
-        summary["actual_to_date"] = float(data.actual_to_date.sum())
-        summary["remaining_quota"] = float(quota[:, ~closed].sum())
+        reps_over_cap=int(np.any(quota > rl.cap * (1 + 1e-6) + 1e-6, axis=1).sum()),
+        solver_status=SolveStatus.OPTIMAL if solved is not None else SolveStatus.RULE_OF_THUMB,
+        objective=solved.objective if solved is not None else None,
+        marginal=solved.marginal if solved is not None else None,
+        route=solved.route if solved is not None else None,
+        certificate=solved.certificate if solved is not None else None,
+        solver=solver,
+        limits_gave_way=tuple(
+            LimitGaveWay(
+                str(data.reps[g.rep]) if g.rep is not None else None,
+                g.limit,
+                g.to,
+                float(g.amount),
+                g.why,
+            )
+            for g in gave
+        ),
+        timings=dict(timings),
+        level=common_level(data, spec, quota, stretch, rl, solved.objective)
+        if optimised and solved is not None
+        else None,
+        closed_quarters=closed_labels,
+        actual_to_date=float(data.actual_to_date.sum()) if closed_labels else None,
+        remaining_quota=float(quota[:, ~closed].sum()) if closed_labels else None,
+    )
     return Plan(quotas, reps, summary)
 
 
-def common_level(data, spec, quota, stretch, rl, objective) -> dict:
+def common_level(data, spec, quota, stretch, rl, objective: Objective) -> CommonLevel:
     """The level the policy set for everyone (the common stretch, or the common quantile and
     so chance of attaining), and the cells held above it, by what holds them (their floor, a
     lock): the plan's headline, not its most extreme cell."""
     closed = data.closed
     if spec.policy == "equal-stretch":
-        value = float(objective["max_stretch"])
+        kind, value, chance = "stretch", float(objective.max_stretch), None
         with np.errstate(invalid="ignore"):
             above = stretch > value * (1 + 1e-6) + 1e-9
-        out = {"kind": "stretch", "value": value}
     else:
-        alpha = float(objective["common_level"])
-        ref = data.quantile(alpha)
+        kind, value = "quantile", float(objective.common_level)
+        chance = 1 - value
+        ref = data.quantile(value)
         above = quota > ref * (1 + 1e-6) + 1e-6 * max(spec.total / quota.size, 1.0)
-        out = {"kind": "quantile", "value": alpha, "chance": 1 - alpha}
     above[:, closed] = False
     # What holds each such cell up: a lock, else its floor (after precedence).
     reason = np.where(~level_cells(data, spec.limits), "lock", "floor")
@@ -298,13 +293,12 @@ def common_level(data, spec, quota, stretch, rl, objective) -> dict:
     held = {}
     for label in np.unique(reason[above]):
         cells = above & (reason == label)
-        held[str(label)] = {
-            "cells": int(cells.sum()),
-            "reps": int(cells.any(axis=1).sum()),
-            "highest_stretch": float(np.nanmax(np.where(cells, stretch, np.nan))),
-        }
-    out["held_above"] = held
-    return out
+        held[str(label)] = HeldAbove(
+            int(cells.sum()),
+            int(cells.any(axis=1).sum()),
+            float(np.nanmax(np.where(cells, stretch, np.nan))),
+        )
+    return CommonLevel(kind, value, held, chance)
 
 
 def _violations(quota, rl) -> np.ndarray:

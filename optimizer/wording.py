@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .results import PlanSummary
+
 
 def money(x: float, places: int = 2) -> str:
     """``1234567`` -> ``"1.23M"``; ``980`` -> ``"980"``; more ``places`` where two would hide a
@@ -33,71 +38,70 @@ LIMIT_WORDS = {
 }
 
 
-def headline(summary: dict, max_gave_way: int = 5) -> list[str]:
+def headline(summary: PlanSummary, max_gave_way: int = 5) -> list[str]:
     """The lines that say what a plan is: the common level the policy set (apart from the
     cells a floor or a lock holds above it), what 1% more of the number costs in that level,
     and the reps whose own limits gave way."""
     s = summary
     lines = [
-        f"Plan ({s['policy']}): company number {money(s['company_target'])}, over-assignment "
-        f"{s['over_assignment']:.1%}, quotas total {money(s['total_quota'])} over {s['reps']} reps",
+        f"Plan ({s.policy}): company number {money(s.company_target)}, over-assignment "
+        f"{s.over_assignment:.1%}, quotas total {money(s.total_quota)} over {s.reps} reps",
     ]
-    level = s.get("level")
+    level = s.level
     if level:
-        if level["kind"] == "stretch":
-            what = f"Common stretch (quota / P50): {level['value']:.2f}"
+        if level.kind == "stretch":
+            what = f"Common stretch (quota / P50): {level.value:.2f}"
         else:
             what = (
-                f"Common chance of attaining each quarter's quota: {level['chance']:.0%} "
-                f"(quantile level {level['value']:.3f})"
+                f"Common chance of attaining each quarter's quota: {level.chance:.0%} "
+                f"(quantile level {level.value:.3f})"
             )
-        held = level.get("held_above") or {}
-        if held:
+        if level.held_above:
             parts = [
-                f"{h['cells']} rep-quarter(s) of {h['reps']} rep(s) held above it by "
-                f"{LIMIT_WORDS.get(name, name)} (stretch up to {h['highest_stretch']:.2f})"
-                for name, h in held.items()
+                f"{h.cells} rep-quarter(s) of {h.reps} rep(s) held above it by "
+                f"{LIMIT_WORDS.get(name, name)} (stretch up to {h.highest_stretch:.2f})"
+                for name, h in level.held_above.items()
             ]
             what += "; " + "; ".join(parts)
         lines.append(what)
     lines.append(
         f"Expected share of reps attaining their annual quota: "
-        f"{s['expected_share_attaining']:.0%}   highest stretch of any quarter: "
-        f"{s['max_stretch']:.2f}   reps over their cap: {s['reps_over_cap']}"
+        f"{s.expected_share_attaining:.0%}   highest stretch of any quarter: "
+        f"{s.max_stretch:.2f}   reps over their cap: {s.reps_over_cap}"
     )
     lines.append(
-        f"Solver: {s['solver_status']}"
-        + (f" ({s['route']})" if s.get("route") else "")
-        + f"; {s['total_s']:.2f} s in all"
+        f"Solver: {s.solver_status}"
+        + (f" ({s.route})" if s.route else "")
+        + f"; {s.total_s:.2f} s in all"
     )
-    lines += [f"  ({note})" for note in (s.get("solver") or {}).get("notes", [])]
-    marginal = s.get("marginal") or {}
-    if "max_stretch_per_1pct_more" in marginal and level:
+    lines += [f"  ({note})" for note in (s.solver or {}).get("notes", [])]
+    marginal = s.marginal
+    if marginal is not None and marginal.max_stretch_per_1pct_more is not None and level:
         lines.append(
             f"Raising the number by 1% raises the common stretch by "
-            f"{marginal['max_stretch_per_1pct_more']:.3f} (to "
-            f"{marginal['max_stretch_at_plus_1pct']:.3f})"
+            f"{marginal.max_stretch_per_1pct_more:.3f} (to "
+            f"{marginal.max_stretch_at_plus_1pct:.3f})"
         )
-    if "common_chance_per_1pct_more" in marginal:
+    if marginal is not None and marginal.common_chance_per_1pct_more is not None:
         lines.append(
             f"Raising the number by 1% lowers the common chance by "
-            f"{-marginal['common_chance_per_1pct_more'] * 100:.1f} points"
+            f"{-marginal.common_chance_per_1pct_more * 100:.1f} points"
         )
-    gave = s.get("limits_gave_way") or []
+    gave = s.limits_gave_way
     if gave:
-        reps = {g["rep_id"] for g in gave if g["rep_id"]}
+        reps = {g.rep_id for g in gave if g.rep_id}
         lines.append(
             f"Limits that gave way ({len(reps)} rep(s) whose own limits contradicted each other"
-            + (", and groups ahead of plan" if any(g["rep_id"] is None for g in gave) else "")
+            + (", and groups ahead of plan" if any(g.rep_id is None for g in gave) else "")
             + "; stronger limits win: actuals > locks > capacity > cap > anti-ratchet > "
             "minimum growth > floor > OTE band > smoothness):"
         )
         for g in gave[:max_gave_way]:
-            who = g["rep_id"] or "company"
+            who = g.rep_id or "company"
             lines.append(
-                f"  {who}: {LIMIT_WORDS.get(g['limit'], g['limit'])} gave way to "
-                f"{LIMIT_WORDS.get(g['gave_way_to'], g['gave_way_to'])} by {money(g['amount'])}: "
-                f"{g['why']}"
+                f"  {who}: {LIMIT_WORDS.get(g.limit, g.limit)} gave way to "
+                f"{LIMIT_WORDS.get(g.gave_way_to, g.gave_way_to)} by {money(g.amount)}: "
+                f"{g.why}"
             )
         if len(gave) > max_gave_way:
             lines.append(

@@ -46,6 +46,17 @@ def make_inputs(p50, spread=0.5, team=None, last_year=None, ote=None):
     )
 
 
+def actuals(values, quarters=("2026Q1",)):
+    """Rows rep_id, period, revenue from reps x closed quarters."""
+    return pd.DataFrame(
+        [
+            {"rep_id": f"r{i}", "period": q, "revenue": v}
+            for i, row in enumerate(np.atleast_2d(values))
+            for q, v in zip(quarters, row, strict=True)
+        ]
+    )
+
+
 def quotas(p) -> np.ndarray:
     """A plan's quotas as reps x quarters."""
     return matrix(p).to_numpy()

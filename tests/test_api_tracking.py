@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from builders import plan_body, problem
+from click.testing import CliRunner
 
 from api.app import create_app
+from api.cli import main
 
 SHAPE = (0.15, 0.25, 0.60)
 
@@ -15,6 +20,10 @@ SHAPE = (0.15, 0.25, 0.60)
 @pytest.fixture
 def client(tmp_path):
     return create_app({"DATABASE": str(tmp_path / "quotaplan.db")}).test_client()
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def bookings(plan, months, slow=None, factor=0.0):
@@ -129,3 +138,90 @@ def test_a_plan_made_from_monthly_history_phases_by_its_month_shape(client):
     )
     assert resp.status_code == 201, resp.get_data(as_text=True)
     assert resp.get_json()["summary"]["month_shape"] == pytest.approx([0.2, 0.3, 0.5])
+
+
+#: Bookings as a spreadsheet exports them: headers in words, amounts with currency and
+#: thousands separators, a month's total, a dated deal and a closed quarter's total.
+SPREADSHEET = """Rep ID,Period,Date,Revenue
+R000,2026Q1,,"$120,000.00"
+R001,2026-01,,"$1,200"
+R001,,2026-02-17,USD 30000
+R002,2026-04,,1 500.50
+"""
+
+
+def test_the_cli_and_the_api_read_the_same_bookings_file(client, tmp_path):
+    """One file, two doors: ``quotaplan track --actuals`` and an upload to the tracking route
+    read it alike (the data layer's reader), amounts such as "$1,200" included, and refuse a
+    bad one with the same problem, naming the same line."""
+    body = plan_body()
+    pd.DataFrame(body["forecast"]).to_csv(tmp_path / "f.csv", index=False)
+    pd.DataFrame(body["roster"]).to_csv(tmp_path / "r.csv", index=False)
+    base = ["--forecast", tmp_path / "f.csv", "--roster", tmp_path / "r.csv"]
+    made = cli("plan", *base, "--target", body["target"], "--out", tmp_path / "plan.csv")
+    assert made.exit_code == 0, made.output
+    pid = client.post("/v1/plans", json=body).get_json()["id"]
+
+    def both(text: str):
+        (tmp_path / "b.csv").write_text(text)
+        args = ["--plan", tmp_path / "plan.csv", "--actuals", tmp_path / "b.csv"]
+        out = cli("track", *base, *args, "--out", tmp_path / "progress.csv")
+        upload = {"actuals": (io.BytesIO(text.encode()), "b.csv")}
+        resp = client.post(
+            f"/v1/plans/{pid}/progress", data=upload, content_type="multipart/form-data"
+        )
+        return out, resp
+
+    out, resp = both(SPREADSHEET)
+    assert out.exit_code == 0, out.output
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    by_cli = pd.read_csv(tmp_path / "progress.csv", keep_default_na=False).set_index("rep_id")
+    by_api = pd.DataFrame(resp.get_json()["reps"]).set_index("rep_id").loc[by_cli.index]
+    booked = {"R000": 120_000.0, "R001": 31_200.0, "R002": 1_500.5}
+    for rep, amount in booked.items():
+        assert by_cli.loc[rep, "actual_to_date"] == pytest.approx(amount)
+        assert by_api.loc[rep, "actual_to_date"] == pytest.approx(amount)
+    np.testing.assert_allclose(by_cli["due_to_date"], by_api["due_to_date"], rtol=1e-6)
+    assert by_cli["flags"].tolist() == by_api["flags"].tolist()
+    assert resp.get_json()["summary"]["as_of"] == "2026-04-30"
+    # The snapshot keeps the bookings as read: amounts as numbers.
+    snap = resp.get_json()["id"]
+    with client.application.app_context():
+        kept = client.application.extensions["quotaplan.store"].progress_snapshot(snap).request
+    assert [r["revenue"] for r in kept["actuals"]] == [120_000.0, 1_200.0, 30_000.0, 1_500.5]
+    assert kept["actuals"][1] == {"rep_id": "R001", "period": "2026-01", "date": None,
+                                  "revenue": 1_200.0}  # fmt: skip
+
+    out, resp = both(SPREADSHEET + "R003,2026-04,twelve\n")
+    assert out.exit_code == 1
+    said = "b.csv column 'revenue': revenue must be a number >= 0 at line 6"
+    assert said in out.output
+    assert said in problem(resp, 422)["detail"]
+
+
+def test_uploaded_bookings_take_their_settings_as_json(client):
+    plan = client.post("/v1/plans", json=plan_body()).get_json()
+    rows = pd.DataFrame(bookings(plan, range(1, 7), slow="R000"))
+    upload = {
+        "actuals": (io.BytesIO(rows.to_csv(index=False).encode()), "b.csv"),
+        "settings": json.dumps({"as_of": "2026-06-30", "grain": "week"}),
+    }
+    resp = client.post(
+        f"/v1/plans/{plan['id']}/progress", data=upload, content_type="multipart/form-data"
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert resp.get_json()["summary"]["as_of"] == "2026-06-30"
+    assert "week" in resp.get_json()["phased"][0]
+    upload = {"actuals": (io.BytesIO(rows.to_csv(index=False).encode()), "b.csv")}
+    relief = client.post(
+        f"/v1/plans/{plan['id']}/relief", data=upload, content_type="multipart/form-data"
+    )
+    assert relief.status_code == 200, relief.get_data(as_text=True)
+    assert relief.get_json()["kept_number"]
+    bad = {"actuals": (io.BytesIO(b"rep_id,period,revenue\n"), "b.csv"), "settings": "[1]"}
+    problem(client.post(f"/v1/plans/{plan['id']}/relief", data=bad,
+                        content_type="multipart/form-data"), 422)  # fmt: skip
+    wrong = {"actuals": (io.BytesIO(b"rep_id,period,revenue\n"), "b.csv"),
+             "settings": json.dumps({"grain": "day"})}  # fmt: skip
+    problem(client.post(f"/v1/plans/{plan['id']}/progress", data=wrong,
+                        content_type="multipart/form-data"), 422)  # fmt: skip

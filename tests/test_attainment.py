@@ -24,12 +24,12 @@ def test_the_plan_gives_the_requested_share_and_a_higher_share_means_a_lower_num
     targets = []
     for share in (0.55, 0.65, 0.75):
         p = plan(f, r, attainment=share, policy=policy)
-        assert p.summary["expected_share_attaining"] == pytest.approx(share, abs=SHARE_TOL)
-        assert p.summary["attainment_goal"] == share
-        assert p.summary["total_quota"] == pytest.approx(p.summary["company_target"])
-        targets.append(p.summary["company_target"])
+        assert p.summary.expected_share_attaining == pytest.approx(share, abs=SHARE_TOL)
+        assert p.summary.attainment_goal == share
+        assert p.summary.total_quota == pytest.approx(p.summary.company_target)
+        targets.append(p.summary.company_target)
         # The same number given as a target gives the same plan.
-        again = plan(f, r, target=p.summary["company_target"], policy=policy)
+        again = plan(f, r, target=p.summary.company_target, policy=policy)
         np.testing.assert_allclose(again.quotas["quota"], p.quotas["quota"], rtol=1e-6)
     assert targets[0] > targets[1] > targets[2]
 
@@ -37,7 +37,7 @@ def test_the_plan_gives_the_requested_share_and_a_higher_share_means_a_lower_num
 def test_half_the_reps_attain_at_the_p50_number_when_nothing_binds(company):
     f, r = company
     p = plan(f, r, attainment=0.5, floor_quantile=None, phasing_band=None, max_increase=None)
-    assert p.summary["company_target"] == pytest.approx(f["q50"].sum(), rel=1e-3)
+    assert p.summary.company_target == pytest.approx(f["q50"].sum(), rel=1e-3)
 
 
 def test_an_unreachable_share_says_what_is_reachable(company):
@@ -55,8 +55,8 @@ def test_an_unreachable_share_says_what_is_reachable(company):
 def test_over_assignment_applies_on_top_of_the_number_found(company):
     f, r = company
     p = plan(f, r, attainment=0.6, over_assignment=0.1)
-    assert p.summary["total_quota"] == pytest.approx(p.summary["company_target"] * 1.1)
-    assert p.summary["expected_share_attaining"] == pytest.approx(0.6, abs=SHARE_TOL)
+    assert p.summary.total_quota == pytest.approx(p.summary.company_target * 1.1)
+    assert p.summary.expected_share_attaining == pytest.approx(0.6, abs=SHARE_TOL)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from builders import FREE, inputs, make_inputs, quotas
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, parse_amount, plan, solve_plan
 from optimizer.explain import attain_probability
+from optimizer.results import HeldAbove
 
 
 def test_equal_stretch_is_proportional_when_nothing_binds():
@@ -15,9 +16,9 @@ def test_equal_stretch_is_proportional_when_nothing_binds():
     np.testing.assert_allclose(
         quotas(p), 0.5 * np.array([[100] * 4, [200] * 4, [300] * 4]), rtol=1e-7
     )
-    assert p.summary["max_stretch"] == pytest.approx(0.5)
-    assert p.summary["total_quota"] == pytest.approx(1200)
-    assert p.summary["solver_status"] == "optimal"
+    assert p.summary.max_stretch == pytest.approx(0.5)
+    assert p.summary.total_quota == pytest.approx(1200)
+    assert p.summary.solver_status == "optimal"
     assert (p.reps["binding"] == "none").all()
 
 
@@ -118,7 +119,7 @@ def test_team_targets_that_overlap_without_nesting_take_the_general_model():
     limits = Limits(**FREE, group_targets={("team", "A"): 900, ("region", "X"): 700})
     spec = PlanSpec(f, r, 1600, "equal-stretch", limits)
     p = solve_plan(spec)
-    assert p.summary["route"].startswith("pyomo")
+    assert p.summary.route.startswith("pyomo")
     annual = p.reps.set_index("rep_id")["annual_quota"]
     assert annual["r0"] + annual["r1"] == pytest.approx(900)
     assert annual["r0"] + annual["r2"] == pytest.approx(700)
@@ -127,10 +128,8 @@ def test_team_targets_that_overlap_without_nesting_take_the_general_model():
         solve_plan(spec, route="network")
     nested = Limits(**FREE, group_targets={("team", "A"): 500, ("region", "X"): 1060})
     r["region"] = ["X", "X", "X", "Y"]
-    assert (
-        solve_plan(PlanSpec(f, r, 1600, "equal-stretch", nested))
-        .summary["route"]
-        .startswith("network")
+    assert solve_plan(PlanSpec(f, r, 1600, "equal-stretch", nested)).summary.route.startswith(
+        "network"
     )
 
 
@@ -148,7 +147,7 @@ def test_equal_probability_gives_every_rep_the_same_chance():
     p = plan(f, r, target=2600, policy="equal-probability", **FREE)
     chances = p.quotas["p_attain"].to_numpy()
     np.testing.assert_allclose(chances, chances[0], atol=1e-4)
-    assert p.summary["total_quota"] == pytest.approx(2600)
+    assert p.summary.total_quota == pytest.approx(2600)
     assert 0 < chances[0] < 0.5  # a number above the P50 total: less than even odds each
 
 
@@ -158,11 +157,11 @@ def test_equal_probability_gives_every_rep_the_same_chance():
 def test_rule_of_thumb_policies_add_up_and_report_breaches(policy):
     f, r = make_inputs([[10] * 4, [200] * 4, [300] * 4], last_year=[1000, 800, np.nan])
     p = plan(f, r, target=2040, policy=policy)
-    assert p.summary["total_quota"] == pytest.approx(2040)
+    assert p.summary.total_quota == pytest.approx(2040)
     if policy == "equal-split":
         assert p.reps["annual_quota"].to_numpy() == pytest.approx([680, 680, 680])
         assert "cap" in p.reps.set_index("rep_id").loc["r0", "violations"]  # 680 vs a cap of 60
-        assert p.summary["reps_over_cap"] >= 1
+        assert p.summary.reps_over_cap >= 1
 
 
 def test_attain_probability_by_hand():
@@ -198,7 +197,7 @@ def test_each_rep_carries_the_years_forecast_band():
     reps = p.reps.set_index("rep_id")
     assert reps.loc["r1", "annual_low"] == pytest.approx(400)  # 4 x P10 (200 x 0.5)
     assert reps.loc["r1", "annual_high"] == pytest.approx(1200)  # 4 x P90
-    assert p.summary["band_levels"] == [0.1, 0.9]
+    assert p.summary.band_levels == (0.1, 0.9)
 
 
 def test_the_summary_gives_the_common_level_apart_from_cells_held_above_it():
@@ -206,15 +205,13 @@ def test_the_summary_gives_the_common_level_apart_from_cells_held_above_it():
     f, r = make_inputs([[100] * 4, [100] * 4, [100] * 4])
     f.loc[f["rep_id"] == "r0", "q10"] = 95.0
     p = plan(f, r, target=960, floor_quantile=0.1, phasing_band=None, max_increase=None)
-    level = p.summary["level"]
-    assert level["kind"] == "stretch"
-    assert level["value"] == pytest.approx((960 - 380) / 800, rel=1e-7)  # r1, r2 share the rest
-    assert level["held_above"] == {
-        "floor": {"cells": 4, "reps": 1, "highest_stretch": pytest.approx(0.95)}
-    }
-    assert p.summary["max_stretch"] == pytest.approx(0.95)  # the extreme cell, said apart
+    level = p.summary.level
+    assert level.kind == "stretch"
+    assert level.value == pytest.approx((960 - 380) / 800, rel=1e-7)  # r1, r2 share the rest
+    assert level.held_above == {"floor": HeldAbove(4, 1, pytest.approx(0.95))}
+    assert p.summary.max_stretch == pytest.approx(0.95)  # the extreme cell, said apart
     # 1% more moves the common level (0.725 -> 0.737), not the floor-held cells.
-    assert p.summary["marginal"]["max_stretch_per_1pct_more"] == pytest.approx(9.6 / 800, rel=1e-6)
+    assert p.summary.marginal.max_stretch_per_1pct_more == pytest.approx(9.6 / 800, rel=1e-6)
 
 
 def test_without_hipo_the_general_model_still_plans_and_says_why(monkeypatch):
@@ -226,10 +223,10 @@ def test_without_hipo_the_general_model_still_plans_and_says_why(monkeypatch):
     f, r = make_inputs([[50, 100, 150, 300], [100, 100, 100, 100], [80, 90, 100, 120]], spread=0.9)
     spec = PlanSpec(f, r, 900, "equal-stretch", Limits(smoothness=0.2, **FREE))
     fast = solve_plan(spec)
-    assert fast.summary["solver"]["plan"]["algorithms"] == {"HiPO interior point (QP)": 1}
+    assert fast.summary.solver["plan"]["algorithms"] == {"HiPO interior point (QP)": 1}
     monkeypatch.setattr(highs, "hipo", lambda: (False, "HiPO is unavailable: testing"))
     slow = solve_plan(spec)
-    stages = slow.summary["solver"]
+    stages = slow.summary.solver
     assert stages["plan"]["algorithms"] == {"active-set QP": 1}
     assert all(
         "HiPO" not in a for st in stages.values() if "algorithms" in st for a in st["algorithms"]

@@ -182,12 +182,12 @@ def assert_same_optimum(inst, policy, q1_actuals, strict=False):
     # The fast route hands a plan it cannot certify (water-filling's gap or residuals above its
     # tolerance, seen about once in a few hundred examples) to the general model, by design;
     # ``strict``: the fast route must take it.
-    assert fast.summary["route"].startswith("network" if strict else ("network", "pyomo"))
-    assert general.summary["route"].startswith("pyomo")
+    assert fast.summary.route.startswith("network" if strict else ("network", "pyomo"))
+    assert general.summary.route.startswith("pyomo")
     level = "max_stretch" if policy == "equal-stretch" else "common_level"
     for key in (level, "squared_deviation"):
-        assert fast.summary["objective"][key] == pytest.approx(
-            general.summary["objective"][key], rel=1e-6, abs=1e-9 * target
+        assert getattr(fast.summary.objective, key) == pytest.approx(
+            getattr(general.summary.objective, key), rel=1e-6, abs=1e-9 * target
         )
     np.testing.assert_allclose(
         matrix(fast).to_numpy(), matrix(general).to_numpy(), rtol=1e-5, atol=1e-6 * target
@@ -215,8 +215,8 @@ def test_replanning_with_actuals_equal_to_the_quotas_changes_nothing(inst, polic
     np.testing.assert_allclose(
         matrix(after).to_numpy(), matrix(before).to_numpy(), rtol=1e-6, atol=1e-7 * target
     )
-    assert after.summary["replan"]["level"] == pytest.approx(
-        after.summary["replan"]["previous_level"], rel=1e-7
+    assert after.summary.replan.level == pytest.approx(
+        after.summary.replan.previous_level, rel=1e-7
     )
 
 

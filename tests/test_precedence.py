@@ -12,7 +12,7 @@ from optimizer.ranges import PRECEDENCE
 
 
 def gave(p):
-    return {(g["rep_id"], g["limit"], g["gave_way_to"]) for g in p.summary["limits_gave_way"]}
+    return {(g.rep_id, g.limit, g.gave_way_to) for g in p.summary.limits_gave_way}
 
 
 def test_the_order_is_the_documented_one():
@@ -30,8 +30,8 @@ def test_floors_above_the_anti_ratchet_limit_give_way_and_the_plan_goes_ahead():
     assert annual["r0"] == pytest.approx(125)  # held at the anti-ratchet limit
     assert annual.sum() == pytest.approx(700)
     assert gave(p) == {("r0", "floor", "ratchet")}
-    g = p.summary["limits_gave_way"][0]
-    assert g["amount"] == pytest.approx(75) and "scaled to 62.5%" in g["why"]
+    g = p.summary.limits_gave_way[0]
+    assert g.amount == pytest.approx(75) and "scaled to 62.5%" in g.why
     assert p.reps.set_index("rep_id").loc["r0", "gave_way"].startswith("floor (to ratchet")
 
 
@@ -118,7 +118,7 @@ def test_the_issue_case_a_hire_in_the_second_half_plans_at_default_limits():
         hire_date=[pd.Timestamp("2025-10-01"), pd.NaT, pd.NaT],
     )
     p = solve_plan(PlanSpec(f, r, 1100, "equal-stretch", Limits()))
-    assert p.summary["solver_status"] == "optimal"
+    assert p.summary.solver_status == "optimal"
     reps = p.reps.set_index("rep_id")
     assert reps.loc["r0", "last_year_annualised"] == pytest.approx(100 / (92 / 365))
-    assert not p.summary["limits_gave_way"]
+    assert not p.summary.limits_gave_way

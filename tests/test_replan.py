@@ -3,22 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from builders import QUARTERS, make_inputs, quotas
+from builders import QUARTERS, actuals, make_inputs, quotas
 
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, replan, solve_plan
-
-
-def actuals(values, quarters=("2026Q1",)):
-    """Rows rep_id, period, revenue from reps x closed quarters."""
-    return pd.DataFrame(
-        [
-            {"rep_id": f"r{i}", "period": q, "revenue": v}
-            for i, row in enumerate(np.atleast_2d(values))
-            for q, v in zip(quarters, row, strict=True)
-        ]
-    )
-
 
 FREE = Limits(floor_quantile=None, phasing_band=None, max_increase=None)
 
@@ -32,10 +20,10 @@ def test_a_shortfall_is_spread_over_the_open_quarters_and_the_year_still_adds_up
     # 660 left over 6 open cells of P50 100: every open cell at stretch 1.1.
     np.testing.assert_allclose(q[:, 1:], 110, rtol=1e-7)
     assert q.sum() == pytest.approx(800)
-    assert p.summary["closed_quarters"] == ["2026Q1"]
-    assert p.summary["actual_to_date"] == pytest.approx(140)
-    assert p.summary["remaining_quota"] == pytest.approx(660)
-    assert p.summary["replan"]["level"] == pytest.approx(1.1)
+    assert p.summary.closed_quarters == ("2026Q1",)
+    assert p.summary.actual_to_date == pytest.approx(140)
+    assert p.summary.remaining_quota == pytest.approx(660)
+    assert p.summary.replan.level == pytest.approx(1.1)
     reps = p.reps.set_index("rep_id")
     assert reps.loc["r0", "change"] == pytest.approx(40 + 330 - 400)
     assert reps.loc["r0", "actual_to_date"] == pytest.approx(40)
@@ -52,7 +40,7 @@ def test_a_company_ahead_of_its_number_keeps_the_plans_level():
     assert q.sum() == pytest.approx(800)
     assert q[:, 1:].max() <= 100 * (1 + 1e-7)  # nobody's remaining quota goes up
     np.testing.assert_allclose(q[:, 1:], 540 / 6, rtol=1e-7)  # the windfall eases everyone
-    assert p.summary["replan"]["level"] == pytest.approx(1.0)  # the plan's level, kept
+    assert p.summary.replan.level == pytest.approx(1.0)  # the plan's level, kept
 
 
 def test_reps_unlikely_to_reach_the_year_they_were_given_are_flagged_at_risk():
@@ -66,7 +54,7 @@ def test_reps_unlikely_to_reach_the_year_they_were_given_are_flagged_at_risk():
     assert reps.loc["r1", "p_attain_previous"] == pytest.approx(0.5)  # on plan
     assert reps.loc["r2", "p_attain_previous"] > 0.5  # ahead
     assert reps["at_risk"].tolist() == [True, False, False]
-    assert p.summary["replan"]["reps_at_risk"] == 1
+    assert p.summary.replan.reps_at_risk == 1
     # The re-plan spreads the 50 short over the open quarters, never above the cap (P90 130).
     assert quotas(p)[:, 1:].max() <= 130 * (1 + 1e-7)
     assert quotas(p).sum() == pytest.approx(1200)
@@ -83,7 +71,7 @@ def test_actuals_above_a_reps_annual_limit_do_not_make_the_replan_impossible():
     # anti-ratchet limit (the documented order): nothing more is asked of r0 this year.
     np.testing.assert_allclose(q[0, 1:], 0, atol=1e-9)
     np.testing.assert_allclose(q[1, 1:], 400 / 3, rtol=1e-6)
-    gave = {(g["rep_id"], g["limit"], g["gave_way_to"]) for g in p.summary["limits_gave_way"]}
+    gave = {(g.rep_id, g.limit, g.gave_way_to) for g in p.summary.limits_gave_way}
     assert gave == {("r0", "ratchet", "actual"), ("r0", "floor", "ratchet")}
 
 
@@ -114,7 +102,7 @@ def test_both_routes_replan_alike():
     spec = PlanSpec(f, r, 800, "equal-probability", lim)
     a = actuals([[90, 100], [40, 70], [5, 150]], QUARTERS[:2])
     fast, general = replan(spec, a, route="network"), replan(spec, a, route="pyomo")
-    assert fast.summary["route"].startswith("network")
+    assert fast.summary.route.startswith("network")
     np.testing.assert_allclose(quotas(fast), quotas(general), rtol=1e-6, atol=1e-6)
 
 
@@ -158,7 +146,7 @@ def test_a_plan_set_by_an_attainment_goal_is_replanned_at_its_number():
     first = before.quotas[before.quotas["period"] == "2026Q1"]
     on_quota = first.rename(columns={"quota": "revenue"})[["rep_id", "period", "revenue"]]
     after = replan(spec, on_quota, previous=before)
-    assert after.summary["company_target"] == pytest.approx(before.summary["company_target"])
+    assert after.summary.company_target == pytest.approx(before.summary.company_target)
     np.testing.assert_allclose(quotas(after), quotas(before), rtol=1e-6)
 
 
@@ -184,5 +172,5 @@ def test_a_team_ahead_of_its_own_target_replans_with_its_floors_given_way():
     p = replan(PlanSpec(f, r, 1600, "equal-stretch", lim), actuals([[350], [350], [100], [100]]))
     q = quotas(p)
     assert q[:2].sum() == pytest.approx(800) and q.sum() == pytest.approx(1600)
-    ahead = [g for g in p.summary["limits_gave_way"] if g["rep_id"] is None]
-    assert len(ahead) == 1 and ahead[0]["why"].startswith("team A is ahead of plan")
+    ahead = [g for g in p.summary.limits_gave_way if g.rep_id is None]
+    assert len(ahead) == 1 and ahead[0].why.startswith("team A is ahead of plan")

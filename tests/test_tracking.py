@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from datasets import DataValidationError
 from datasets.history import month_shape
+from inyear.relief import relief
+from inyear.tracking import track
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, solve_plan
-from optimizer.tracking import relief, track
 
 FREE = Limits(floor_quantile=None, phasing_band=None, max_increase=None)
 
@@ -36,7 +37,7 @@ def test_pacing_follows_the_month_shape_not_a_flat_line():
     p = track(spec, q, months({"r0": {"2026-01": 10, "2026-02": 30}}))
     rep = p.reps.iloc[0]
     # End of February: 15% + 25% of Q1's 100 are due, and 40 were booked.
-    assert p.summary["as_of"] == "2026-02-28"
+    assert p.summary.as_of == "2026-02-28"
     assert rep["due_to_date"] == pytest.approx(40)
     assert rep["pace"] == pytest.approx(1.0)
     assert rep["attainment_to_date"] == pytest.approx(0.1)
@@ -47,8 +48,8 @@ def test_pacing_follows_the_month_shape_not_a_flat_line():
     # Q2 closed, a month into Q3: 100 + 100 + 15.
     late = track(spec, q, months({"r0": {"2026-01": 0}}), as_of="2026-07-31")
     assert late.reps["due_to_date"].iloc[0] == pytest.approx(215)
-    assert late.summary["closed_quarters"] == ["2026Q1", "2026Q2"]
-    assert late.summary["current_quarter"] == "2026Q3"
+    assert late.summary.closed_quarters == ("2026Q1", "2026Q2")
+    assert late.summary.current_quarter == "2026Q3"
 
 
 def test_the_phased_quota_by_month_and_week_adds_up_to_the_quarter():
@@ -132,7 +133,7 @@ def test_behind_reps_are_flagged_with_reasons_and_teams_add_up():
     assert teams.loc["A", "due_to_date"] == pytest.approx(280)
     assert teams.loc["A", "reps_out_of_reach"] == 1 and teams.loc["B", "reps"] == 1
     assert teams.loc["A", "reps_flagged"] == 1  # r0, with three flags
-    assert p.summary["reps_out_of_reach"] == 1
+    assert p.summary.flagged["out_of_reach"] == 1
 
 
 def test_consecutive_missed_quarters_are_flagged():
@@ -231,7 +232,7 @@ def test_a_closed_quarters_total_counts_as_its_actuals_an_open_ones_does_not():
     )
     april = pd.DataFrame({"rep_id": ["r0"], "period": ["2026-04"], "revenue": [20.0]})
     p = track(spec, quotas, pd.concat([quarter, april]))
-    assert p.summary["as_of"] == "2026-04-30" and p.summary["closed_quarters"] == ["2026Q1"]
+    assert p.summary.as_of == "2026-04-30" and p.summary.closed_quarters == ("2026Q1",)
     reps = p.reps.set_index("rep_id")
     assert reps.loc["r0", "actual_to_date"] == 120.0 and reps.loc["r1", "actual_to_date"] == 50.0
     with pytest.raises(DataValidationError, match="a quarter's total for a quarter still open"):

@@ -25,7 +25,8 @@ def write_table(frame: pd.DataFrame, path: Path, float_format: str | None = None
 def write_plan(result, out: Path) -> None:
     """A plan's table, and its summary beside it (``.summary.json``)."""
     write_table(result.table(), out, float_format="%.4f")
-    out.with_suffix(".summary.json").write_text(json.dumps(result.summary, indent=2, default=str))
+    summary = json.dumps(result.summary.to_dict(), indent=2, default=str)
+    out.with_suffix(".summary.json").write_text(summary)
 
 
 def write_progress(progress, proposal, out: Path, grain: str) -> None:

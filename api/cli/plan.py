@@ -24,8 +24,7 @@ def show_plan(result, warnings: list[str], out: Path | None) -> None:
     from .files import write_plan
     from .render import format_plan
 
-    if warnings:
-        result.summary["warnings"] = warnings
+    result = result.with_warnings(warnings)
     if out:
         write_plan(result, out)
     click.echo(format_plan(result, out))

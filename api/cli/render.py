@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from datasets.periods import quarter_freq
-from optimizer.tracking import FLAGS
+from inyear.flags import FLAGS
 from optimizer.wording import headline, money
 
 
@@ -120,18 +120,18 @@ def fiscal_words(quarter: str, fiscal_year_start: int) -> str:
 def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     s = result.summary
     lines = headline(s)
-    if "attainment_goal" in s:
+    if s.attainment_goal is not None:
         lines.append(
-            f"Company number found for {s['attainment_goal']:.0%} of reps attaining: "
-            f"{money(s['company_target'])} ({s['plans_solved']} plans solved)"
+            f"Company number found for {s.attainment_goal:.0%} of reps attaining: "
+            f"{money(s.company_target)} ({s.plans_solved} plans solved)"
         )
     periods = sorted(result.quotas["period"].unique())
-    if s.get("fiscal_year_start", 1) != 1 and periods:
-        lines.append(f"Fiscal calendar: {fiscal_words(periods[0], s['fiscal_year_start'])}")
-    if s.get("warnings"):
-        lines += ["Warnings:", *(f"  - {w}" for w in s["warnings"])]
+    if s.fiscal_year_start != 1 and periods:
+        lines.append(f"Fiscal calendar: {fiscal_words(periods[0], s.fiscal_year_start)}")
+    if s.warnings:
+        lines += ["Warnings:", *(f"  - {w}" for w in s.warnings)]
     r = result.reps.set_index("rep_id")
-    if "replan" in s:
+    if s.replan is not None:
         lines += _replan_lines(s, r)
     by_q = result.quotas.groupby("period")["quota"].sum()
     lines += [
@@ -139,7 +139,7 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
         "Quarterly phasing: "
         + ", ".join(f"{p} {money(v)} ({v / by_q.sum():.0%})" for p, v in by_q.items()),
     ]
-    table = _quota_table(result.quotas, r, replanned="replan" in s)
+    table = _quota_table(result.quotas, r, replanned=s.replan is not None)
     lines += ["", table.head(max_rows).to_string()]
     if len(table) > max_rows:
         lines.append(
@@ -151,21 +151,21 @@ def format_plan(result, out: Path | None, max_rows: int = 60) -> str:
     return "\n".join(lines)
 
 
-def _replan_lines(s: dict, r: pd.DataFrame) -> list[str]:
-    """A re-plan's closed quarters, its level and the reps at risk."""
-    rp = s["replan"]
+def _replan_lines(s, r: pd.DataFrame) -> list[str]:
+    """A re-plan's closed quarters, its level and the reps at risk (``s``: its summary)."""
+    rp = s.replan
     kept = (
         "kept at the plan's"
-        if rp["level"] <= rp["previous_level"] * (1 + 1e-9)
-        else f"raised from the plan's {rp['previous_level']:.3f} to"
+        if rp.level <= rp.previous_level * (1 + 1e-9)
+        else f"raised from the plan's {rp.previous_level:.3f} to"
     )
     lines = [
         "",
-        f"Re-plan: closed {', '.join(s['closed_quarters'])}; actuals to date "
-        f"{money(s['actual_to_date'])}, remaining quotas {money(s['remaining_quota'])}; "
-        f"common level {kept} {rp['level']:.3f}",
-        f"Reps at risk (under a {rp['at_risk_below']:.0%} chance of reaching the annual "
-        f"quota they were given): {rp['reps_at_risk']}",
+        f"Re-plan: closed {', '.join(s.closed_quarters)}; actuals to date "
+        f"{money(s.actual_to_date)}, remaining quotas {money(s.remaining_quota)}; "
+        f"common level {kept} {rp.level:.3f}",
+        f"Reps at risk (under a {rp.at_risk_below:.0%} chance of reaching the annual "
+        f"quota they were given): {rp.reps_at_risk}",
     ]
     risk = r[r["at_risk"]].sort_values("p_attain_previous").head(20)
     for rep, row in risk.iterrows():
@@ -197,13 +197,13 @@ def _quota_table(quotas: pd.DataFrame, r: pd.DataFrame, replanned: bool) -> pd.D
 def format_progress(p, proposal=None, max_rows: int = 30) -> str:
     s = p.summary
     lines = [
-        f"Tracking to {s['as_of']} ({s['share_of_year_gone']:.0%} of the year's forecast gone; "
-        f"closed: {', '.join(s['closed_quarters']) or 'none'}; now in {s['current_quarter']})",
-        f"Company: {money(s['actual_to_date'])} booked of {money(s['due_to_date'])} due so far "
-        f"(pace {s['pace']:.0%}); projected year-end {money(s['projected_year_end'])} against "
-        f"quotas of {money(s['annual_quota'])}",
-        "Month shape inside a quarter: " + " / ".join(f"{x:.0%}" for x in s["month_shape"]),
-        "Flags: " + ", ".join(f"{s['reps_' + k]} {k.replace('_', ' ')}" for k in FLAGS),
+        f"Tracking to {s.as_of} ({s.share_of_year_gone:.0%} of the year's forecast gone; "
+        f"closed: {', '.join(s.closed_quarters) or 'none'}; now in {s.current_quarter})",
+        f"Company: {money(s.actual_to_date)} booked of {money(s.due_to_date)} due so far "
+        f"(pace {s.pace:.0%}); projected year-end {money(s.projected_year_end)} against "
+        f"quotas of {money(s.annual_quota)}",
+        "Month shape inside a quarter: " + " / ".join(f"{x:.0%}" for x in s.month_shape),
+        "Flags: " + ", ".join(f"{s.flagged[k]} {k.replace('_', ' ')}" for k in FLAGS),
         "",
     ]
     t = p.teams.set_index("team")
@@ -231,9 +231,9 @@ def format_progress(p, proposal=None, max_rows: int = 30) -> str:
     if proposal is not None:
         lines += ["", f"Relief: {proposal.message}"]
         if proposal.plan is not None:
-            for g in proposal.plan.summary.get("limits_gave_way", []):
-                if g["rep_id"] is None:  # a company, team or region ahead of plan
-                    lines.append(f"  ({g['why']})")
+            for g in proposal.plan.summary.limits_gave_way:
+                if g.rep_id is None:  # a company, team or region ahead of plan
+                    lines.append(f"  ({g.why})")
             c = proposal.reps.sort_values("change")
             moved = c[c["change"].abs() > 1e-6 * max(c["annual_quota_before"].max(), 1.0)]
             for r in moved.head(max_rows).itertuples():

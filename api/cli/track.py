@@ -89,7 +89,9 @@ def _progress(o, choices, plan_path, actuals_path, as_of, grain, want_relief, **
     """The tracking of the plan against the bookings, and the relief proposal if asked."""
     from datasets.history import DEFAULT_MONTH_SHAPE
     from datasets.tables import read_table
-    from optimizer.tracking import Thresholds, relief, track
+    from inyear.flags import Thresholds
+    from inyear.relief import relief
+    from inyear.tracking import track
 
     from .inputs import plan_inputs
 

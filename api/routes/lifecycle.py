@@ -8,12 +8,14 @@ is published changes only through a new version (a revision), never in place.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from flask import Blueprint, g, request
 
+from inyear.adjust import AdjustmentRefused, adjust, changes
 from optimizer import parse_amount
-from optimizer.adjust import AdjustmentRefused, adjust, changes
-from optimizer.solve import money
+from optimizer.wording import money
 
 from .. import schemas
 from ..auth import open_mode, requires
@@ -107,7 +109,7 @@ def _team_only(rec, new, team: str, rep_id: str):
         both = pd.concat([old[~old["rep_id"].isin(team_reps)], mine], ignore_index=True)
         keys = ["rep_id", "period"] if "period" in both else ["rep_id"]
         out.append(both.sort_values(keys, kind="stable").reset_index(drop=True))
-    return type(new)(out[0], out[1], new.summary)
+    return replace(new, quotas=out[0], reps=out[1])
 
 
 def _store_adjustment(rec, body, new, rep):

@@ -20,7 +20,7 @@ from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.tables import to_number
 from models.basis import forecast_warnings
-from optimizer import Plan, PlanSpec, replan, solve_plan
+from optimizer import Plan, PlanSpec, PlanSummary, replan, solve_plan
 
 from .. import schemas
 from ..auth import requires
@@ -217,9 +217,7 @@ def create_plan():
     else:
         req, tables = json_body(schemas.PlanRequest), {}
     spec, warnings, settled = _inputs(req, tables)
-    result = solve_plan(spec, time_limit=time_limit())
-    if warnings:
-        result.summary["warnings"] = warnings
+    result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
     rec = _save(req.scenario, result, settled.model_dump(mode="json"), "plan", req.base_version)
     return _created(rec.id)
 
@@ -230,7 +228,7 @@ def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=No
         kind=kind,
         created_by=g.user,
         request=request_json,
-        summary=plain(result.summary),
+        summary=plain(result.summary.to_dict()),
         quotas=records(result.quotas),
         reps=records(result.reps),
         parent_id=parent_id,
@@ -284,7 +282,8 @@ def _with_decisions(spec: PlanSpec, request: dict, *, actuals: bool, adjustments
 
 def _plan(rec: PlanRecord) -> Plan:
     """A stored plan as the optimizer's :class:`Plan`."""
-    return Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), rec.summary)
+    summary = PlanSummary.from_dict(rec.summary)
+    return Plan(pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps), summary)
 
 
 @bp.get(f"/plans/<{ID}:plan_id>")
@@ -406,9 +405,7 @@ def replan_plan(plan_id: int):
         previous=_plan(rec),
         at_risk_below=body.at_risk_below,
         time_limit=time_limit(),
-    )
-    if warnings:
-        result.summary["warnings"] = warnings
+    ).with_warnings(warnings)
     kept = rec.request.get("adjustments") if body.keep_adjustments else None
     stored = {
         **base.model_dump(mode="json"),

@@ -1,13 +1,19 @@
 """In-year tracking of a stored plan: progress snapshots (kept with the plan's history) and
-quota relief proposals."""
+quota relief proposals. The bookings come as JSON rows, or as a CSV (or Parquet) file read by
+the data layer exactly as ``quotaplan track --actuals`` reads it."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
-from flask import Blueprint, g, url_for
+from flask import Blueprint, g, request, url_for
 
 from datasets.history import DEFAULT_MONTH_SHAPE, month_shape
-from optimizer.tracking import Thresholds, relief, track
+from datasets.tables import to_number
+from inyear.flags import Thresholds
+from inyear.relief import relief
+from inyear.tracking import track
 
 from .. import schemas
 from ..auth import requires
@@ -15,17 +21,65 @@ from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..work import heavy
-from .common import ID, json_body, plain, records, store
+from .common import (
+    ID,
+    frame,
+    json_body,
+    parse_json,
+    plain,
+    records,
+    store,
+    uploaded_table,
+    validation_context,
+)
+from .limits import check_tables
 from .plans import _record, _stored_spec
 
 bp = Blueprint("tracking", __name__, url_prefix="/v1")
 
 
-def _bookings(rows: list[schemas.BookingRow]) -> pd.DataFrame:
-    """Bookings as the tracker reads them: dated rows keep their day, monthly and quarterly
-    totals their period (the tracker dates them at the period's end)."""
-    df = pd.DataFrame([r.model_dump() for r in rows])
-    return df[["rep_id", "period", "date", "revenue"]].assign(date=pd.to_datetime(df["date"]))
+def _multipart(settings) -> dict:
+    return {
+        "type": "object",
+        "required": ["actuals"],
+        "properties": {
+            "settings": settings,  # a JSON part
+            "actuals": {
+                "type": "string",
+                "format": "binary",
+                "description": "bookings CSV: rep_id, revenue and period (a month, or a closed "
+                "quarter) or date",
+            },
+        },
+    }
+
+
+def _bookings(body_model, settings_model):
+    """The request's settings and its bookings: JSON with the bookings as rows, or multipart
+    with the bookings as a file (``actuals``) and the settings as JSON (``settings``, optional).
+    The bookings as the tracker takes them (a DataFrame of the rows, or the file as read)."""
+    if request.mimetype != "multipart/form-data":
+        body = json_body(body_model)
+        return body, frame(body.actuals)
+    table = uploaded_table("actuals")
+    check_tables({"actuals": table})
+    raw = request.form.get("settings")
+    settings = parse_json(raw, "settings") if raw else {}
+    if not isinstance(settings, dict):
+        raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
+    body = settings_model.model_validate_json(json.dumps(settings), context=validation_context())
+    return body, table
+
+
+def _stored_request(body, actuals) -> dict:
+    """What a snapshot keeps of its request: the settings and the bookings as rows (an uploaded
+    file's columns as the tracker read them, amounts as numbers)."""
+    out = body.model_dump(mode="json")
+    if "actuals" not in out:
+        f = actuals.frame
+        cols = [c for c in ("rep_id", "period", "date", "revenue") if c in f.columns]
+        out["actuals"] = records(f[cols].assign(revenue=to_number(f["revenue"])[0]))
+    return out
 
 
 def _snapshot_out(rec, full: bool = True) -> dict:
@@ -57,17 +111,18 @@ def _created(progress_id: int):
     "Track a plan: pacing, projected year-end, chances and flags per rep and team, from the "
     "bookings so far; stored as a snapshot of the plan's history.",
     body=schemas.ProgressRequest,
+    multipart=_multipart(schemas.ProgressSettings),
     response=schemas.ProgressOut,
     status=201,
     errors=("400", "401", "403", "404", "413", "422"),
 )
 def add_progress(plan_id: int):
-    """Bookings are monthly totals (``period``) or dated (``date``). Quotas are phased inside
-    each quarter by the month shape of the plan's history where it was monthly (else 15/25/60).
-    Every flag comes with its
-    reason in words; reps on or ahead of their phased quota are not flagged at risk, out of
-    reach or overloaded."""
-    body = json_body(schemas.ProgressRequest)
+    """Bookings are monthly totals (``period``) or dated (``date``), as JSON rows or an uploaded
+    file (amounts such as "$1,200" are read as numbers). Quotas are phased inside each quarter
+    by the month shape of the plan's history where it was monthly (else 15/25/60). Every flag
+    comes with its reason in words; reps on or ahead of their phased quota are not flagged at
+    risk, out of reach or overloaded."""
+    body, actuals = _bookings(schemas.ProgressRequest, schemas.ProgressSettings)
     rec = _record(plan_id)
     spec = _stored_spec(rec)
     history = rec.request.get("history")
@@ -79,7 +134,7 @@ def add_progress(plan_id: int):
     p = track(
         spec,
         pd.DataFrame(rec.quotas),
-        _bookings(body.actuals),
+        actuals,
         as_of=body.as_of,
         fiscal_year_start=body.fiscal_year_start,
         shape=shape,
@@ -91,10 +146,10 @@ def add_progress(plan_id: int):
     snap = store().add_progress(
         rec.id,
         idempotency=g.get("idempotency"),
-        as_of=p.summary["as_of"],
+        as_of=p.summary.as_of,
         created_by=g.user,
-        request=body.model_dump(mode="json"),
-        summary=plain(p.summary),
+        request=_stored_request(body, actuals),
+        summary=plain(p.summary.to_dict()),
         reps=records(p.reps),
         teams=records(p.teams),
         phased=records(p.phased),
@@ -139,18 +194,19 @@ def get_progress(plan_id: int, progress_id: int):
     "Propose quota relief: the rest of the year re-planned from the closed quarters, keeping "
     "the company number where capacity allows and saying where it does not.",
     body=schemas.ReliefRequest,
+    multipart=_multipart(schemas.ReliefSettings),
     response=schemas.ReliefOut,
     errors=("400", "401", "403", "404", "413", "422", "503"),
 )
 def propose_relief(plan_id: int):
     """A proposal, not stored: to adopt it, POST its ``closed_actuals`` to
     ``/v1/plans/{id}/replan``. Nobody's proposed quota exceeds their cap."""
-    body = json_body(schemas.ReliefRequest)
+    body, actuals = _bookings(schemas.ReliefRequest, schemas.ReliefSettings)
     rec = _record(plan_id)
     r = relief(
         _stored_spec(rec),
         pd.DataFrame(rec.quotas),
-        _bookings(body.actuals),
+        actuals,
         as_of=body.as_of,
         fiscal_year_start=body.fiscal_year_start,
     )

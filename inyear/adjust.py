@@ -9,12 +9,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
-from .inputs import prepare
-from .ranges import annual_range, bounds
-from .solve import Plan, solve_plan
-from .spec import PlanSpec
-from .wording import money
+from optimizer.errors import SpecError
+from optimizer.inputs import prepare
+from optimizer.ranges import annual_range, bounds
+from optimizer.results import Plan
+from optimizer.solve import solve_plan
+from optimizer.spec import PlanSpec
+from optimizer.wording import money
 
 
 def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: float) -> Plan:
