@@ -113,6 +113,21 @@ class General:
         _clock(self.timings, "build_s", t0)
         return self.solve(m, stage, IPM).optimal
 
+    def settle(self, find, plan_at):
+        """The level (``find()``) and the plan at it (``plan_at(level)``). An interior point's
+        level (no vertex) can leave the second stage no room at all (seen at 100,000 reps with
+        nested targets): then the level again, exact (crossover to a vertex), and the plan at
+        that."""
+        level = find()
+        try:
+            return level, plan_at(level)
+        except NotCertified:
+            if self.vertex:
+                raise
+            self.vertex = True
+            level = find()
+            return level, plan_at(level)
+
     def relaxed(self, shape: Shape, start: float, hi: float, rtol: float, total: float):
         """The flow-network relaxation's level at ``total`` (see :func:`_relaxed`), computed
         once per number, start and tolerance."""
@@ -161,12 +176,18 @@ def equal_stretch(
     if route != "network":  # a vertex only if the marginal cost's LP can follow
         ahead = shape(total * 1.01)
         general.vertex = general.relaxed(ahead, 0.0, top(ahead), 1e-7, total * 1.01) is not None
-    s_star = level(total)
-    if s_star is None:
-        raise Infeasible
-    s_star = max(s_star, min_level or 0.0)
-    upper = shape(total).upper(s_star * (1 + ROOM))
-    quota, second = _closest(data, spec, total, upper, np.zeros_like(p50), timings, route, general)
+
+    def find() -> float:
+        s = level(total)
+        if s is None:
+            raise Infeasible
+        return max(s, min_level or 0.0)
+
+    def plan_at(s: float):
+        upper = shape(total).upper(s * (1 + ROOM))
+        return _closest(data, spec, total, upper, np.zeros_like(p50), timings, route, general)
+
+    s_star, (quota, second) = general.settle(find, plan_at)
     # A larger number never lowers the level, so the search starts at s*; a marginal cost
     # needs no more than 7 digits.
     up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
@@ -308,13 +329,18 @@ def equal_probability(
             general.relaxed(shape(ahead), LOWEST_QUANTILE, lim.cap_quantile, 1e-7, ahead)
             is not None
         )
-    alpha = level(total, LOWEST_QUANTILE)
-    if alpha is None:
-        raise Infeasible
-    alpha = max(alpha, min_level or 0.0)
-    reference = data.quantile(alpha)
-    upper = shape(total).upper(alpha * (1 + ROOM))
-    quota, second = _closest(data, spec, total, upper, reference, timings, route, general)
+
+    def find() -> float:
+        a = level(total, LOWEST_QUANTILE)
+        if a is None:
+            raise Infeasible
+        return max(a, min_level or 0.0)
+
+    def plan_at(a: float):
+        upper = shape(total).upper(a * (1 + ROOM))
+        return _closest(data, spec, total, upper, data.quantile(a), timings, route, general)
+
+    alpha, (quota, second) = general.settle(find, plan_at)
     up = level(total * 1.01, start=alpha, rtol=1e-7, guess=alpha)
     up = max(up, min_level or 0.0) if up is not None else None
     return quota, Solved(

@@ -280,5 +280,5 @@ def test_a_level_lp_on_the_edge_of_its_caps_plans():
         locks={("r5", None): 0.0},
     )
     plan = solve_plan(PlanSpec(f, r, 4483.0, "equal-stretch", limits))
-    assert plan.summary["objective"]["max_stretch"] == pytest.approx(1.6395549214, rel=1e-8)
+    assert plan.summary.objective.max_stretch == pytest.approx(1.6395549214, rel=1e-8)
     assert plan.quotas["quota"].sum() == pytest.approx(4483.0, rel=1e-9)
