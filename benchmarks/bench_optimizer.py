@@ -171,6 +171,14 @@ def main() -> None:
         help="Runs of the general route per size (1 above 10,000 reps).",
     )
     ap.add_argument(
+        "--large-general",
+        nargs="*",
+        default=["smooth", "overlap"],
+        choices=SCENARIOS,
+        help="Scenarios whose general route is also run above 10,000 reps (plain and teams "
+        "take the network route in practice).",
+    )
+    ap.add_argument(
         "--child", nargs=4, metavar=("N", "ROUTE", "POLICY", "SCENARIO"), help=argparse.SUPPRESS
     )
     args = ap.parse_args()
@@ -201,6 +209,8 @@ def main() -> None:
                 for n in args.sizes:
                     network(n, scenario, policy)
             for n in args.pyomo_sizes:
+                if n > 10_000 and scenario not in args.large_general:
+                    continue
                 fast = network(n, base, policy)
                 repeats = args.pyomo_repeats if n <= 10_000 else 1
                 row = child(n, "pyomo", policy, scenario, repeats)
@@ -223,7 +233,8 @@ def main() -> None:
         "inflated by it; the ratios against the network route in the same run less so). "
         f"Command: `python -m benchmarks.bench_optimizer --sizes {' '.join(map(str, args.sizes))} "
         f"--pyomo-sizes {' '.join(map(str, args.pyomo_sizes))} "
-        f"--scenarios {' '.join(args.scenarios)} --repeats {args.repeats} "
+        f"--scenarios {' '.join(args.scenarios)} "
+        f"--large-general {' '.join(args.large_general)} --repeats {args.repeats} "
         f"--pyomo-repeats {args.pyomo_repeats}`.",
         f"Medians of {args.repeats} runs for the network route, {args.pyomo_repeats} for the "
         "general route up to 10,000 reps (1 above); each size in its own process, so peak RSS "

@@ -384,9 +384,11 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
     _clock(timings, "build_s", t0)
     # The Hessian is diagonal: HiPO's normal equations stay as sparse as the rows.
     res = general.solve(m, "plan", QP, hipo_system="normaleq")
-    if not res.optimal and QP.fallback is not None:
+    if not res.optimal and QP.fallback is not None and general.vertex:
         # At the level's knife-edge the plan has almost no interior and an interior point can
         # stall (seen on about one small plan in six): the active-set method, exact, decides.
+        # (At an interior point's level the exact level comes first: see General.settle; the
+        # active-set method on a 100,000-rep plan runs for many minutes.)
         res = general.solve(m, "plan", QP.fallback)
     if not res.optimal:  # pragma: no cover - the level search proved it feasible
         raise NotCertified("the second stage did not reach an optimum at the level found")
