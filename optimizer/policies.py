@@ -113,11 +113,18 @@ class General:
         _clock(self.timings, "build_s", t0)
         return self.solve(m, stage, IPM).optimal
 
-    def settle(self, find, plan_at):
-        """The level (``find()``) and the plan at it (``plan_at(level)``). An interior point's
-        level (no vertex) can leave the second stage no room at all (seen at 100,000 reps with
-        nested targets): then the level again, exact (crossover to a vertex), and the plan at
-        that."""
+    def settle(self, lowest, min_level, plan_at):
+        """The policy's level (``lowest()``, raised to ``min_level``; None: the plan is
+        impossible) and the plan at it (``plan_at(level)``). An interior point's level (no
+        vertex) can leave the second stage no room at all (seen at 100,000 reps with nested
+        targets): then the level again, exact (crossover to a vertex), and the plan at that."""
+
+        def find() -> float:
+            level = lowest()
+            if level is None:
+                raise Infeasible
+            return max(level, min_level or 0.0)
+
         level = find()
         try:
             return level, plan_at(level)
@@ -177,17 +184,11 @@ def equal_stretch(
         ahead = shape(total * 1.01)
         general.vertex = general.relaxed(ahead, 0.0, top(ahead), 1e-7, total * 1.01) is not None
 
-    def find() -> float:
-        s = level(total)
-        if s is None:
-            raise Infeasible
-        return max(s, min_level or 0.0)
-
     def plan_at(s: float):
         upper = shape(total).upper(s * (1 + ROOM))
         return _closest(data, spec, total, upper, np.zeros_like(p50), timings, route, general)
 
-    s_star, (quota, second) = general.settle(find, plan_at)
+    s_star, (quota, second) = general.settle(lambda: level(total), min_level, plan_at)
     # A larger number never lowers the level, so the search starts at s*; a marginal cost
     # needs no more than 7 digits.
     up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
@@ -330,17 +331,13 @@ def equal_probability(
             is not None
         )
 
-    def find() -> float:
-        a = level(total, LOWEST_QUANTILE)
-        if a is None:
-            raise Infeasible
-        return max(a, min_level or 0.0)
-
     def plan_at(a: float):
         upper = shape(total).upper(a * (1 + ROOM))
         return _closest(data, spec, total, upper, data.quantile(a), timings, route, general)
 
-    alpha, (quota, second) = general.settle(find, plan_at)
+    alpha, (quota, second) = general.settle(
+        lambda: level(total, LOWEST_QUANTILE), min_level, plan_at
+    )
     up = level(total * 1.01, start=alpha, rtol=1e-7, guess=alpha)
     up = max(up, min_level or 0.0) if up is not None else None
     return quota, Solved(
