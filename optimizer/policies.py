@@ -64,6 +64,11 @@ class Infeasible(Exception):
     """The policy cannot place the number within the limits (the caller diagnoses)."""
 
 
+#: Relative steps above an interior point's level at which the plan is tried when the level
+#: itself leaves it no room (both within the 1e-6 the two routes must agree to).
+INTERIOR_STEPS = (1e-6,)
+
+
 class NotCertified(Exception):
     """The second stage did not reach a certified optimum (the caller says so)."""
 
@@ -111,13 +116,16 @@ class General:
         clear_stage(m)
         set_upper(m, upper)
         _clock(self.timings, "build_s", t0)
-        return self.solve(m, stage, IPM).optimal
+        # An interior point's unsure "infeasible" is not checked by the simplex (15 s at
+        # 100,000 reps): the level LP that follows finds the level either way.
+        return self.solve(m, stage, IPM, exact_check=False).optimal
 
     def settle(self, lowest, min_level, plan_at):
         """The policy's level (``lowest()``, raised to ``min_level``; None: the plan is
         impossible) and the plan at it (``plan_at(level)``). An interior point's level (no
-        vertex) can leave the second stage no room at all (seen at 100,000 reps with nested
-        targets): then the level again, exact (crossover to a vertex), and the plan at that."""
+        vertex) can leave the second stage no room at all (seen at 100,000 reps, with nested
+        or overlapping targets): the plan is tried a hair higher (:data:`INTERIOR_STEPS`), and
+        only then at the exact level (crossover to a vertex: many minutes at that size)."""
 
         def find() -> float:
             level = lowest()
@@ -126,14 +134,17 @@ class General:
             return max(level, min_level or 0.0)
 
         level = find()
-        try:
-            return level, plan_at(level)
-        except NotCertified:
-            if self.vertex:
-                raise
-            self.vertex = True
-            level = find()
-            return level, plan_at(level)
+        steps = (0.0,) if self.vertex else (0.0, *INTERIOR_STEPS)
+        for step in steps:
+            try:
+                return level * (1 + step), plan_at(level * (1 + step))
+            except NotCertified:
+                continue
+        if self.vertex:
+            raise NotCertified("the second stage did not reach an optimum at the level found")
+        self.vertex = True
+        level = find()
+        return level, plan_at(level)
 
     def relaxed(self, shape: Shape, start: float, hi: float, rtol: float, total: float):
         """The flow-network relaxation's level at ``total`` (see :func:`_relaxed`), computed
@@ -380,7 +391,8 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
     declare_closeness(m, reference, w)
     _clock(timings, "build_s", t0)
     # The Hessian is diagonal: HiPO's normal equations stay as sparse as the rows.
-    res = general.solve(m, "plan", QP, hipo_system="normaleq")
+    # At an interior point's level the plan is tried a hair higher before any exact method.
+    res = general.solve(m, "plan", QP, hipo_system="normaleq", exact_check=general.vertex)
     if not res.optimal and QP.fallback is not None and general.vertex:
         # At the level's knife-edge the plan has almost no interior and an interior point can
         # stall (seen on about one small plan in six): the active-set method, exact, decides.
