@@ -7,29 +7,20 @@ The loaders (pandas) are imported when first used (PEP 562); the error types are
 them.
 """
 
-from importlib import import_module
+import lazy_loader
 
 from .errors import DataValidationError, Problem
 
 #: The names imported when first used, and the submodule of each.
-_LAZY = {
-    "Company": ".company",
-    "load_company": ".company",
-    "summarise": ".company",
-    "bookings_to_history": ".history",
-    "load_history": ".history",
-    "load_roster": ".roster",
-    "SyntheticCompany": ".synthetic",
-    "make_company": ".synthetic",
-}
-
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, _, _LAZY = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "company": ["Company", "load_company", "summarise"],
+        "history": ["bookings_to_history", "load_history"],
+        "roster": ["load_roster"],
+        "synthetic": ["SyntheticCompany", "make_company"],
+    },
+)
 
 
 def __dir__() -> list[str]:

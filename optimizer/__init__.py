@@ -10,8 +10,9 @@ plan is asked for (``PlanSpec``, ``Limits``, ``POLICIES``) can be read without t
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+import lazy_loader
 
 from .errors import PlanInfeasibleError, SolverLimitError, SpecError
 from .spec import AT_RISK_BELOW, LP_POLICIES, POLICIES, Limits, PlanSpec, parse_amount
@@ -22,24 +23,14 @@ if TYPE_CHECKING:
 #: The names imported when first used, and the submodule of each. No submodule is named as a name
 #: exported here (``replan`` lives in ``replanning``): importing a submodule binds its name in
 #: the package to the module, which would hide the name from ``__getattr__``.
-_LAZY = {
-    "Diagnosis": ".results",
-    "Finding": ".results",
-    "Fix": ".results",
-    "replan": ".replanning",
-    "Plan": ".results",
-    "PlanSummary": ".results",
-    "SolveStatus": ".results",
-    "solve_plan": ".solve",
-}
-
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, _, _LAZY = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "results": ["Diagnosis", "Finding", "Fix", "Plan", "PlanSummary", "SolveStatus"],
+        "replanning": ["replan"],
+        "solve": ["solve_plan"],
+    },
+)
 
 
 def __dir__() -> list[str]:
