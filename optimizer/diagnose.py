@@ -35,7 +35,7 @@ from .policies import fast_route
 from .ranges import bounds, group_targets, rep_limits
 from .results import Diagnosis, Finding, Fix, Plan, SolveStatus
 from .spec import PlanSpec, parse_amount
-from .wording import money, share
+from .wording import exact_money, money, share
 
 #: Families, most specific first: the one that "really binds" is the first whose change alone
 #: makes the plan possible.
@@ -324,7 +324,7 @@ def _fix_number(spec: PlanSpec, data: PlanData, ok: Oracle, base=None) -> Fix | 
     if value is None:
         return None
     verb = "raise" if value > target else "lower"
-    return Fix({"target": value}, f"{verb} the number to {money(value)}")
+    return Fix({"target": value}, f"{verb} the number to {exact_money(value)}")
 
 
 def _round_sig(v: float, digits: int, up: bool, nearest: bool = False) -> float:
@@ -377,7 +377,7 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
         words = "; ".join(
             f"drop {g[0]} {g[1]}'s target (its reps can carry nothing)"
             if v <= 0
-            else f"{'raise' if v > targets[g] else 'lower'} {g[0]} {g[1]}'s target to {money(v)}"
+            else f"{'raise' if v > targets[g] else 'lower'} {g[0]} {g[1]}'s target to {exact_money(v)}"
             for g, v in edge.items()
         )
         trial = _with(spec, group_targets=moved)
@@ -395,7 +395,7 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
             if number > 0 and ok(_with(trial, target=number)):
                 return Fix(
                     {"group_targets": moved, "target": number},
-                    f"{words}, and the number with it to {money(number)}",
+                    f"{words}, and the number with it to {exact_money(number)}",
                 )
     if follow or not ok(_with(spec, group_targets={})):
         return None
@@ -428,7 +428,7 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
         value = _search(fits, targets[g], start, up, lambda v, n, up=up: _round_sig(v, 4, up, n))
         current[g] = value
         moved.append(
-            f"{'raise' if value > targets[g] else 'lower'} {level} {name}'s target to {money(value)}"
+            f"{'raise' if value > targets[g] else 'lower'} {level} {name}'s target to {exact_money(value)}"
         )
     return Fix({"group_targets": current}, "; ".join(moved))
 
@@ -703,7 +703,11 @@ def _finding(family, spec, data, fix: Fix, number: Fix | None) -> Finding:
             value if value is not None else math.inf,
             math.nan,
             f"{what} ({now:.0%}) cannot hold with the other limits: it needs {need}"
-            + ("" if number is None else f", or a number of {money(number.changes['target'])}"),
+            + (
+                ""
+                if number is None
+                else f", or a number of {exact_money(number.changes['target'])}"
+            ),
         )
     label = {
         "min_increase": "growth-floor",

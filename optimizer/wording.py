@@ -17,6 +17,18 @@ def money(x: float, places: int = 2) -> str:
     return f"{x:,.0f}"
 
 
+def exact_money(x: float) -> str:
+    """A figure a planner will type back in (a fix's new number or target): as short as
+    :func:`money` where that is exact to the cent, with as many more places as it takes
+    otherwise (``1114512000`` -> ``"1.114512B"``, where ``money`` says ``"1.11B"``)."""
+    for places in range(2, 13):
+        text = money(x, places)
+        unit = {"B": 1e9, "M": 1e6, "k": 1e3}.get(text[-1], 1.0)
+        if abs(float(text.rstrip("BMk").replace(",", "")) * unit - x) < 0.005:
+            return text
+    return f"{x:,.2f}"
+
+
 def share(x: float) -> str:
     """A share as a percentage, with a decimal only where it matters: ``0.0042`` -> ``"0.42%"``,
     ``0.196`` -> ``"19.6%"``."""

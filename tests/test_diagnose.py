@@ -197,3 +197,39 @@ def test_a_generated_companys_team_targets_name_the_team_that_cannot_carry_its_o
     cut = {name: targets[("team", name)] - fix[("team", name)] for _, name in fix}
     assert max(cut, key=cut.get) == over[0]  # the overreaching team is cut the most
     solve_plan(d.fixes[0].apply(spec))
+
+
+def test_every_fix_plans_when_its_words_are_typed_back_in():
+    """A planner retypes the fix, not its hidden value: each amount in a fix's words, read back
+    as the CLI reads it, must plan. Team targets covering every rep with a number that is not
+    their sum (the number must then move with them: it was said as "1.11B" for 1.1145B)."""
+    import re
+
+    from datasets import make_company
+    from models import TrailingMean
+    from optimizer.spec import parse_amount
+
+    synth = make_company(120, 4, random_state=5)
+    company = synth.company
+    f = TrailingMean().fit(company).predict(2025)
+    targets = {("team", t): v for t, v in synth.team_targets.items()}
+    number = 1.1 * sum(synth.team_targets.values())
+    limits = Limits(group_targets=targets, floor_quantile=None, phasing_band=None)
+    spec = PlanSpec(f, company.roster, number, limits=limits)
+    d = impossible(spec)
+    assert d.fixes, d.text()
+    for fix in d.fixes:
+        typed, total = dict(targets), number
+        for level, name, amount in re.findall(
+            r"(team|region) (\S+)'s target to (\S+?)(?:[,;]|$)", fix.message
+        ):
+            typed[(level, name)] = parse_amount(amount)
+        said = re.search(r"number(?: with it)? to (\S+?)(?:[,;]|$)", fix.message)
+        if said:
+            total = parse_amount(said.group(1))
+        assert typed != targets or total != number, fix.message
+        solve_plan(
+            PlanSpec(
+                f, company.roster, total, limits=Limits(**{**vars(limits), "group_targets": typed})
+            )
+        )
