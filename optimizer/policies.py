@@ -200,20 +200,58 @@ def equal_stretch(
         return _closest(data, spec, total, upper, np.zeros_like(p50), timings, route, general)
 
     s_star, (quota, second) = general.settle(lambda: level(total), min_level, plan_at)
-    # A larger number never lowers the level, so the search starts at s*; a marginal cost
-    # needs no more than 7 digits.
-    up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
-    up = max(up, min_level or 0.0) if up is not None else None
+    common = _common_stretch(data, quota, s_star, second.company_dual)
+    if common is not None:
+        # The common stretch at 1% more: the second stage again at the same level (or at the
+        # level 1% more needs, where the held cells must rise too).
+        level_now, ahead = common, total * 1.01
+        try:
+            up = _closest(data, spec, ahead, shape(ahead).upper(s_star * (1 + ROOM)),
+                          np.zeros_like(p50), timings, route, general)[1].company_dual  # fmt: skip
+        except NotCertified:
+            s_up = level(ahead, start=s_star, rtol=1e-7, guess=s_star)
+            up = None if s_up is None else _closest(
+                data, spec, ahead, shape(ahead).upper(s_up * (1 + ROOM)), np.zeros_like(p50),
+                timings, route, general)[1].company_dual  # fmt: skip
+    else:
+        # A larger number never lowers the level, so the search starts at s*; a marginal cost
+        # needs no more than 7 digits.
+        level_now = s_star
+        up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
+        up = max(up, min_level or 0.0) if up is not None else None
     return quota, Solved(
-        Objective(second.objective, max_stretch=s_star),
+        Objective(
+            second.objective,
+            max_stretch=s_star,
+            common_stretch=level_now if common is not None else None,
+        ),
         Marginal(
             second.company_dual,
             max_stretch_at_plus_1pct=up if up is not None else float("nan"),
-            max_stretch_per_1pct_more=(up - s_star) if up is not None else float("nan"),
+            max_stretch_per_1pct_more=(up - level_now) if up is not None else float("nan"),
         ),
         second.route,
         second.certificate,
     )
+
+
+def _common_stretch(data: PlanData, quota: np.ndarray, s_star: float, dual: float):
+    """The stretch the plan gives every cell its limits leave free, where it is below the level
+    ``s_star``; None where it is the level.
+
+    The level is the least highest stretch the limits allow. Where limits tie a cell above
+    the rest (a ramping hire's early quarter pulled up by smoothness towards a floor later in
+    the year), that one cell sets the level and the others sit below it: then the level is
+    no headline (nor is its cost, which is 0). The second stage puts every free cell at one
+    stretch, the dual of the company total (its weights are P50)."""
+    if not (np.isfinite(dual) and 0 < dual < s_star * (1 - 1e-6)):
+        return None
+    p50 = data.p50
+    open_ = ~data.closed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        free = (p50 > 0) & (np.abs(quota / p50 - dual) <= 1e-6 * dual)
+    free[:, ~open_] = False
+    return float(dual) if free.any() else None
 
 
 def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, general, guess):

@@ -49,6 +49,9 @@ class Objective:
     max_stretch: float | None = None
     common_level: float | None = None
     common_chance: float | None = None
+    #: equal-stretch: the stretch every free cell takes, where limits hold a cell above the
+    #: rest so that ``max_stretch`` (the level) is not what the plan gives everyone.
+    common_stretch: float | None = None
 
     @property
     def level(self) -> float:
@@ -60,6 +63,7 @@ class Objective:
             max_stretch=self.max_stretch,
             common_level=self.common_level,
             common_chance=self.common_chance,
+            common_stretch=self.common_stretch,
             squared_deviation=self.squared_deviation,
         )
 

@@ -274,7 +274,9 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
     lock): the plan's headline, not its most extreme cell."""
     closed = data.closed
     if spec.policy == "equal-stretch":
-        kind, value, chance = "stretch", float(objective.max_stretch), None
+        common = objective.common_stretch
+        kind, chance = "stretch", None
+        value = float(objective.max_stretch if common is None else common)
         with np.errstate(invalid="ignore"):
             above = stretch > value * (1 + 1e-6) + 1e-9
     else:
@@ -291,6 +293,7 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
         reason,
     )
     held = {}
+    reason = np.where(reason == "other", _coupling(spec.limits), reason)
     for label in np.unique(reason[above]):
         cells = above & (reason == label)
         held[str(label)] = HeldAbove(
@@ -299,6 +302,21 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
             float(np.nanmax(np.where(cells, stretch, np.nan))),
         )
     return CommonLevel(kind, value, held, chance)
+
+
+def _coupling(limits) -> str:
+    """What else can hold a cell above the common level, neither at its floor nor locked: the
+    limits that tie cells together, those the plan has."""
+    present = [
+        words
+        for words, on in (
+            ("smoothness", limits.smoothness is not None),
+            ("team/region targets", bool(limits.group_targets)),
+            ("the phasing band", limits.phasing_band is not None),
+        )
+        if on
+    ]
+    return " or ".join(present) or "other limits"
 
 
 def _violations(quota, rl) -> np.ndarray:

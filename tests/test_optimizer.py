@@ -282,3 +282,26 @@ def test_a_level_lp_on_the_edge_of_its_caps_plans():
     plan = solve_plan(PlanSpec(f, r, 4483.0, "equal-stretch", limits))
     assert plan.summary.objective.max_stretch == pytest.approx(1.6395549214, rel=1e-8)
     assert plan.quotas["quota"].sum() == pytest.approx(4483.0, rel=1e-9)
+
+
+def test_a_cell_smoothness_ties_above_the_rest_is_not_the_headline():
+    """A ramping hire (P50 5 then 10, then 200 and 400 with a floor of 160 in Q4): smoothness
+    pulls their first quarters up to their caps at stretch 3, the least highest stretch of the
+    plan, while everyone else sits at 1.30. The headline is the 1.30 the plan gives the free
+    cells, the hire's two cells are held above it by smoothness, and the cost of 1% more is in
+    that common stretch and equals the plan at 1% more (the level itself does not move: 0)."""
+    p50 = np.array([[5, 10, 200, 400]] + [[100, 110, 120, 130]] * 3, float)
+    f, r = inputs(p50, q10=p50 * 0.4, q90=p50 * 3)
+    limits = Limits(floor_quantile=0.1, phasing_band=None, max_increase=None, smoothness=0.3)
+    total = 1.05 * p50.sum()
+    s = solve_plan(PlanSpec(f, r, total, "equal-stretch", limits)).summary
+    assert s.max_stretch == pytest.approx(3.0, rel=1e-5)
+    assert s.level.value == pytest.approx(1.3005, rel=1e-4)
+    assert s.level.held_above["smoothness"].cells == 2
+    assert s.level.held_above["smoothness"].reps == 1
+    ahead = solve_plan(PlanSpec(f, r, total * 1.01, "equal-stretch", limits)).summary
+    assert s.marginal.max_stretch_at_plus_1pct == pytest.approx(ahead.level.value, rel=1e-6)
+    assert s.marginal.max_stretch_per_1pct_more == pytest.approx(
+        ahead.level.value - s.level.value, rel=1e-4
+    )
+    assert s.marginal.max_stretch_per_1pct_more > 0.01
