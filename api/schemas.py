@@ -666,6 +666,22 @@ class Comparison(BaseModel):
     reps: list[RepDifference]
 
 
+class JobOut(BaseModel):
+    """Long work asked for with ``Prefer: respond-async``, and where it stands."""
+
+    id: int
+    kind: Literal["forecast", "plan", "replan"]
+    state: Literal["queued", "running", "succeeded", "failed"]
+    percent: int = Field(ge=0, le=100, description="How far the work is (stages reported)")
+    message: str = Field(description="The current stage in words (fitting the forecaster...)")
+    result: str | None = Field(description="The URL of what the job made, once it succeeded")
+    problem: dict[str, Any] | None = Field(
+        description="The problem the synchronous call would have answered, once it failed"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]

@@ -35,7 +35,7 @@ def store() -> Store:
 
 #: The ids a URL may hold, and what they name.
 ID_KINDS = {"plan_id": "plan", "other_id": "plan", "adjustment_id": "adjustment",
-            "forecast_id": "forecast"}  # fmt: skip
+            "forecast_id": "forecast", "job_id": "job"}  # fmt: skip
 
 
 def _unknown(view_args: dict) -> str | None:

@@ -25,10 +25,11 @@ from optimizer import Plan, PlanSpec, PlanSummary, replan, solve_plan
 from .. import schemas
 from ..auth import requires
 from ..idempotency import idempotent
+from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
-from ..work import heavy
+from ..work import turn
 from .common import (
     ID,
     file_problems,
@@ -111,6 +112,7 @@ def _inputs(
             req.year,
             fiscal_year_start=fiscal or 1,
             partial_quarters=req.partial_quarters,
+            at=10,
         )
         roster = company.roster
         warnings = list(company.warnings)
@@ -128,10 +130,16 @@ def _inputs(
                     "POST /v1/forecasts, or send the forecast rows",
                 )
             forecast = pd.DataFrame(stored.rows)
+        report("checking the tables", 10)
         roster = load_roster(roster)[0]
         warnings = forecast_warnings(forecast)
     spec = req.to_spec(forecast, roster)
     return spec, warnings, req.model_copy(update={"fiscal_year_start": spec.fiscal_year_start})
+
+
+def _solving_at(req: schemas.PlanRequest, tables: dict | None = None) -> int:
+    """How far a job is when solving starts: most of a plan from history is the forecast."""
+    return 70 if req.history is not None or "history" in (tables or {}) else 30
 
 
 def _from_upload() -> tuple[schemas.PlanRequest, dict]:
@@ -199,8 +207,8 @@ def _created(plan_id: int):
 
 @bp.post("/plans")
 @requires("planner")
+@asynchronous("plan")
 @idempotent("plan", _created)
-@heavy
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -210,15 +218,21 @@ def _created(plan_id: int):
     errors=("400", "401", "403", "409", "413", "422", "503"),
 )
 def create_plan():
-    """JSON with the tables as rows, or multipart with the tables as CSV files and the
-    settings as JSON. An impossible number is a 422 with the optimizer's diagnosis."""
+    """JSON with the tables as rows, or multipart with the tables as files (CSV, Excel .xlsx
+    or Parquet, told apart by their content) and the settings as JSON. An impossible number is
+    a 422 with the optimizer's diagnosis. With ``Prefer: respond-async``: 202 and the job to
+    poll (``GET /v1/jobs/{id}``), whose ``result`` is the plan's URL once stored."""
     if request.mimetype == "multipart/form-data":
         req, tables = _from_upload()
     else:
         req, tables = json_body(schemas.PlanRequest), {}
-    spec, warnings, settled = _inputs(req, tables)
-    result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
-    rec = _save(req.scenario, result, settled.model_dump(mode="json"), "plan", req.base_version)
+    with turn():
+        spec, warnings, settled = _inputs(req, tables)
+        report("solving", _solving_at(req, tables))
+        result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
+        report("storing the plan", 95)
+        request_json = settled.model_dump(mode="json")
+        rec = _save(req.scenario, result, request_json, "plan", req.base_version)
     return _created(rec.id)
 
 
@@ -382,8 +396,8 @@ def compare(plan_id: int, other_id: int):
 
 @bp.post(f"/plans/<{ID}:plan_id>/replan")
 @requires("planner")
+@asynchronous("replan")
 @idempotent("plan", _created)
-@heavy
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,
@@ -393,24 +407,31 @@ def compare(plan_id: int, other_id: int):
 )
 def replan_plan(plan_id: int):
     """The re-plan is stored as the scenario's next version (kind 'replan', parent the plan
-    revised), with the same inputs, policy and limits."""
+    revised), with the same inputs, policy and limits. With ``Prefer: respond-async``: 202 and
+    the job to poll (``GET /v1/jobs/{id}``)."""
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
-    base = _stored_request(rec)
-    spec, warnings, base = _inputs(base)
-    spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
-    result = replan(
-        spec,
-        frame(body.actuals),
-        previous=_plan(rec),
-        at_risk_below=body.at_risk_below,
-        time_limit=time_limit(),
-    ).with_warnings(warnings)
-    kept = rec.request.get("adjustments") if body.keep_adjustments else None
-    stored = {
-        **base.model_dump(mode="json"),
-        "replan": {"of": rec.id, **body.model_dump(mode="json")},
-        **({"adjustments": kept} if kept else {}),
-    }
-    new = _save(rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id)
+    with turn():
+        report("rebuilding the plan's inputs", 5)
+        base = _stored_request(rec)
+        spec, warnings, base = _inputs(base)
+        spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
+        report("solving", _solving_at(base))
+        result = replan(
+            spec,
+            frame(body.actuals),
+            previous=_plan(rec),
+            at_risk_below=body.at_risk_below,
+            time_limit=time_limit(),
+        ).with_warnings(warnings)
+        report("storing the re-plan", 95)
+        kept = rec.request.get("adjustments") if body.keep_adjustments else None
+        stored = {
+            **base.model_dump(mode="json"),
+            "replan": {"of": rec.id, **body.model_dump(mode="json")},
+            **({"adjustments": kept} if kept else {}),
+        }
+        new = _save(
+            rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id
+        )
     return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}
