@@ -39,7 +39,7 @@ def load_history(
 
     Parameters
     ----------
-    source : CSV or Parquet path, or a DataFrame, with columns ``rep_id``, ``period``, ``revenue``.
+    source : CSV, .xlsx or Parquet path, or a DataFrame, with columns ``rep_id``, ``period``, ``revenue``.
     fiscal_year_start : month in which the fiscal year starts; monthly rows are rolled up into
         the quarters of that calendar.
     partial_quarters : ``"complete"`` or ``"drop"`` a quarter that monthly rows cover only in

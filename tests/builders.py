@@ -129,7 +129,11 @@ def history(n: int = 6, start: int = 2024, years: int = 2):
     rng = np.random.default_rng(1)
     _, roster, _ = tables(n)
     rows = [
-        {"rep_id": r["rep_id"], "period": f"{y}Q{q}", "revenue": float(rng.uniform(60, 140) * 1000)}
+        {
+            "rep_id": r["rep_id"],
+            "period": f"{y}Q{q}",
+            "revenue": round(rng.uniform(60, 140) * 1e3, 2),
+        }
         for r in roster
         for y in range(start, start + years)
         for q in range(1, 5)

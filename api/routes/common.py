@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.utils import secure_filename
 
 from datasets import DataValidationError
-from datasets.errors import MAX_ROWS_SHOWN, Problem
-from datasets.tables import read_table
+from datasets.errors import Problem
+from datasets.tables import SUFFIXES, Table, read_table
 
 from ..auth import identify, open_mode
 from ..problems import ApiProblem, problem
@@ -142,9 +142,10 @@ def validation_context() -> dict:
     return {"max_value": current_app.config["MAX_VALUE"]}
 
 
-def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
-    """A CSV (or Parquet) file uploaded as multipart field ``field``, read like a file on disk
-    (same parsing, and errors that name the file's lines)."""
+def uploaded_table(field: str, required: bool = True) -> Table | None:
+    """A file uploaded as multipart field ``field``: CSV, Excel (.xlsx) or Parquet, told apart
+    by its content, read like a file on disk (``datasets.tables.read_table``: the same parsing,
+    and errors that name the file's lines or the sheet's rows)."""
     f = request.files.get(field)
     if f is None or not f.filename:
         if required:
@@ -153,7 +154,7 @@ def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
             )
         return None
     name = secure_filename(f.filename) or f"{field}.csv"
-    if Path(name).suffix.lower() not in (".csv", ".txt", ".tsv", ".parquet", ".pq"):
+    if Path(name).suffix.lower() not in SUFFIXES:  # decided by its content, else CSV
         name += ".csv"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
@@ -163,7 +164,8 @@ def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
 
 def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
     """Validation errors in uploaded files' cells as the data layer reports them: per file,
-    column and problem, with the file's line numbers (the header is line 1)."""
+    column and problem, with the file's line numbers (the header is line 1) or the sheet's
+    rows (``tables``: the files as read, :class:`datasets.tables.Table`)."""
     found: dict[tuple, list[int]] = {}
     for e in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = e["loc"]
@@ -172,14 +174,15 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
         elif len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
             column = next((str(p) for p in loc[2:] if isinstance(p, str) and "-" not in p), "")
             what = e["msg"].removeprefix("Value error, ")
-            found.setdefault((loc[0], column, what), []).append(loc[1] + 2)
+            found.setdefault((loc[0], column, what), []).append(loc[1])
     if not found:
         return exc
     problems = []
-    for (name, column, what), lines in found.items():
+    for (name, column, what), records_at in found.items():
         table = tables[name]
-        label = getattr(table, "name", name)
-        shown = tuple(f"line {n}" for n in sorted(set(lines))[:MAX_ROWS_SHOWN])
+        at = np.zeros(len(table.frame), dtype=bool)
+        at[sorted(set(records_at))] = True
+        shown, n = table.rows(at)
         fix = (
             "Add the rows below the header"
             if not column
@@ -187,9 +190,7 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
             if what == "Field required"
             else f"Correct the {column} cells"
         )
-        problems.append(
-            Problem(label, (column,) if column else (), what, fix + ".", shown, len(set(lines)))
-        )
+        problems.append(Problem(table.name, (column,) if column else (), what, fix + ".", shown, n))
     return DataValidationError(problems)
 
 
