@@ -222,7 +222,8 @@ def plain(value):
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _neutral(v):
+def neutral(v):
+    """Text a spreadsheet would run as a formula, with a leading quote; anything else as it is."""
     return "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
 
 
@@ -232,10 +233,10 @@ def neutralised(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_neutral)
-    out.columns = [_neutral(c) for c in out.columns]
+            out[col] = out[col].map(neutral)
+    out.columns = [neutral(c) for c in out.columns]
     if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
-        out.index = out.index.map(_neutral)
+        out.index = out.index.map(neutral)
     return out
 
 
@@ -246,11 +247,17 @@ def safe_csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def write_sheets(writer: pd.ExcelWriter, sheets: dict[str, pd.DataFrame], index=()) -> None:
+    """Tables as sheets of a workbook being written, in the same neutralised form as the CSV:
+    every text cell is written as text, never as a formula (``index``: the sheets whose index
+    is written)."""
+    for name, df in sheets.items():
+        neutralised(df).to_excel(writer, sheet_name=name, index=name in index)
+
+
 def safe_xlsx(sheets: dict[str, pd.DataFrame], index: tuple[str, ...] = ()) -> bytes:
-    """An Excel workbook of ``sheets`` in the same neutralised form as the CSV: every text cell
-    is written as text, never as a formula (``index``: the sheets whose index is written)."""
+    """An Excel workbook of ``sheets`` (see :func:`write_sheets`)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as book:
-        for name, df in sheets.items():
-            neutralised(df).to_excel(book, sheet_name=name, index=name in index)
+        write_sheets(book, sheets, index)
     return buf.getvalue()

@@ -30,6 +30,7 @@ from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
 from ..work import turn
+from ..workbook import plan_workbook
 from .common import (
     ID,
     file_problems,
@@ -39,7 +40,6 @@ from .common import (
     plain,
     records,
     safe_csv,
-    safe_xlsx,
     store,
     uploaded_table,
     validation_context,
@@ -304,7 +304,8 @@ def _plan(rec: PlanRecord) -> Plan:
 @requires("viewer")
 @operation(
     "A stored plan: JSON, CSV with 'Accept: text/csv' (one row per rep and quarter), or an "
-    "Excel workbook (quotas, reps, summary sheets) with 'Accept: " + XLSX + "'.",
+    "Excel workbook with 'Accept: " + XLSX + "' (a formatted sheet per rep and quarter with "
+    "team subtotals and the company total, the plan's settings, the quotas and reps tables).",
     response=schemas.PlanOut,
     errors=("401", "403", "404"),
     csv=True,
@@ -315,15 +316,9 @@ def get_plan(plan_id: int):
     rec = _record(plan_id)
     best = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX])
     if best == XLSX:
-        summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
-        book = safe_xlsx(
-            {
-                "quotas": _plan(rec).table(),
-                "reps": pd.DataFrame(rec.reps),
-                "summary": pd.Series(summary, name="value").to_frame(),
-            },
-            index=("summary",),
-        )
+        fid = rec.request.get("forecast_id")
+        forecast = store().forecast(fid) if fid is not None else None
+        book = plan_workbook(rec, _plan(rec).table(), forecast)
         name = f"plan-{rec.id}-v{rec.version}.xlsx"
         return Response(
             book,
