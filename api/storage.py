@@ -549,6 +549,33 @@ class Store:
             q = select(AdjustmentRecord).where(AdjustmentRecord.plan_id == plan_id)
             return list(s.scalars(q.order_by(AdjustmentRecord.id)).all())
 
+    def pending_adjustments(self, plan_id: int | None = None) -> list[tuple]:
+        """Every adjustment waiting for a decision (only plan ``plan_id``'s, if given), oldest
+        first, each with its plan's scenario, version and content_rev and the scenario's latest
+        version: ``(adjustment, scenario, version, content_rev, latest)``."""
+        latest = (
+            select(PlanRecord.scenario_id, func.max(PlanRecord.version).label("latest"))
+            .group_by(PlanRecord.scenario_id)
+            .subquery()
+        )
+        q = (
+            select(
+                AdjustmentRecord,
+                Scenario.name,
+                PlanRecord.version,
+                PlanRecord.content_rev,
+                latest.c.latest,
+            )
+            .join(PlanRecord, PlanRecord.id == AdjustmentRecord.plan_id)
+            .join(Scenario, Scenario.id == PlanRecord.scenario_id)
+            .join(latest, latest.c.scenario_id == PlanRecord.scenario_id)
+            .where(AdjustmentRecord.status == "pending")
+        )
+        if plan_id is not None:
+            q = q.where(AdjustmentRecord.plan_id == plan_id)
+        with self.sessions() as s:
+            return [tuple(r) for r in s.execute(q.order_by(AdjustmentRecord.id)).all()]
+
     def decide(
         self, adjustment_id: int, level: str, who: str, decision: str, comment: str
     ) -> tuple[AdjustmentRecord, PlanRecord | None]:
