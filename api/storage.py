@@ -142,6 +142,20 @@ class ForecastRecord(Base):
     notes: Mapped[list] = mapped_column(JSON)
 
 
+class ForecastMemo(Base):
+    """The forecast a plan from history was made with, by what it was made from: rebuilding
+    the plan later (a re-plan, an adjustment or its preview, tracking, relief) takes it
+    instead of fitting the forecaster again. Fitting is deterministic (seed 0), so the same
+    history, roster, calendar and year give the same forecast; the key holds quotaplan's
+    version too, so another release fits again."""
+
+    __tablename__ = "forecast_memo"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rows: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
 class ProgressRecord(Base):
     """A tracking snapshot of a plan: what the bookings to ``as_of`` said, kept so a planner sees
     how the picture changed week by week."""
@@ -758,6 +772,19 @@ class Store:
     def forecast(self, forecast_id: int) -> ForecastRecord | None:
         with self.sessions() as s:
             return s.get(ForecastRecord, forecast_id)
+
+    def memo_forecast(self, key: str) -> list | None:
+        """The forecast rows remembered under ``key`` (see :class:`ForecastMemo`), or None."""
+        with self.sessions() as s:
+            rec = s.get(ForecastMemo, key)
+            return rec.rows if rec is not None else None
+
+    def remember_forecast(self, key: str, rows: list) -> None:
+        try:
+            with self.sessions.begin() as s:
+                s.add(ForecastMemo(key=key, rows=rows))
+        except IntegrityError:  # a twin request remembered it first: the same rows
+            pass
 
     # --- idempotency keys ----------------------------------------------------------------------
 

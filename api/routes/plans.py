@@ -7,6 +7,7 @@ and re-planned from what is stored alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 
@@ -14,11 +15,12 @@ import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
 from pydantic import ValidationError
 
-from datasets import DataValidationError
+from datasets import DataValidationError, load_company
 from datasets.forecasts import validate_forecast
 from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.tables import to_number
+from models import DEFAULT_QUANTILES
 from models.basis import forecast_warnings
 from optimizer import Plan, PlanSpec, PlanSummary, replan, solve_plan
 
@@ -46,6 +48,7 @@ from .common import (
 )
 from .forecasts import forecast_table
 from .limits import check_tables, time_limit
+from .meta import package_version
 
 bp = Blueprint("plans", __name__, url_prefix="/v1")
 
@@ -104,16 +107,8 @@ def _inputs(
     history = tables.get("history")
     if history is None and req.history is not None:
         history = frame(req.history)
-    fiscal = req.fiscal_year_start
     if history is not None:
-        forecast, company = forecast_table(
-            history,
-            roster,
-            req.year,
-            fiscal_year_start=fiscal or 1,
-            partial_quarters=req.partial_quarters,
-            at=10,
-        )
+        forecast, company = _forecast_from_history(req, history, roster)
         roster = company.roster
         warnings = list(company.warnings)
     else:
@@ -135,6 +130,41 @@ def _inputs(
         warnings = forecast_warnings(forecast)
     spec = req.to_spec(forecast, roster)
     return spec, warnings, req.model_copy(update={"fiscal_year_start": spec.fiscal_year_start})
+
+
+def _forecast_from_history(req: schemas.PlanRequest, history, roster):
+    """The forecast of a plan from history, and the company read from the tables: fitted once,
+    then remembered by what it was made from (``api.storage.ForecastMemo``), so rebuilding the
+    plan (re-plan, adjustment, preview, tracking) reads the tables again but fits nothing."""
+    fiscal = req.fiscal_year_start or 1
+    made_from = {
+        "history": [r.model_dump(mode="json") for r in req.history],
+        "roster": [r.model_dump(mode="json") for r in req.roster],
+        "year": req.year,
+        "fiscal_year_start": fiscal,
+        "partial_quarters": req.partial_quarters,
+        "quantiles": list(DEFAULT_QUANTILES),
+        "seed": 0,
+        "quotaplan": package_version(),
+    }
+    key = hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
+    rows = store().memo_forecast(key)
+    if rows is not None:
+        report("checking the tables", 10)
+        company = load_company(
+            history, roster, fiscal_year_start=fiscal, partial_quarters=req.partial_quarters
+        )
+        return pd.DataFrame(rows), company
+    forecast, company = forecast_table(
+        history,
+        roster,
+        req.year,
+        fiscal_year_start=fiscal,
+        partial_quarters=req.partial_quarters,
+        at=10,
+    )
+    store().remember_forecast(key, records(forecast))
+    return forecast, company
 
 
 def _solving_at(req: schemas.PlanRequest, tables: dict | None = None) -> int:
