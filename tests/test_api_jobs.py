@@ -291,9 +291,10 @@ def test_the_document_declares_the_preference_and_the_202(client):
 
 
 @pytest.mark.slow
-def test_a_job_whose_server_was_killed_reads_as_failed_on_the_next_server(tmp_path):
-    """A real ``quotaplan serve`` killed (SIGKILL, every process) while a job forecasts the
-    sample: the next server, on the same database, answers that the job was lost."""
+def test_jobs_on_a_real_server_and_one_whose_server_was_killed(tmp_path):
+    """On a real ``quotaplan serve`` (several worker processes) a job runs to its end; one
+    killed (SIGKILL, every process) while a job forecasts the sample: the next server, on the
+    same database, answers that the job was lost."""
     import urllib.request
 
     from benchmarks.bench_api import start, stop
@@ -314,8 +315,22 @@ def test_a_job_whose_server_was_killed_reads_as_failed_on_the_next_server(tmp_pa
         with urllib.request.urlopen(base + path, timeout=60) as resp:
             return json.loads(resp.read())
 
+    def post(base, body):
+        req = urllib.request.Request(base + "/v1/plans", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **ASYNC})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert resp.status == 202
+            return resp.headers["Location"]
+
     proc, base = start(db, env=env)
     try:
+        # A job polled to its end: each poll may be answered by either worker process.
+        small = post(base, plan_body(scenario="small"))
+        end = time.monotonic() + 60
+        while (job := get(base, small))["state"] not in ("succeeded", "failed"):
+            assert time.monotonic() < end, job
+            time.sleep(0.05)
+        assert job["state"] == "succeeded" and get(base, job["result"])["scenario"] == "small"
         req = urllib.request.Request(base + "/v1/plans", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json", **ASYNC})  # fmt: skip
         with urllib.request.urlopen(req, timeout=60) as resp:

@@ -34,8 +34,16 @@ MULTIPART = {
     "type": "object",
     "required": ["history", "roster"],
     "properties": {
-        "history": {"type": "string", "format": "binary", "description": "history CSV"},
-        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
+        "history": {
+            "type": "string",
+            "format": "binary",
+            "description": "history: CSV, .xlsx or Parquet",
+        },
+        "roster": {
+            "type": "string",
+            "format": "binary",
+            "description": "roster: CSV, .xlsx or Parquet",
+        },
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
         "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12},
         "partial_quarters": {"type": "string", "enum": ["complete", "drop"]},

@@ -1,4 +1,5 @@
-"""Plans: create (JSON or CSV uploads), read (JSON or CSV), list by scenario, compare, re-plan.
+"""Plans: create (JSON, or CSV, .xlsx or Parquet uploads), read (JSON, CSV or a workbook), list
+by scenario, compare, re-plan.
 
 Every plan is stored as the next version of its scenario with the request that made it, in the
 shape of :class:`api.schemas.PlanRequest` (uploaded tables as rows), so a plan can be rebuilt
@@ -59,9 +60,21 @@ MULTIPART = {
     "required": ["settings", "roster"],
     "properties": {
         "settings": schemas.PlanSettings,  # a JSON part
-        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
-        "history": {"type": "string", "format": "binary", "description": "history CSV"},
-        "forecast": {"type": "string", "format": "binary", "description": "forecast CSV"},
+        "roster": {
+            "type": "string",
+            "format": "binary",
+            "description": "roster: CSV, .xlsx or Parquet",
+        },
+        "history": {
+            "type": "string",
+            "format": "binary",
+            "description": "history: CSV, .xlsx or Parquet",
+        },
+        "forecast": {
+            "type": "string",
+            "format": "binary",
+            "description": "forecast: CSV, .xlsx or Parquet",
+        },
     },
 }
 
