@@ -19,6 +19,7 @@ import difflib
 import math
 import os
 import re
+import threading
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -99,6 +100,8 @@ SUFFIXES = {
 
 #: The largest workbook quotaplan unzips (a zip bomb is refused before it is read).
 MAX_UNZIPPED_BYTES = 1 << 30
+
+_WORKBOOK = threading.Lock()
 
 
 def file_kind(path: Path) -> str | None:
@@ -211,8 +214,10 @@ def _read_xlsx(path: Path, name: str) -> Table:
                 "Save the sheet as CSV.",
             )
         # A file object: openpyxl judges a file by its name, and an upload named roster.csv may
-        # hold a workbook. Styles and extensions openpyxl leaves out are not data: no warnings.
-        with open(path, "rb") as stream, warnings.catch_warnings():
+        # hold a workbook. Styles and extensions openpyxl leaves out are not data: no warnings
+        # (catch_warnings sets process-wide filters: one workbook at a time, or two threads
+        # restoring them in the wrong order would leave every warning ignored).
+        with _WORKBOOK, open(path, "rb") as stream, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
             try:
