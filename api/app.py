@@ -11,6 +11,8 @@ Settings (environment variable, or the same key without the prefix in ``config``
   every table of the request), ``QUOTAPLAN_MAX_ROWS`` (1,000,000 rows per table),
   ``QUOTAPLAN_MAX_VALUE`` (1e15, any amount per rep and period), ``QUOTAPLAN_FORECAST_TIME_LIMIT``
   (seconds, 300) and ``QUOTAPLAN_SOLVER_TIME_LIMIT`` (seconds, 60).
+- ``QUOTAPLAN_JOB_STALE_SECONDS`` (30): a job (``Prefer: respond-async``) whose worker process
+  gave no sign of life for this long reads as failed (``api.jobs``).
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ DEFAULTS = {
     "MAX_VALUE": 1e15,
     "FORECAST_TIME_LIMIT": 300.0,
     "SOLVER_TIME_LIMIT": 60.0,
+    "JOB_STALE_SECONDS": 30.0,
 }
 INTEGERS = ("MAX_REQUEST_BYTES", "MAX_REPS", "MAX_ROWS")
-NUMBERS = ("MAX_VALUE", "FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT")
+NUMBERS = ("MAX_VALUE", "FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT", "JOB_STALE_SECONDS")
 
 
 def settings(config: dict | None = None) -> dict:
@@ -69,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=s["MAX_REQUEST_BYTES"],
         MAX_FORM_MEMORY_SIZE=s["MAX_REQUEST_BYTES"],
         **{k: s[k] for k in ("MAX_REPS", "MAX_ROWS", "MAX_VALUE")},
-        **{k: s[k] for k in ("FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT")},
+        **{k: s[k] for k in ("FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT", "JOB_STALE_SECONDS")},
         DATABASE_URL=s["DATABASE_URL"],
     )
     store = (config or {}).get("STORE") or Store(s["DATABASE_URL"])
@@ -85,9 +88,9 @@ def create_app(config: dict | None = None) -> Flask:
     security.register(app)
     register_lookups(app)
 
-    from .routes import docs, forecasts, lifecycle, meta, plans, tracking, web
+    from .routes import docs, forecasts, jobs, lifecycle, meta, plans, tracking, web
 
-    for module in (meta, forecasts, plans, tracking, lifecycle, web, docs):
+    for module in (meta, forecasts, plans, jobs, tracking, lifecycle, web, docs):
         app.register_blueprint(module.bp)
 
     @app.get("/openapi.json")

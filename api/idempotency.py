@@ -34,7 +34,29 @@ PARAMETER = {
 }
 
 
-def _fingerprint() -> str:
+def request_key() -> str | None:
+    """The request's Idempotency-Key (400 if it is not 1-255 visible ASCII characters)."""
+    key = request.headers.get(HEADER)
+    if key is not None and not _KEY.match(key):
+        raise ApiProblem(
+            400,
+            "Bad Idempotency-Key",
+            f"{HEADER} must be 1-255 visible ASCII characters (a UUID, say)",
+        )
+    return key
+
+
+def reused(key: str, what: str) -> ApiProblem:
+    """The answer to a key sent again with another request."""
+    return ApiProblem(
+        422,
+        "Idempotency-Key reused",
+        f"{HEADER} {key!r} was used for another request (it made {what}); use a new key for a "
+        "new request",
+    )
+
+
+def fingerprint() -> str:
     """What the request asks, independent of how it was encoded (JSON key order, multipart
     boundaries)."""
     h = hashlib.sha256(f"{request.method} {request.path}\n".encode())
@@ -63,24 +85,18 @@ def idempotent(resource: str, replay: Callable[[int], object]):
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
-            key = request.headers.get(HEADER)
+            key = request_key()
             if key is None:
                 return view(*args, **kwargs)
-            if not _KEY.match(key):
-                raise ApiProblem(
-                    400,
-                    "Bad Idempotency-Key",
-                    f"{HEADER} must be 1-255 visible ASCII characters (a UUID, say)",
-                )
-            fingerprint = _fingerprint()
+            made = fingerprint()
             done = current_app.extensions["quotaplan.store"].remembered(g.user, key)
             if done is not None:
-                return _replay(done, fingerprint, resource, replay)
-            g.idempotency = Idempotency(g.user, key, fingerprint)
+                return _replay(done, made, resource, replay)
+            g.idempotency = Idempotency(g.user, key, made)
             try:
                 return view(*args, **kwargs)
             except AlreadyDone as exc:  # a twin with the same key committed first
-                return _replay(exc.record, fingerprint, resource, replay)
+                return _replay(exc.record, made, resource, replay)
 
         spec = getattr(inner, "openapi", None)
         if spec is not None:
@@ -92,12 +108,7 @@ def idempotent(resource: str, replay: Callable[[int], object]):
 
 def _replay(record, fingerprint: str, resource: str, replay):
     if record.fingerprint != fingerprint or record.resource != resource:
-        raise ApiProblem(
-            422,
-            "Idempotency-Key reused",
-            f"{HEADER} {record.key!r} was used for another request (it made {record.resource} "
-            f"{record.resource_id}); use a new key for a new request",
-        )
+        raise reused(record.key, f"{record.resource} {record.resource_id}")
     body, status, *headers = replay(record.resource_id)
     out = dict(headers[0]) if headers else {}
     out["Idempotent-Replayed"] = "true"

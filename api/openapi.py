@@ -78,6 +78,8 @@ def _schemas(app: Flask) -> tuple[dict, dict]:
     """The JSON schemas of every model the operations name: (refs by (model, mode), components)."""
     used = {(schemas.Problem, "serialization")}
     for _, _, spec in _operations(app):
+        if spec.get("job"):
+            used.add((schemas.JobOut, "serialization"))
         if spec["body"] is not None:
             used.add((spec["body"], "validation"))
         for part in (spec["multipart"] or {}).get("properties", {}).values():
@@ -181,6 +183,21 @@ def document(app: Flask) -> dict:
             elif spec["csv"]:
                 ok["content"] = {"text/csv": {"schema": {"type": "string"}}}
             op["responses"][str(spec["status"])] = ok
+            if spec.get("job"):
+                op["responses"]["202"] = {
+                    "description": "Accepted (with 'Prefer: respond-async'): the job, to poll at "
+                    "its Location",
+                    "headers": {
+                        "Location": {
+                            "description": "/v1/jobs/{id}",
+                            "schema": {"type": "string"},
+                            "required": True,
+                        }
+                    },
+                    "content": {
+                        "application/json": {"schema": refs[(schemas.JobOut, "serialization")]}
+                    },
+                }
             problem_ref = refs[(schemas.Problem, "serialization")]
             for code in _errors(spec, rule, role):
                 op["responses"][code] = {

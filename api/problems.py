@@ -10,6 +10,7 @@ programming error: logged with its traceback and answered with a generic 500 (no
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,7 +76,19 @@ DOMAIN_TITLES = frozenset(
 
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    return Response(json.dumps(_finite(body)), status=status, mimetype=PROBLEM_JSON)
+
+
+def _finite(value):
+    """JSON as JSON allows it: a number that is not finite (a diagnosis with no amount) is
+    null, never ``NaN``, which JSON parsers (a browser's among them) refuse."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _domain(exc: Exception) -> Response:

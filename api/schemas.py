@@ -548,9 +548,72 @@ class AdjustmentOut(BaseModel):
     changes: list[dict[str, Any]] = Field(description="Reps whose annual quota moves")
 
 
+class RepChange(BaseModel):
+    """A rep whose annual quota an adjustment moves."""
+
+    rep_id: str
+    team: str | None
+    before: float
+    after: float
+    delta: float = Field(description="after - before")
+    binding: str | None = Field(
+        description="The limit that binds the rep after (adjustment: the rep whose number was set)"
+    )
+
+
+class AdjustmentPreview(BaseModel):
+    """What an adjustment would do (nothing stored)."""
+
+    plan_id: int
+    rep_id: str
+    team: str
+    annual_quota_before: float
+    annual_quota_after: float
+    changes: list[RepChange] = Field(description="Every rep whose annual quota moves")
+    team_total_before: float
+    team_total_after: float
+
+
 class AdjustmentList(BaseModel):
     plan_id: int
     adjustments: list[AdjustmentOut]
+
+
+class AdjustmentQuery(BaseModel):
+    """The query of the approver's queue (``GET /v1/adjustments``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    state: Literal["pending"] = "pending"
+    plan_id: Id | None = None
+
+
+class QueuedAdjustment(BaseModel):
+    """An adjustment waiting for the caller's decision."""
+
+    id: int
+    plan_id: int
+    scenario: str
+    plan_version: int
+    rep_id: str
+    team: str
+    proposed_by: str
+    reason: str
+    created_at: datetime
+    annual_quota_before: float
+    annual_quota_after: float
+    level: str = Field(description="The level whose decision it waits for (team:A, region:EU)")
+    levels: list[str]
+    decisions: list[dict[str, Any]]
+    changes: list[dict[str, Any]] = Field(description="Reps whose annual quota moves")
+    stale: bool = Field(
+        description="The plan changed since it was proposed: approving it sets it aside (409)"
+    )
+
+
+class AdjustmentQueue(BaseModel):
+    state: Literal["pending"]
+    plan_id: int | None
+    adjustments: list[QueuedAdjustment]
 
 
 class Decision(Strict):
@@ -664,6 +727,22 @@ class Comparison(BaseModel):
     b: PlanBrief
     total_difference: float
     reps: list[RepDifference]
+
+
+class JobOut(BaseModel):
+    """Long work asked for with ``Prefer: respond-async``, and where it stands."""
+
+    id: int
+    kind: Literal["forecast", "plan", "replan"]
+    state: Literal["queued", "running", "succeeded", "failed"]
+    percent: int = Field(ge=0, le=100, description="How far the work is (stages reported)")
+    message: str = Field(description="The current stage in words (fitting the forecaster...)")
+    result: str | None = Field(description="The URL of what the job made, once it succeeded")
+    problem: dict[str, Any] | None = Field(
+        description="The problem the synchronous call would have answered, once it failed"
+    )
+    created_at: datetime
+    updated_at: datetime
 
 
 class Health(BaseModel):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
     inspect,
@@ -141,6 +142,20 @@ class ForecastRecord(Base):
     notes: Mapped[list] = mapped_column(JSON)
 
 
+class ForecastMemo(Base):
+    """The forecast a plan from history was made with, by what it was made from: rebuilding
+    the plan later (a re-plan, an adjustment or its preview, tracking, relief) takes it
+    instead of fitting the forecaster again. Fitting is deterministic (seed 0), so the same
+    history, roster, calendar and year give the same forecast; the key holds quotaplan's
+    version too, so another release fits again."""
+
+    __tablename__ = "forecast_memo"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rows: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
 class ProgressRecord(Base):
     """A tracking snapshot of a plan: what the bookings to ``as_of`` said, kept so a planner sees
     how the picture changed week by week."""
@@ -200,6 +215,35 @@ class IdempotencyRecord(Base):
     resource: Mapped[str] = mapped_column(String(40))  # "plan", "adjustment", ...
     resource_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
+class JobRecord(Base):
+    """Long work (a forecast, a plan, a re-plan) run for a request that asked for it with
+    ``Prefer: respond-async``: where it stands, written by the process doing it, so any worker
+    process can answer for it. The worker notes a heartbeat while the job runs; a job whose
+    heartbeat stopped (its process died) reads as failed."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("who", "key", name="one_job_per_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "forecast", "plan" or "replan"
+    who: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # running/succeeded/failed
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(String(200), default="")
+    result: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the resource's URL
+    problem: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # problem+json body
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    #: The request's Idempotency-Key (a retry finds this job) and what identifies the request.
+    key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+#: The states of a job that is not finished.
+JOB_ACTIVE = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -329,6 +373,7 @@ class Store:
             "adjustment": AdjustmentRecord,
             "forecast": ForecastRecord,
             "progress": ProgressRecord,
+            "job": JobRecord,
         }[kind]
         with self.sessions() as s:
             return s.scalar(select(table.id).where(table.id == row_id)) is not None
@@ -518,6 +563,33 @@ class Store:
             q = select(AdjustmentRecord).where(AdjustmentRecord.plan_id == plan_id)
             return list(s.scalars(q.order_by(AdjustmentRecord.id)).all())
 
+    def pending_adjustments(self, plan_id: int | None = None) -> list[tuple]:
+        """Every adjustment waiting for a decision (only plan ``plan_id``'s, if given), oldest
+        first, each with its plan's scenario, version and content_rev and the scenario's latest
+        version: ``(adjustment, scenario, version, content_rev, latest)``."""
+        latest = (
+            select(PlanRecord.scenario_id, func.max(PlanRecord.version).label("latest"))
+            .group_by(PlanRecord.scenario_id)
+            .subquery()
+        )
+        q = (
+            select(
+                AdjustmentRecord,
+                Scenario.name,
+                PlanRecord.version,
+                PlanRecord.content_rev,
+                latest.c.latest,
+            )
+            .join(PlanRecord, PlanRecord.id == AdjustmentRecord.plan_id)
+            .join(Scenario, Scenario.id == PlanRecord.scenario_id)
+            .join(latest, latest.c.scenario_id == PlanRecord.scenario_id)
+            .where(AdjustmentRecord.status == "pending")
+        )
+        if plan_id is not None:
+            q = q.where(AdjustmentRecord.plan_id == plan_id)
+        with self.sessions() as s:
+            return [tuple(r) for r in s.execute(q.order_by(AdjustmentRecord.id)).all()]
+
     def decide(
         self, adjustment_id: int, level: str, who: str, decision: str, comment: str
     ) -> tuple[AdjustmentRecord, PlanRecord | None]:
@@ -701,6 +773,19 @@ class Store:
         with self.sessions() as s:
             return s.get(ForecastRecord, forecast_id)
 
+    def memo_forecast(self, key: str) -> list | None:
+        """The forecast rows remembered under ``key`` (see :class:`ForecastMemo`), or None."""
+        with self.sessions() as s:
+            rec = s.get(ForecastMemo, key)
+            return rec.rows if rec is not None else None
+
+    def remember_forecast(self, key: str, rows: list) -> None:
+        try:
+            with self.sessions.begin() as s:
+                s.add(ForecastMemo(key=key, rows=rows))
+        except IntegrityError:  # a twin request remembered it first: the same rows
+            pass
+
     # --- idempotency keys ----------------------------------------------------------------------
 
     @contextmanager
@@ -750,6 +835,78 @@ class Store:
                 select(IdempotencyRecord).where(
                     IdempotencyRecord.who == who, IdempotencyRecord.key == key
                 )
+            )
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    def add_job(
+        self, kind: str, who: str, key: str | None = None, fingerprint: str | None = None
+    ) -> tuple[JobRecord, bool]:
+        """A new job, queued; with a ``key`` that already has a job (a retry, or a twin sent at
+        the same moment): that job instead. Returns the job and whether it is new."""
+        try:
+            with self.sessions.begin() as s:
+                rec = JobRecord(
+                    kind=kind, who=who, key=key, fingerprint=fingerprint, message="waiting to start"
+                )
+                s.add(rec)
+                s.flush()
+                return rec, True
+        except IntegrityError:
+            if key is None:
+                raise
+            return self.job_for_key(who, key), False
+
+    def drop_job(self, job_id: int) -> None:
+        """Forget a job refused before its work began (answered as the synchronous call)."""
+        with self.sessions.begin() as s:
+            s.execute(delete(JobRecord).where(JobRecord.id == job_id))
+
+    def job(self, job_id: int) -> JobRecord | None:
+        with self.sessions() as s:
+            return s.get(JobRecord, job_id)
+
+    def job_for_key(self, who: str, key: str) -> JobRecord | None:
+        with self.sessions() as s:
+            return s.scalar(select(JobRecord).where(JobRecord.who == who, JobRecord.key == key))
+
+    def update_job(self, job_id: int, **fields) -> bool:
+        """Note where a job stands (``state``, ``percent``, ``message``, ``result``,
+        ``problem``), and a heartbeat; a job already finished (or given up as lost) is left as
+        it is. Returns whether it was updated."""
+        now = _now()
+        with self.sessions.begin() as s:
+            return bool(
+                s.execute(
+                    update(JobRecord)
+                    .where(JobRecord.id == job_id, JobRecord.state.in_(JOB_ACTIVE))
+                    .values(updated_at=now, heartbeat_at=now, **fields)
+                ).rowcount
+            )
+
+    def beat(self, job_id: int) -> None:
+        """The job's process is alive (a heartbeat; nothing else changes)."""
+        with self.sessions.begin() as s:
+            s.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id, JobRecord.state.in_(JOB_ACTIVE))
+                .values(heartbeat_at=_now())
+            )
+
+    def lose_job(self, job_id: int, silent_for: float, problem: dict) -> None:
+        """A job still queued or running whose heartbeat is older than ``silent_for`` seconds
+        is failed with ``problem``: its process died."""
+        now = _now()
+        cutoff = datetime.fromtimestamp(now.timestamp() - silent_for, UTC)
+        with self.sessions.begin() as s:
+            s.execute(
+                update(JobRecord)
+                .where(
+                    JobRecord.id == job_id,
+                    JobRecord.state.in_(JOB_ACTIVE),
+                    JobRecord.heartbeat_at < cutoff,
+                )
+                .values(state="failed", problem=problem, message="stopped", updated_at=now)
             )
 
     # --- tokens --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from functools import wraps
 
 from pebble import ProcessExpired, ProcessPool
@@ -30,6 +31,7 @@ from pebble import ProcessExpired, ProcessPool
 from datasets import DataValidationError, load_company
 from models import DEFAULT_QUANTILES, forecast_year
 
+from .jobs import report
 from .problems import ApiProblem
 
 copyreg.pickle(DataValidationError, lambda e: (DataValidationError, (e.problems,)))
@@ -39,15 +41,28 @@ _pools: dict[int, ProcessPool] = {}  # by process id: a forked web worker makes 
 _turns: dict[int, threading.BoundedSemaphore] = {}
 
 
+@contextmanager
+def turn():
+    """This process's turn to plan (forecast, solve): one request at a time per process. A job
+    that has to wait for it says so (queued)."""
+    pid = os.getpid()
+    with _lock:
+        sem = _turns.setdefault(pid, threading.BoundedSemaphore(1))
+    if not sem.acquire(blocking=False):
+        report("waiting for the work ahead of it in this worker to finish", state="queued")
+        sem.acquire()
+    try:
+        yield
+    finally:
+        sem.release()
+
+
 def heavy(view):
-    """Decorator: the view plans (forecasts, solves); one such request at a time per process."""
+    """Decorator: the view plans (forecasts, solves) in its process's :func:`turn`."""
 
     @wraps(view)
     def inner(*args, **kwargs):
-        pid = os.getpid()
-        with _lock:
-            turn = _turns.setdefault(pid, threading.BoundedSemaphore(1))
-        with turn:
+        with turn():
             return view(*args, **kwargs)
 
     return inner
@@ -83,11 +98,13 @@ def forecast_table(
     fiscal_year_start: int = 1,
     partial_quarters: str = "complete",
     seconds: float,
+    at: int = 10,
 ):
     """Validate the tables and forecast the plan year (in ``fiscal_year_start``'s calendar,
     partial quarters completed or dropped), in a worker process, within ``seconds``; returns
-    (forecast table, company)."""
+    (forecast table, company). A job reports the stage at ``at`` percent."""
     args = (history, roster, year, tuple(quantiles), seed, fiscal_year_start, partial_quarters)
+    report("fitting the forecaster", at)
     future = _pool().schedule(_forecast, args=args, timeout=seconds)
     try:
         return future.result()

@@ -4,7 +4,7 @@ A row is a month's total (``period`` such as ``2026-04``), a closed quarter's to
 such as ``2026Q1``) or a dated booking (``date``); several rows may fall in the same month (a
 deal each). Amounts are read as the history table reads them (``"$1,200"``, ``"1 200"`` and
 ``"USD 1200"`` are 1200; see :func:`datasets.tables.to_number`), rep ids as its ids
-(``" 007 "`` is ``"007"``). A CSV or Parquet file names its lines in errors, a DataFrame its
+(``" 007 "`` is ``"007"``). A CSV, .xlsx or Parquet file names its lines (a sheet its rows) in errors, a DataFrame its
 index labels.
 """
 
@@ -47,7 +47,7 @@ def read_actuals(
 
     Parameters
     ----------
-    source : a CSV/Parquet path, a DataFrame (named ``actuals`` in messages) or a
+    source : a CSV, .xlsx or Parquet path, a DataFrame (named ``actuals`` in messages) or a
         :class:`datasets.tables.Table` already read; columns ``rep_id``, ``revenue`` and
         ``period`` or ``date`` (both: the date where given, else the period).
     fiscal_year_start : the month the fiscal year starts in (where quarter labels fall).

@@ -9,18 +9,20 @@ from dataclasses import dataclass, field
 MAX_ROWS_SHOWN = 5
 
 
-def row_refs(positions, *, lines: bool, labels=None) -> tuple[tuple[str, ...], int]:
+def row_refs(
+    positions, *, lines: bool, labels=None, unit: str = "line"
+) -> tuple[tuple[str, ...], int]:
     """Where rows are, as the user will find them, for the first :data:`MAX_ROWS_SHOWN` of
     ``positions`` (0-based positions of records), and how many there are in all.
 
-    ``lines``: the rows came from a file (CSV line numbers: the header is line 1, so record 0
-    is line 2); otherwise they are named by ``labels[position]`` (a DataFrame's index) or, with
+    ``lines``: the rows came from a file (CSV line numbers, or a sheet's rows with ``unit``
+    ``row``: the header is line 1, so record 0 is line 2); otherwise they are named by ``labels[position]`` (a DataFrame's index) or, with
     no labels, as JSON rows (``row 0``: the position in the list sent).
     """
     pos = [int(p) for p in positions]
     shown = pos[:MAX_ROWS_SHOWN]
     if lines:
-        refs = tuple(f"line {p + 2}" for p in shown)
+        refs = tuple(f"{unit} {p + 2}" for p in shown)
     elif labels is not None:
         refs = tuple(f"index {labels[p]}" for p in shown)
     else:

@@ -5,6 +5,7 @@ level (``q10``, ``q50``, ``q90``, ...), as ``quotaplan forecast`` writes it (wit
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,7 @@ def validate_forecast(source: PathOrFrame | Table) -> pd.DataFrame:
         table = read_table(source, "forecast")
         # Headers are normalised on reading (dots to underscores): q97_5 is the level q97.5.
         renamed = {c: c.replace("_", ".") for c in table.frame.columns if QUANTILE_HEADER.match(c)}
-        table = Table(
-            table.name, table.frame.rename(columns=renamed), table.from_file, table.positions
-        )
+        table = replace(table, frame=table.frame.rename(columns=renamed))
     f = table.frame
     missing = [c for c in ("rep_id", "period", "q50") if c not in f.columns]
     if missing:

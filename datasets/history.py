@@ -39,7 +39,7 @@ def load_history(
 
     Parameters
     ----------
-    source : CSV or Parquet path, or a DataFrame, with columns ``rep_id``, ``period``, ``revenue``.
+    source : CSV, .xlsx or Parquet path, or a DataFrame, with columns ``rep_id``, ``period``, ``revenue``.
     fiscal_year_start : month in which the fiscal year starts; monthly rows are rolled up into
         the quarters of that calendar.
     partial_quarters : ``"complete"`` or ``"drop"`` a quarter that monthly rows cover only in
@@ -309,7 +309,7 @@ def read_bookings(
 
     Parameters
     ----------
-    source : a CSV/Parquet path, a DataFrame, or a :class:`datasets.tables.Table` already read.
+    source : a CSV, .xlsx or Parquet path, a DataFrame, or a :class:`datasets.tables.Table` already read.
     rep, date, amount : the columns holding the rep, the booking (close) date and the amount.
     where : filters applied before anything is validated, each ``"column=value[,value]"``
         (keep rows with one of the values, case aside) or ``"column!=value"`` (drop them), or

@@ -37,7 +37,7 @@ def load_roster(source: PathOrFrame) -> tuple[pd.DataFrame, list[str]]:
 
     Parameters
     ----------
-    source : CSV or Parquet path, or a DataFrame, with at least a ``rep_id`` column; see
+    source : CSV, .xlsx or Parquet path, or a DataFrame, with at least a ``rep_id`` column; see
         :data:`datasets.schema.ROSTER` for the optional columns. Per-quarter capacity goes in
         columns named ``fte_2026Q1``, ``fte_2026Q2``, ...
 

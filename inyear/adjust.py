@@ -122,8 +122,26 @@ def limits_broken(spec: PlanSpec, quotas: pd.DataFrame, reps=None) -> list[str]:
 
 
 def changes(before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6) -> list[dict]:
-    """The reps whose annual quota moved: ``rep_id, before, after`` (plans' ``reps`` tables)."""
+    """The reps whose annual quota moved (plans' ``reps`` tables): ``rep_id``, ``team``,
+    ``before``, ``after``, ``delta`` (after minus before) and ``binding``, the limit that
+    binds them after (``adjustment`` for the rep whose number was set)."""
     a = before.set_index("rep_id")["annual_quota"]
-    b = after.set_index("rep_id")["annual_quota"].reindex(a.index)
+    new = after.set_index("rep_id").reindex(a.index)
+    b = new["annual_quota"]
     moved = (b - a).abs() > tol * max(float(a.abs().max()), 1.0)
-    return [{"rep_id": str(r), "before": float(a[r]), "after": float(b[r])} for r in a.index[moved]]
+
+    def text(r, column):
+        v = new[column].get(r) if column in new else None
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    return [
+        {
+            "rep_id": str(r),
+            "team": text(r, "team"),
+            "before": float(a[r]),
+            "after": float(b[r]),
+            "delta": float(b[r] - a[r]),
+            "binding": text(r, "binding"),
+        }
+        for r in a.index[moved]
+    ]

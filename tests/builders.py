@@ -121,3 +121,21 @@ def problem(resp, status):
     body = resp.get_json(force=True)
     assert body["status"] == status and body["title"] and body["detail"]
     return body
+
+
+def history(n: int = 6, start: int = 2024, years: int = 2):
+    """A small quarterly history of ``n`` reps (those of :func:`tables`) as JSON rows, and the
+    roster: enough to forecast ``start + years`` quickly."""
+    rng = np.random.default_rng(1)
+    _, roster, _ = tables(n)
+    rows = [
+        {
+            "rep_id": r["rep_id"],
+            "period": f"{y}Q{q}",
+            "revenue": round(rng.uniform(60, 140) * 1e3, 2),
+        }
+        for r in roster
+        for y in range(start, start + years)
+        for q in range(1, 5)
+    ]
+    return rows, roster

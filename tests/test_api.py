@@ -69,6 +69,23 @@ def test_an_impossible_number_is_a_422_with_the_diagnosis_and_nothing_is_stored(
     assert len(client.get("/v1/scenarios/FY26/plans").get_json()["plans"]) == 1
 
 
+def test_a_problem_is_valid_json_even_without_an_amount(app):
+    """A diagnosis with no amount (the number and a team's target that cannot both hold: no
+    single change is enough) says so with null: NaN is not JSON, and a browser's parser
+    refuses the whole answer."""
+    from api.problems import problem as answer
+
+    with app.app_context():
+        resp = answer(422, "Impossible plan", "...", diagnosis=[{"amount": float("nan")}],
+                      fixes=[{"changes": {"target": float("inf")}}])  # fmt: skip
+
+    def refuse(name):
+        raise AssertionError(f"{name} in the JSON: {resp.get_data(as_text=True)}")
+
+    out = json.loads(resp.get_data(as_text=True), parse_constant=refuse)
+    assert out["diagnosis"] == [{"amount": None}] and out["fixes"][0]["changes"]["target"] is None
+
+
 @pytest.mark.parametrize(
     ("send", "status", "words"),
     [

@@ -3,8 +3,9 @@ type, header and body as documented; schema-invalid requests refused; schema-val
 accepted.
 
 One judgement is the domain's, not the schema's: whether well-formed tables make sense together
-(reps in both tables, enough history, a number the limits can hold). For the operations that
-take tables, a schema-valid request may get a 422, but only one of the domain's own answers
+(reps in both tables, enough history, a number the limits can hold, a rep the plan has). For
+the operations that take tables, and the adjustment preview, a schema-valid request may get a
+422, but only one of the domain's own answers
 (``api.problems.DOMAIN_TITLES``: invalid data with its rows, an impossible plan with its
 diagnosis, ...); a 422 from the request validator ("Invalid request") for schema-valid data fails
 the run, as does any other status outside the check's defaults."""
@@ -29,6 +30,7 @@ TABLES = [
     "POST /v1/plans/{plan_id}/progress",
     "POST /v1/plans/{plan_id}/relief",
     "POST /v1/plans/{plan_id}/adjustments",
+    "POST /v1/plans/{plan_id}/adjustments/preview",
 ]
 CONFIG = SchemathesisConfig.from_dict(
     {

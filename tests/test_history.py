@@ -200,8 +200,11 @@ def test_dataframe_problems_point_at_index_labels():
 def test_missing_file_and_unsupported_type(tmp_path):
     with pytest.raises(DataValidationError, match="file not found"):
         load_history(tmp_path / "nope.csv")
-    (tmp_path / "h.xlsx").write_bytes(b"PK")
-    with pytest.raises(DataValidationError, match="unsupported file type '.xlsx'"):
+    (tmp_path / "h.json").write_text("{}")
+    with pytest.raises(DataValidationError, match="unsupported file type '.json'"):
+        load_history(tmp_path / "h.json")
+    (tmp_path / "h.xlsx").write_bytes(b"PK")  # an .xlsx by its name, not by its content
+    with pytest.raises(DataValidationError, match="cannot be read as an Excel workbook"):
         load_history(tmp_path / "h.xlsx")
 
 

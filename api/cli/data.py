@@ -28,7 +28,7 @@ def data() -> None:
 def check(
     files: tuple[Path, ...], fiscal_year_start: int, partial_quarters: str, as_json: bool
 ) -> None:
-    """Validate a history and/or roster file (CSV or Parquet) and summarise it.
+    """Validate a history and/or roster file (CSV, .xlsx or Parquet) and summarise it.
 
     Which file is which is read from its columns. Exits 1 and lists every problem, with the
     rows at fault and the fix, when the data cannot be used.

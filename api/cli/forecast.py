@@ -21,8 +21,12 @@ Examples:
   quotaplan forecast --history history.csv --roster roster.csv --year 2026 --quantiles 0.05,0.5,0.95 --model trailing-mean
 """,
 )
-@click.option("--history", "history_path", type=FILE, required=True, help="History CSV/Parquet.")
-@click.option("--roster", "roster_path", type=FILE, required=True, help="Roster CSV/Parquet.")
+@click.option(
+    "--history", "history_path", type=FILE, required=True, help="History: CSV, .xlsx or Parquet."
+)
+@click.option(
+    "--roster", "roster_path", type=FILE, required=True, help="Roster: CSV, .xlsx or Parquet."
+)
 @click.option(
     "--year",
     type=int,

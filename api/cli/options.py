@@ -161,7 +161,10 @@ def plan_options(command):
     limits."""
     options = [
         click.option(
-            "--history", "history_path", type=FILE, help="History CSV/Parquet (forecast first)."
+            "--history",
+            "history_path",
+            type=FILE,
+            help="History: CSV, .xlsx or Parquet (forecast first).",
         ),
         click.option(
             "--forecast",
@@ -170,7 +173,11 @@ def plan_options(command):
             help="A forecast table you already have, instead of --history.",
         ),
         click.option(
-            "--roster", "roster_path", type=FILE, required=True, help="Roster CSV/Parquet."
+            "--roster",
+            "roster_path",
+            type=FILE,
+            required=True,
+            help="Roster: CSV, .xlsx or Parquet.",
         ),
         click.option("--target", help="The company number: 12.5M, 800k or 12500000."),
         click.option(
@@ -270,7 +277,7 @@ def plan_options(command):
             "--targets",
             "targets_path",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Team and region targets from a file (CSV or Parquet: level, name, target), "
+            help="Team and region targets from a file (CSV, .xlsx or Parquet: level, name, target), "
             "as `quotaplan data generate` writes them; --team-target/--region-target add to it.",
         ),
         click.option(

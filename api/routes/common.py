@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.utils import secure_filename
 
 from datasets import DataValidationError
-from datasets.errors import MAX_ROWS_SHOWN, Problem
-from datasets.tables import read_table
+from datasets.errors import Problem
+from datasets.tables import SUFFIXES, Table, read_table
 
 from ..auth import identify, open_mode
 from ..problems import ApiProblem, problem
@@ -35,7 +35,7 @@ def store() -> Store:
 
 #: The ids a URL may hold, and what they name.
 ID_KINDS = {"plan_id": "plan", "other_id": "plan", "adjustment_id": "adjustment",
-            "forecast_id": "forecast"}  # fmt: skip
+            "forecast_id": "forecast", "job_id": "job"}  # fmt: skip
 
 
 def _unknown(view_args: dict) -> str | None:
@@ -142,9 +142,10 @@ def validation_context() -> dict:
     return {"max_value": current_app.config["MAX_VALUE"]}
 
 
-def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
-    """A CSV (or Parquet) file uploaded as multipart field ``field``, read like a file on disk
-    (same parsing, and errors that name the file's lines)."""
+def uploaded_table(field: str, required: bool = True) -> Table | None:
+    """A file uploaded as multipart field ``field``: CSV, Excel (.xlsx) or Parquet, told apart
+    by its content, read like a file on disk (``datasets.tables.read_table``: the same parsing,
+    and errors that name the file's lines or the sheet's rows)."""
     f = request.files.get(field)
     if f is None or not f.filename:
         if required:
@@ -153,7 +154,7 @@ def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
             )
         return None
     name = secure_filename(f.filename) or f"{field}.csv"
-    if Path(name).suffix.lower() not in (".csv", ".txt", ".tsv", ".parquet", ".pq"):
+    if Path(name).suffix.lower() not in SUFFIXES:  # decided by its content, else CSV
         name += ".csv"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
@@ -163,7 +164,8 @@ def uploaded_table(field: str, required: bool = True) -> pd.DataFrame | None:
 
 def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
     """Validation errors in uploaded files' cells as the data layer reports them: per file,
-    column and problem, with the file's line numbers (the header is line 1)."""
+    column and problem, with the file's line numbers (the header is line 1) or the sheet's
+    rows (``tables``: the files as read, :class:`datasets.tables.Table`)."""
     found: dict[tuple, list[int]] = {}
     for e in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = e["loc"]
@@ -172,14 +174,15 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
         elif len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
             column = next((str(p) for p in loc[2:] if isinstance(p, str) and "-" not in p), "")
             what = e["msg"].removeprefix("Value error, ")
-            found.setdefault((loc[0], column, what), []).append(loc[1] + 2)
+            found.setdefault((loc[0], column, what), []).append(loc[1])
     if not found:
         return exc
     problems = []
-    for (name, column, what), lines in found.items():
+    for (name, column, what), records_at in found.items():
         table = tables[name]
-        label = getattr(table, "name", name)
-        shown = tuple(f"line {n}" for n in sorted(set(lines))[:MAX_ROWS_SHOWN])
+        at = np.zeros(len(table.frame), dtype=bool)
+        at[sorted(set(records_at))] = True
+        shown, n = table.rows(at)
         fix = (
             "Add the rows below the header"
             if not column
@@ -187,9 +190,7 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
             if what == "Field required"
             else f"Correct the {column} cells"
         )
-        problems.append(
-            Problem(label, (column,) if column else (), what, fix + ".", shown, len(set(lines)))
-        )
+        problems.append(Problem(table.name, (column,) if column else (), what, fix + ".", shown, n))
     return DataValidationError(problems)
 
 
@@ -221,7 +222,8 @@ def plain(value):
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _neutral(v):
+def neutral(v):
+    """Text a spreadsheet would run as a formula, with a leading quote; anything else as it is."""
     return "'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v
 
 
@@ -231,10 +233,10 @@ def neutralised(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_neutral)
-    out.columns = [_neutral(c) for c in out.columns]
+            out[col] = out[col].map(neutral)
+    out.columns = [neutral(c) for c in out.columns]
     if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
-        out.index = out.index.map(_neutral)
+        out.index = out.index.map(neutral)
     return out
 
 
@@ -245,11 +247,17 @@ def safe_csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def write_sheets(writer: pd.ExcelWriter, sheets: dict[str, pd.DataFrame], index=()) -> None:
+    """Tables as sheets of a workbook being written, in the same neutralised form as the CSV:
+    every text cell is written as text, never as a formula (``index``: the sheets whose index
+    is written)."""
+    for name, df in sheets.items():
+        neutralised(df).to_excel(writer, sheet_name=name, index=name in index)
+
+
 def safe_xlsx(sheets: dict[str, pd.DataFrame], index: tuple[str, ...] = ()) -> bytes:
-    """An Excel workbook of ``sheets`` in the same neutralised form as the CSV: every text cell
-    is written as text, never as a formula (``index``: the sheets whose index is written)."""
+    """An Excel workbook of ``sheets`` (see :func:`write_sheets`)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as book:
-        for name, df in sheets.items():
-            neutralised(df).to_excel(book, sheet_name=name, index=name in index)
+        write_sheets(book, sheets, index)
     return buf.getvalue()

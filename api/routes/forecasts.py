@@ -12,9 +12,10 @@ from models import DEFAULT_QUANTILES
 from .. import schemas, work
 from ..auth import requires
 from ..idempotency import idempotent
+from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..work import heavy
+from ..work import turn
 from .common import (
     ID,
     file_problems,
@@ -33,8 +34,16 @@ MULTIPART = {
     "type": "object",
     "required": ["history", "roster"],
     "properties": {
-        "history": {"type": "string", "format": "binary", "description": "history CSV"},
-        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
+        "history": {
+            "type": "string",
+            "format": "binary",
+            "description": "history: CSV, .xlsx or Parquet",
+        },
+        "roster": {
+            "type": "string",
+            "format": "binary",
+            "description": "roster: CSV, .xlsx or Parquet",
+        },
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
         "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12},
         "partial_quarters": {"type": "string", "enum": ["complete", "drop"]},
@@ -74,9 +83,11 @@ def forecast_table(
     seed: int = 0,
     fiscal_year_start: int = 1,
     partial_quarters: str = "complete",
+    at: int = 10,
 ):
     """Validate the tables, fit the quantile forecaster and predict the plan year (in a worker
-    process, stopped at QUOTAPLAN_FORECAST_TIME_LIMIT: see ``api.work``)."""
+    process, stopped at QUOTAPLAN_FORECAST_TIME_LIMIT: see ``api.work``); a job reports the
+    stage at ``at`` percent."""
     seconds = current_app.config["FORECAST_TIME_LIMIT"]
     return work.forecast_table(
         history,
@@ -87,6 +98,7 @@ def forecast_table(
         fiscal_year_start=fiscal_year_start,
         partial_quarters=partial_quarters,
         seconds=seconds,
+        at=at,
     )
 
 
@@ -110,8 +122,8 @@ def _forecast_out(rec) -> dict:
 
 @bp.post("")
 @requires("planner")
+@asynchronous("forecast")
 @idempotent("forecast", _created)
-@heavy
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,
@@ -121,8 +133,9 @@ def _forecast_out(rec) -> dict:
     errors=("400", "401", "403", "413", "422"),
 )
 def create():
-    """JSON rows, or the history and roster as CSV files (multipart). The forecast is stored;
-    plan from it with ``forecast_id``."""
+    """JSON rows, or the history and roster as files (multipart: CSV, Excel .xlsx or Parquet,
+    told apart by their content). The forecast is stored; plan from it with ``forecast_id``.
+    With ``Prefer: respond-async``: 202 and the job to poll (``GET /v1/jobs/{id}``)."""
     if request.mimetype == "multipart/form-data":
         history, roster = uploaded_table("history"), uploaded_table("roster")
         tables = {"history": history, "roster": roster}
@@ -143,14 +156,16 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = body.model_dump(exclude={"history", "roster"})
-    table, company = forecast_table(history, roster, **args)
-    rec = store().add_forecast(
-        created_by=g.user,
-        request=req,
-        rows=records(table),
-        notes=[WARNING + w for w in company.warnings] + list(company.notes),
-        idempotency=g.get("idempotency"),
-    )
+    with turn():
+        table, company = forecast_table(history, roster, **args)
+        report("storing the forecast", 95)
+        rec = store().add_forecast(
+            created_by=g.user,
+            request=req,
+            rows=records(table),
+            notes=[WARNING + w for w in company.warnings] + list(company.notes),
+            idempotency=g.get("idempotency"),
+        )
     return _created(rec.id)
 
 

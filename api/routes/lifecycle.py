@@ -21,7 +21,15 @@ from .. import schemas
 from ..auth import open_mode, requires
 from ..explanations import own_story, rep_explanation
 from ..idempotency import idempotent
-from ..lifecycle import Actor, approval_levels, check_decision, check_move
+from ..lifecycle import (
+    Actor,
+    NotAllowed,
+    WrongState,
+    approval_levels,
+    check_decision,
+    check_move,
+    is_stale,
+)
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import StateConflict
@@ -83,19 +91,76 @@ def _created(adjustment_id: int):
 )
 def propose(plan_id: int):
     """A change that breaks one of the plan's limits (the rep's cap, floor, ratchet...), or that
-    the team cannot absorb, is refused (422) with the reason."""
+    the team cannot absorb, is refused (422) with the reason. ``POST .../adjustments/preview``
+    shows the same rebalance without storing anything."""
     body = json_body(schemas.AdjustmentRequest)
     rec = _record(plan_id)
-    spec = _stored_spec(rec)
-    quotas = pd.DataFrame(rec.quotas)
-    new = adjust(spec, quotas, body.rep_id, body.annual_quota)
-    rep = pd.DataFrame(rec.reps).set_index("rep_id").loc[body.rep_id]
-    new = _team_only(rec, new, rep["team"], body.rep_id)
+    new, rep, moved = _proposal(rec, body)
     try:
-        adj = _store_adjustment(rec, body, new, rep)
+        adj = store().add_adjustment(
+            rec.id,
+            rec.content_rev,
+            idempotency=g.get("idempotency"),
+            rep_id=body.rep_id,
+            proposed_by=g.user,
+            reason=body.reason,
+            levels=approval_levels(rep["team"], rep["region"]),
+            quotas=records(new.quotas),
+            reps=records(new.reps),
+            changes=moved,
+        )
     except StateConflict as exc:
         raise ApiProblem(409, "Conflict", str(exc)) from None
     return _adjustment_out(adj), 201
+
+
+@bp.post(f"/plans/<{ID}:plan_id>/adjustments/preview")
+@requires("planner")
+@heavy
+@operation(
+    "What an adjustment would do, stored nowhere: the rep's annual quota before and after, and "
+    "every rep of the team whose quota the rebalance moves (with the limit that binds them).",
+    body=schemas.AdjustmentRequest,
+    response=schemas.AdjustmentPreview,
+    errors=("400", "401", "403", "404", "422"),
+)
+def preview(plan_id: int):
+    """The same body as ``POST /v1/plans/{id}/adjustments``, the same computation and the same
+    refusals (422 with the reason); proposing it afterwards stores exactly these changes."""
+    body = json_body(schemas.AdjustmentRequest)
+    rec = _record(plan_id)
+    new, rep, moved = _proposal(rec, body)
+    team = rep["team"]
+    before = pd.DataFrame(rec.reps)
+    mine = before["team"] == team
+    mover = next(c for c in moved if c["rep_id"] == body.rep_id)
+    return schemas.AdjustmentPreview(
+        plan_id=rec.id,
+        rep_id=body.rep_id,
+        team=str(team),
+        annual_quota_before=mover["before"],
+        annual_quota_after=mover["after"],
+        changes=moved,
+        team_total_before=float(before.loc[mine, "annual_quota"].sum()),
+        team_total_after=float(new.reps.loc[new.reps["team"] == team, "annual_quota"].sum()),
+    ).model_dump(mode="json")
+
+
+def _proposal(rec, body: schemas.AdjustmentRequest):
+    """What the adjustment makes of plan ``rec``: the plan with the rep's new number and the
+    team rebalanced (everyone else as they were), the rep's row, and the reps whose annual
+    quota moves. Refused (:class:`AdjustmentRefused`, 422) when it breaks a limit, the team
+    cannot absorb it, or it changes nothing."""
+    new = adjust(_stored_spec(rec), pd.DataFrame(rec.quotas), body.rep_id, body.annual_quota)
+    rep = pd.DataFrame(rec.reps).set_index("rep_id").loc[body.rep_id]
+    new = _team_only(rec, new, rep["team"], body.rep_id)
+    moved = changes(pd.DataFrame(rec.reps), new.reps)
+    if not any(c["rep_id"] == body.rep_id for c in moved):
+        raise AdjustmentRefused(
+            f"{body.rep_id}'s annual quota is already {money(body.annual_quota)}: nothing to "
+            "adjust; propose a different number"
+        )
+    return new, rep, moved
 
 
 def _team_only(rec, new, team: str, rep_id: str):
@@ -110,27 +175,6 @@ def _team_only(rec, new, team: str, rep_id: str):
         keys = ["rep_id", "period"] if "period" in both else ["rep_id"]
         out.append(both.sort_values(keys, kind="stable").reset_index(drop=True))
     return replace(new, quotas=out[0], reps=out[1])
-
-
-def _store_adjustment(rec, body, new, rep):
-    moved = changes(pd.DataFrame(rec.reps), new.reps)
-    if not any(c["rep_id"] == body.rep_id for c in moved):
-        raise AdjustmentRefused(
-            f"{body.rep_id}'s annual quota is already {money(body.annual_quota)}: nothing to "
-            "adjust; propose a different number"
-        )
-    return store().add_adjustment(
-        rec.id,
-        rec.content_rev,
-        idempotency=g.get("idempotency"),
-        rep_id=body.rep_id,
-        proposed_by=g.user,
-        reason=body.reason,
-        levels=approval_levels(rep["team"], rep["region"]),
-        quotas=records(new.quotas),
-        reps=records(new.reps),
-        changes=moved,
-    )
 
 
 def _adjustment_out(adj) -> dict:
@@ -161,6 +205,75 @@ def list_adjustments(plan_id: int):
         "plan_id": rec.id,
         "adjustments": [_adjustment_out(a) for a in store().adjustments(rec.id)],
     }
+
+
+QUEUE_PARAMS = (
+    {
+        "name": "state",
+        "in": "query",
+        "required": False,
+        "description": "pending (the only state with decisions left to take)",
+        "schema": {"type": "string", "enum": ["pending"], "default": "pending"},
+    },
+    {
+        "name": "plan_id",
+        "in": "query",
+        "required": False,
+        "description": "Only this plan's adjustments",
+        "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID},
+    },
+)
+
+
+@bp.get("/adjustments")
+@requires("approver")
+@operation(
+    "The approver's queue: the adjustments waiting for a decision the caller may take (at their "
+    "level, and not their own proposal), oldest first; ?plan_id= for one plan's.",
+    response=schemas.AdjustmentQueue,
+    errors=("401", "403", "404", "422"),
+    params=QUEUE_PARAMS,
+)
+def queue():
+    """Each with its plan, the rep, who proposed it and why, the rep's annual quota before and
+    after, and the level it waits for. ``stale``: the plan changed since it was proposed, so
+    approving it would set it aside; the proposer should propose it again."""
+    query = schemas.AdjustmentQuery.model_validate(request.args.to_dict())
+    if query.plan_id is not None and not store().exists("plan", query.plan_id):
+        raise ApiProblem(
+            404, "Not found", f"no plan {query.plan_id}; list a scenario's plans first"
+        )
+    actor, out = _actor(), []
+    for adj, scenario, version, content_rev, latest in store().pending_adjustments(query.plan_id):
+        level = adj.levels[adj.step]
+        try:
+            check_decision(adj.id, adj.status, level, adj.proposed_by, actor)
+        except (NotAllowed, WrongState):
+            continue  # someone else's to decide
+        mover = next(c for c in adj.changes if c["rep_id"] == adj.rep_id)
+        out.append(
+            schemas.QueuedAdjustment(
+                id=adj.id,
+                plan_id=adj.plan_id,
+                scenario=scenario,
+                plan_version=version,
+                rep_id=adj.rep_id,
+                team=adj.levels[0].partition(":")[2],
+                proposed_by=adj.proposed_by,
+                reason=adj.reason,
+                created_at=adj.created_at,
+                annual_quota_before=mover["before"],
+                annual_quota_after=mover["after"],
+                level=level,
+                levels=adj.levels,
+                decisions=adj.decisions,
+                changes=adj.changes,
+                stale=is_stale(content_rev, adj.plan_rev, latest, adj.scenario_version),
+            )
+        )
+    return schemas.AdjustmentQueue(
+        state=query.state, plan_id=query.plan_id, adjustments=out
+    ).model_dump(mode="json")
 
 
 @bp.post(f"/adjustments/<{ID}:adjustment_id>/decision")

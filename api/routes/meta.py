@@ -15,7 +15,7 @@ from .common import store
 bp = Blueprint("meta", __name__, url_prefix="/v1")
 
 
-def _version() -> str:
+def package_version() -> str:
     try:
         return version("quotaplan")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -32,7 +32,9 @@ def health():
         raise ApiProblem(
             503, "Database unavailable", f"the database does not answer: {exc}"
         ) from exc
-    return jsonify(schemas.Health(status="ok", database="ok", version=_version()).model_dump())
+    return jsonify(
+        schemas.Health(status="ok", database="ok", version=package_version()).model_dump()
+    )
 
 
 @bp.get("/scenarios")

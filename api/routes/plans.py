@@ -1,4 +1,5 @@
-"""Plans: create (JSON or CSV uploads), read (JSON or CSV), list by scenario, compare, re-plan.
+"""Plans: create (JSON, or CSV, .xlsx or Parquet uploads), read (JSON, CSV or a workbook), list
+by scenario, compare, re-plan.
 
 Every plan is stored as the next version of its scenario with the request that made it, in the
 shape of :class:`api.schemas.PlanRequest` (uploaded tables as rows), so a plan can be rebuilt
@@ -7,6 +8,7 @@ and re-planned from what is stored alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 
@@ -14,21 +16,24 @@ import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
 from pydantic import ValidationError
 
-from datasets import DataValidationError
+from datasets import DataValidationError, load_company
 from datasets.forecasts import validate_forecast
 from datasets.history import validate_history
 from datasets.roster import load_roster, validate_roster
 from datasets.tables import to_number
+from models import DEFAULT_QUANTILES
 from models.basis import forecast_warnings
 from optimizer import Plan, PlanSpec, PlanSummary, replan, solve_plan
 
 from .. import schemas
 from ..auth import requires
 from ..idempotency import idempotent
+from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
-from ..work import heavy
+from ..work import turn
+from ..workbook import plan_workbook
 from .common import (
     ID,
     file_problems,
@@ -38,13 +43,13 @@ from .common import (
     plain,
     records,
     safe_csv,
-    safe_xlsx,
     store,
     uploaded_table,
     validation_context,
 )
 from .forecasts import forecast_table
 from .limits import check_tables, time_limit
+from .meta import package_version
 
 bp = Blueprint("plans", __name__, url_prefix="/v1")
 
@@ -55,9 +60,21 @@ MULTIPART = {
     "required": ["settings", "roster"],
     "properties": {
         "settings": schemas.PlanSettings,  # a JSON part
-        "roster": {"type": "string", "format": "binary", "description": "roster CSV"},
-        "history": {"type": "string", "format": "binary", "description": "history CSV"},
-        "forecast": {"type": "string", "format": "binary", "description": "forecast CSV"},
+        "roster": {
+            "type": "string",
+            "format": "binary",
+            "description": "roster: CSV, .xlsx or Parquet",
+        },
+        "history": {
+            "type": "string",
+            "format": "binary",
+            "description": "history: CSV, .xlsx or Parquet",
+        },
+        "forecast": {
+            "type": "string",
+            "format": "binary",
+            "description": "forecast: CSV, .xlsx or Parquet",
+        },
     },
 }
 
@@ -103,15 +120,8 @@ def _inputs(
     history = tables.get("history")
     if history is None and req.history is not None:
         history = frame(req.history)
-    fiscal = req.fiscal_year_start
     if history is not None:
-        forecast, company = forecast_table(
-            history,
-            roster,
-            req.year,
-            fiscal_year_start=fiscal or 1,
-            partial_quarters=req.partial_quarters,
-        )
+        forecast, company = _forecast_from_history(req, history, roster)
         roster = company.roster
         warnings = list(company.warnings)
     else:
@@ -128,10 +138,51 @@ def _inputs(
                     "POST /v1/forecasts, or send the forecast rows",
                 )
             forecast = pd.DataFrame(stored.rows)
+        report("checking the tables", 10)
         roster = load_roster(roster)[0]
         warnings = forecast_warnings(forecast)
     spec = req.to_spec(forecast, roster)
     return spec, warnings, req.model_copy(update={"fiscal_year_start": spec.fiscal_year_start})
+
+
+def _forecast_from_history(req: schemas.PlanRequest, history, roster):
+    """The forecast of a plan from history, and the company read from the tables: fitted once,
+    then remembered by what it was made from (``api.storage.ForecastMemo``), so rebuilding the
+    plan (re-plan, adjustment, preview, tracking) reads the tables again but fits nothing."""
+    fiscal = req.fiscal_year_start or 1
+    made_from = {
+        "history": [r.model_dump(mode="json") for r in req.history],
+        "roster": [r.model_dump(mode="json") for r in req.roster],
+        "year": req.year,
+        "fiscal_year_start": fiscal,
+        "partial_quarters": req.partial_quarters,
+        "quantiles": list(DEFAULT_QUANTILES),
+        "seed": 0,
+        "quotaplan": package_version(),
+    }
+    key = hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
+    rows = store().memo_forecast(key)
+    if rows is not None:
+        report("checking the tables", 10)
+        company = load_company(
+            history, roster, fiscal_year_start=fiscal, partial_quarters=req.partial_quarters
+        )
+        return pd.DataFrame(rows), company
+    forecast, company = forecast_table(
+        history,
+        roster,
+        req.year,
+        fiscal_year_start=fiscal,
+        partial_quarters=req.partial_quarters,
+        at=10,
+    )
+    store().remember_forecast(key, records(forecast))
+    return forecast, company
+
+
+def _solving_at(req: schemas.PlanRequest, tables: dict | None = None) -> int:
+    """How far a job is when solving starts: most of a plan from history is the forecast."""
+    return 70 if req.history is not None or "history" in (tables or {}) else 30
 
 
 def _from_upload() -> tuple[schemas.PlanRequest, dict]:
@@ -199,8 +250,8 @@ def _created(plan_id: int):
 
 @bp.post("/plans")
 @requires("planner")
+@asynchronous("plan")
 @idempotent("plan", _created)
-@heavy
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -210,15 +261,21 @@ def _created(plan_id: int):
     errors=("400", "401", "403", "409", "413", "422", "503"),
 )
 def create_plan():
-    """JSON with the tables as rows, or multipart with the tables as CSV files and the
-    settings as JSON. An impossible number is a 422 with the optimizer's diagnosis."""
+    """JSON with the tables as rows, or multipart with the tables as files (CSV, Excel .xlsx
+    or Parquet, told apart by their content) and the settings as JSON. An impossible number is
+    a 422 with the optimizer's diagnosis. With ``Prefer: respond-async``: 202 and the job to
+    poll (``GET /v1/jobs/{id}``), whose ``result`` is the plan's URL once stored."""
     if request.mimetype == "multipart/form-data":
         req, tables = _from_upload()
     else:
         req, tables = json_body(schemas.PlanRequest), {}
-    spec, warnings, settled = _inputs(req, tables)
-    result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
-    rec = _save(req.scenario, result, settled.model_dump(mode="json"), "plan", req.base_version)
+    with turn():
+        spec, warnings, settled = _inputs(req, tables)
+        report("solving", _solving_at(req, tables))
+        result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
+        report("storing the plan", 95)
+        request_json = settled.model_dump(mode="json")
+        rec = _save(req.scenario, result, request_json, "plan", req.base_version)
     return _created(rec.id)
 
 
@@ -290,7 +347,8 @@ def _plan(rec: PlanRecord) -> Plan:
 @requires("viewer")
 @operation(
     "A stored plan: JSON, CSV with 'Accept: text/csv' (one row per rep and quarter), or an "
-    "Excel workbook (quotas, reps, summary sheets) with 'Accept: " + XLSX + "'.",
+    "Excel workbook with 'Accept: " + XLSX + "' (a formatted sheet per rep and quarter with "
+    "team subtotals and the company total, the plan's settings, the quotas and reps tables).",
     response=schemas.PlanOut,
     errors=("401", "403", "404"),
     csv=True,
@@ -301,15 +359,9 @@ def get_plan(plan_id: int):
     rec = _record(plan_id)
     best = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX])
     if best == XLSX:
-        summary = {k: v for k, v in rec.summary.items() if not isinstance(v, dict | list)}
-        book = safe_xlsx(
-            {
-                "quotas": _plan(rec).table(),
-                "reps": pd.DataFrame(rec.reps),
-                "summary": pd.Series(summary, name="value").to_frame(),
-            },
-            index=("summary",),
-        )
+        fid = rec.request.get("forecast_id")
+        forecast = store().forecast(fid) if fid is not None else None
+        book = plan_workbook(rec, _plan(rec).table(), forecast)
         name = f"plan-{rec.id}-v{rec.version}.xlsx"
         return Response(
             book,
@@ -382,8 +434,8 @@ def compare(plan_id: int, other_id: int):
 
 @bp.post(f"/plans/<{ID}:plan_id>/replan")
 @requires("planner")
+@asynchronous("replan")
 @idempotent("plan", _created)
-@heavy
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,
@@ -393,24 +445,31 @@ def compare(plan_id: int, other_id: int):
 )
 def replan_plan(plan_id: int):
     """The re-plan is stored as the scenario's next version (kind 'replan', parent the plan
-    revised), with the same inputs, policy and limits."""
+    revised), with the same inputs, policy and limits. With ``Prefer: respond-async``: 202 and
+    the job to poll (``GET /v1/jobs/{id}``)."""
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
-    base = _stored_request(rec)
-    spec, warnings, base = _inputs(base)
-    spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
-    result = replan(
-        spec,
-        frame(body.actuals),
-        previous=_plan(rec),
-        at_risk_below=body.at_risk_below,
-        time_limit=time_limit(),
-    ).with_warnings(warnings)
-    kept = rec.request.get("adjustments") if body.keep_adjustments else None
-    stored = {
-        **base.model_dump(mode="json"),
-        "replan": {"of": rec.id, **body.model_dump(mode="json")},
-        **({"adjustments": kept} if kept else {}),
-    }
-    new = _save(rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id)
+    with turn():
+        report("rebuilding the plan's inputs", 5)
+        base = _stored_request(rec)
+        spec, warnings, base = _inputs(base)
+        spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
+        report("solving", _solving_at(base))
+        result = replan(
+            spec,
+            frame(body.actuals),
+            previous=_plan(rec),
+            at_risk_below=body.at_risk_below,
+            time_limit=time_limit(),
+        ).with_warnings(warnings)
+        report("storing the re-plan", 95)
+        kept = rec.request.get("adjustments") if body.keep_adjustments else None
+        stored = {
+            **base.model_dump(mode="json"),
+            "replan": {"of": rec.id, **body.model_dump(mode="json")},
+            **({"adjustments": kept} if kept else {}),
+        }
+        new = _save(
+            rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id
+        )
     return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}

@@ -1,6 +1,6 @@
 """In-year tracking of a stored plan: progress snapshots (kept with the plan's history) and
-quota relief proposals. The bookings come as JSON rows, or as a CSV (or Parquet) file read by
-the data layer exactly as ``quotaplan track --actuals`` reads it."""
+quota relief proposals. The bookings come as JSON rows, or as a file (CSV, .xlsx or Parquet)
+read by the data layer exactly as ``quotaplan track --actuals`` reads it."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _multipart(settings) -> dict:
             "actuals": {
                 "type": "string",
                 "format": "binary",
-                "description": "bookings CSV: rep_id, revenue and period (a month, or a closed "
+                "description": "bookings (CSV, .xlsx or Parquet): rep_id, revenue and period (a month, or a closed "
                 "quarter) or date",
             },
         },
