@@ -7,6 +7,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -22,12 +23,22 @@ def store(request, tmp_path):
         return
     if not POSTGRES:
         pytest.skip("set QUOTAPLAN_TEST_POSTGRES_URL to run the storage tests on PostgreSQL")
-    s = Store(POSTGRES)
-    Base.metadata.drop_all(s.engine)
-    Base.metadata.create_all(s.engine)
-    _append_only(s.engine)
-    yield s
+    # One database for every test: tests on other xdist workers wait their turn (two at once
+    # dropped and created the same tables: a duplicate pg_type row).
+    lock = sqlalchemy.create_engine(POSTGRES, poolclass=sqlalchemy.pool.NullPool)
+    with lock.connect() as turn:
+        turn.exec_driver_sql("SELECT pg_advisory_lock(4242)")
+        try:
+            s = Store(POSTGRES)
+            Base.metadata.drop_all(s.engine)
+            Base.metadata.create_all(s.engine)
+            _append_only(s.engine)
+            yield s
+        finally:
+            turn.exec_driver_sql("SELECT pg_advisory_unlock(4242)")
+            turn.commit()
     s.engine.dispose()
+    lock.dispose()
 
 
 def add(store, scenario="FY26", **kw):
