@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 
-from . import problems, security
+from . import fastjson, problems, security
 from .auth import read_tokens
 from .openapi import document
 from .routes.common import register_lookups
@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     database, and ``TOKENS``: :class:`api.auth.Token` s to add); a store can be passed
     ready-made as ``STORE``."""
     app = Flask(__name__)
+    app.json = fastjson.JSONProvider(app)
     s = settings(config)
     app.config.update(
         MAX_CONTENT_LENGTH=s["MAX_REQUEST_BYTES"],
@@ -83,7 +84,6 @@ def create_app(config: dict | None = None) -> Flask:
         )
     if config and "TOKENS" in config:
         store.import_tokens(config["TOKENS"], source="config")
-    app.json.sort_keys = False
     problems.register(app)
     security.register(app)
     register_lookups(app)

@@ -10,10 +10,17 @@ loaded once in the master before forking (the schema is created or upgraded once
 imported once); each worker then opens its own database connections. SQLite writers across
 processes take turns through the file lock (``BEGIN IMMEDIATE`` with a busy timeout, see
 ``api.storage``); PostgreSQL through row locks.
+
+Before forking, the master collects garbage once and freezes what is left (``gc.freeze``): the
+app and every library it imports (some 250,000 objects) then sit outside the collector, so a
+worker's full collections no longer walk them. Unfrozen, one such collection held a worker's
+interpreter lock for about 150 ms, and ``/v1/health`` waited behind it; frozen, about 2 ms. It
+also keeps the workers' copies of those pages shared (the collector no longer writes to them).
 """
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import socket
@@ -93,4 +100,6 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int, banner) ->
         def load(self):
             return app
 
+    gc.collect()
+    gc.freeze()  # see the module's docstring
     Server().run()

@@ -2,8 +2,10 @@
 worker process with a hard time bound (``QUOTAPLAN_FORECAST_TIME_LIMIT``).
 
 Planning is CPU-bound: two plans in one process only share its interpreter lock. So each web
-worker plans one request at a time (:func:`heavy`), the others wait without holding the lock,
-and the worker's many threads stay free for quick requests (``/v1/health``, reads) meanwhile.
+worker handles one heavy request at a time, the whole of it (reading and checking its body,
+forecasting, solving, storing, writing the answer: :func:`heavy` wraps the view), the others
+wait without holding the lock, and the worker's many threads stay free for quick requests
+(``/v1/health``, reads) meanwhile: they compete with one busy thread, not several.
 
 Fitting the forecaster is the one kind of work a request starts that nothing else bounds (the
 solver stops itself at ``QUOTAPLAN_SOLVER_TIME_LIMIT``; rows and reps are bounded before any

@@ -132,29 +132,40 @@ def serve(database: Path | str, *args: str, env: dict | None = None):
         stop(proc)
 
 
+def _probe(base: str, every: float, stop, out) -> None:
+    """The probe's loop, in its own process: its timings are the server's, not this process's
+    (whose client threads and garbage collector would otherwise delay the probe itself)."""
+    latencies = []
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        status, _ = call(base, "GET", "/v1/health")
+        if status == 200:
+            latencies.append(time.perf_counter() - t0)
+        stop.wait(every)
+    out.send(latencies)
+
+
 class HealthProbe:
-    """Asks /v1/health every ``every`` seconds in the background; ``.latencies`` in seconds."""
+    """Asks /v1/health every ``every`` seconds from a separate process; ``.latencies`` in
+    seconds once stopped."""
 
     def __init__(self, base: str, every: float = 0.1):
-        self.base, self.every, self.latencies = base, every, []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        import multiprocessing
 
-    def _run(self):
-        while not self._stop.is_set():
-            t0 = time.perf_counter()
-            status, _ = call(self.base, "GET", "/v1/health")
-            if status == 200:
-                self.latencies.append(time.perf_counter() - t0)
-            self._stop.wait(self.every)
+        self.latencies: list[float] = []
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_probe, args=(base, every, self._stop, send), daemon=True)
 
     def __enter__(self):
-        self._thread.start()
+        self._proc.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
-        self._thread.join()
+        self.latencies = self._recv.recv()
+        self._proc.join()
 
     def summary(self) -> dict:
         lat = np.array(self.latencies or [np.nan])

@@ -15,7 +15,7 @@ from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..work import turn
+from ..work import heavy
 from .common import (
     ID,
     file_problems,
@@ -124,6 +124,7 @@ def _forecast_out(rec) -> dict:
 @requires("planner")
 @asynchronous("forecast")
 @idempotent("forecast", _created)
+@heavy
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,
@@ -156,16 +157,15 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = body.model_dump(exclude={"history", "roster"})
-    with turn():
-        table, company = forecast_table(history, roster, **args)
-        report("storing the forecast", 95)
-        rec = store().add_forecast(
-            created_by=g.user,
-            request=req,
-            rows=records(table),
-            notes=[WARNING + w for w in company.warnings] + list(company.notes),
-            idempotency=g.get("idempotency"),
-        )
+    table, company = forecast_table(history, roster, **args)
+    report("storing the forecast", 95)
+    rec = store().add_forecast(
+        created_by=g.user,
+        request=req,
+        rows=records(table),
+        notes=[WARNING + w for w in company.warnings] + list(company.notes),
+        idempotency=g.get("idempotency"),
+    )
     return _created(rec.id)
 
 

@@ -32,7 +32,7 @@ from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..storage import PlanRecord
-from ..work import turn
+from ..work import heavy
 from ..workbook import plan_workbook
 from .common import (
     ID,
@@ -252,6 +252,7 @@ def _created(plan_id: int):
 @requires("planner")
 @asynchronous("plan")
 @idempotent("plan", _created)
+@heavy
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -269,13 +270,12 @@ def create_plan():
         req, tables = _from_upload()
     else:
         req, tables = json_body(schemas.PlanRequest), {}
-    with turn():
-        spec, warnings, settled = _inputs(req, tables)
-        report("solving", _solving_at(req, tables))
-        result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
-        report("storing the plan", 95)
-        request_json = settled.model_dump(mode="json")
-        rec = _save(req.scenario, result, request_json, "plan", req.base_version)
+    spec, warnings, settled = _inputs(req, tables)
+    report("solving", _solving_at(req, tables))
+    result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
+    report("storing the plan", 95)
+    request_json = settled.model_dump(mode="json")
+    rec = _save(req.scenario, result, request_json, "plan", req.base_version)
     return _created(rec.id)
 
 
@@ -436,6 +436,7 @@ def compare(plan_id: int, other_id: int):
 @requires("planner")
 @asynchronous("replan")
 @idempotent("plan", _created)
+@heavy
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,
@@ -449,27 +450,24 @@ def replan_plan(plan_id: int):
     the job to poll (``GET /v1/jobs/{id}``)."""
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
-    with turn():
-        report("rebuilding the plan's inputs", 5)
-        base = _stored_request(rec)
-        spec, warnings, base = _inputs(base)
-        spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
-        report("solving", _solving_at(base))
-        result = replan(
-            spec,
-            frame(body.actuals),
-            previous=_plan(rec),
-            at_risk_below=body.at_risk_below,
-            time_limit=time_limit(),
-        ).with_warnings(warnings)
-        report("storing the re-plan", 95)
-        kept = rec.request.get("adjustments") if body.keep_adjustments else None
-        stored = {
-            **base.model_dump(mode="json"),
-            "replan": {"of": rec.id, **body.model_dump(mode="json")},
-            **({"adjustments": kept} if kept else {}),
-        }
-        new = _save(
-            rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id
-        )
+    report("rebuilding the plan's inputs", 5)
+    base = _stored_request(rec)
+    spec, warnings, base = _inputs(base)
+    spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
+    report("solving", _solving_at(base))
+    result = replan(
+        spec,
+        frame(body.actuals),
+        previous=_plan(rec),
+        at_risk_below=body.at_risk_below,
+        time_limit=time_limit(),
+    ).with_warnings(warnings)
+    report("storing the re-plan", 95)
+    kept = rec.request.get("adjustments") if body.keep_adjustments else None
+    stored = {
+        **base.model_dump(mode="json"),
+        "replan": {"of": rec.id, **body.model_dump(mode="json")},
+        **({"adjustments": kept} if kept else {}),
+    }
+    new = _save(rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id)
     return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}
