@@ -1,32 +1,24 @@
-"""A plan's tables from the plan flags' files, and the optimizer's specification over them by
-the HTTP API's builder (:meth:`api.schemas.PlanChoices.to_spec`). Imports pandas and the
+"""A plan's tables from the plan flags' files, and the service's inputs over them
+(:func:`api.service.plans.plan_inputs`, the HTTP API's too). Imports pandas and the
 forecaster: the commands import it when they run, after the flags are checked."""
 
 from __future__ import annotations
 
-from datasets import load_company
-from datasets.roster import load_roster
 from datasets.tables import read_table
-from models import forecast_year
-from models.basis import forecast_warnings
+
+from ..service.plans import PlanInputs, Tables, fit_here, plan_inputs
 
 
-def plan_inputs(o: dict, choices):
-    """The spec and the warnings a plan from it carries (a short history, reps with no history
-    and no hire date), from ``--history`` (forecast first) or ``--forecast``, and ``--roster``.
-    Also the company read from ``--history`` (None from ``--forecast``)."""
-    company = None
+def tables(o: dict) -> Tables:
+    """``--roster`` and ``--history`` (read by the data layer, which names the files in its
+    errors) or ``--forecast``."""
     if o["history_path"] is not None:
-        company = load_company(
-            o["history_path"],
-            o["roster_path"],
-            fiscal_year_start=choices.fiscal_year_start or 1,
-            partial_quarters=choices.partial_quarters,
-        )
-        forecast = forecast_year(company, choices.year, seed=o["seed"])
-        roster, warnings = company.roster, list(company.warnings)
-    else:
-        forecast = read_table(o["forecast_path"], o["forecast_path"].name).frame
-        roster = load_roster(o["roster_path"])[0]
-        warnings = forecast_warnings(forecast)
-    return choices.to_spec(forecast, roster), warnings, company
+        return Tables(o["roster_path"], history=o["history_path"])
+    return Tables(
+        o["roster_path"], forecast=read_table(o["forecast_path"], o["forecast_path"].name).frame
+    )
+
+
+def inputs(o: dict, choices) -> PlanInputs:
+    """The plan's inputs from the flags' files; a history is forecast here (``--seed``)."""
+    return plan_inputs(choices, tables(o), fit=fit_here(o["seed"]))

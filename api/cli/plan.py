@@ -19,12 +19,11 @@ def checked(o: dict):
     return plan_choices(o)
 
 
-def show_plan(result, warnings: list[str], out: Path | None) -> None:
-    """A plan's summary with the inputs' warnings, written to ``out`` if given, and printed."""
+def show_plan(result, out: Path | None) -> None:
+    """A plan's summary (with its inputs' warnings), written to ``out`` if given, and printed."""
     from .files import write_plan
     from .render import format_plan
 
-    result = result.with_warnings(warnings)
     if out:
         write_plan(result, out)
     click.echo(format_plan(result, out))
@@ -53,13 +52,12 @@ def plan_command(**o):
     """
     choices = checked(o)
     with reported():
-        from optimizer import solve_plan
+        from ..service.plans import fit_here, make_plan
+        from .inputs import tables
 
-        from .inputs import plan_inputs
-
-        spec, warnings, _ = plan_inputs(o, choices)
-        result = solve_plan(spec, time_limit=o["time_limit"])
-    show_plan(result, warnings, o["out"])
+        fit = fit_here(o["seed"])
+        result, _ = make_plan(choices, tables(o), time_limit=o["time_limit"], fit=fit)
+    show_plan(result, o["out"])
 
 
 @click.command(
@@ -94,11 +92,12 @@ def replan_command(actuals_path, at_risk_below, **o):
     choices = checked(o)
     with reported():
         from datasets.tables import read_table
-        from optimizer import replan
 
-        from .inputs import plan_inputs
+        from ..service.plans import make_replan
+        from .inputs import inputs
 
         actuals = read_table(actuals_path, actuals_path.name).frame
-        spec, warnings, _ = plan_inputs(o, choices)
-        result = replan(spec, actuals, at_risk_below=at_risk_below, time_limit=o["time_limit"])
-    show_plan(result, warnings, o["out"])
+        result = make_replan(
+            inputs(o, choices), actuals, at_risk_below=at_risk_below, time_limit=o["time_limit"]
+        )
+    show_plan(result, o["out"])

@@ -93,11 +93,12 @@ def _progress(o, choices, plan_path, actuals_path, as_of, grain, want_relief, **
     from inyear.relief import relief
     from inyear.tracking import track
 
-    from .inputs import plan_inputs
+    from .inputs import inputs
 
     quotas = read_table(plan_path, plan_path.name).frame
     actuals = read_table(actuals_path, actuals_path.name)
-    spec, _, company = plan_inputs(o, choices)
+    planned = inputs(o, choices)
+    spec, company = planned.spec, planned.company
     fiscal = spec.fiscal_year_start
     shape = company.month_shape if company is not None else DEFAULT_MONTH_SHAPE
     progress = track(

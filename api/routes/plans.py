@@ -19,11 +19,10 @@ from pydantic import ValidationError
 from datasets import DataValidationError, load_company
 from datasets.forecasts import validate_forecast
 from datasets.history import validate_history
-from datasets.roster import load_roster, validate_roster
+from datasets.roster import validate_roster
 from datasets.tables import to_number
 from models import DEFAULT_QUANTILES
-from models.basis import forecast_warnings
-from optimizer import Plan, PlanSpec, PlanSummary, replan, solve_plan
+from optimizer import Plan, PlanSpec, PlanSummary
 
 from .. import schemas
 from ..auth import requires
@@ -31,6 +30,7 @@ from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..service import plans as planning
 from ..storage import PlanRecord
 from ..work import heavy
 from ..workbook import plan_workbook
@@ -103,50 +103,42 @@ def _out(rec: PlanRecord) -> dict:
     return out.model_dump(mode="json")
 
 
-def _spec(req: schemas.PlanRequest, tables: dict | None = None) -> PlanSpec:
-    """The optimizer's specification from a request; ``tables`` (DataFrames read from uploads)
-    stand in for the request's rows."""
-    return _inputs(req, tables)[0]
-
-
-def _inputs(
-    req: schemas.PlanRequest, tables: dict | None = None
-) -> tuple[PlanSpec, list[str], schemas.PlanRequest]:
-    """The specification, the warnings a plan from it should carry (a short history, reps with
-    no history and no hire date), and the request with its fiscal calendar settled (as stored)."""
-    tables = tables or {}
-    roster = tables.get("roster")
+def _tables(req: schemas.PlanRequest, uploads: dict | None = None) -> planning.Tables:
+    """The request's tables: ``uploads`` (read from files) stand in for its rows; a forecast
+    may also be a stored one (``forecast_id``)."""
+    uploads = uploads or {}
+    roster = uploads.get("roster")
     roster = roster if roster is not None else frame(req.roster)
-    history = tables.get("history")
+    history = uploads.get("history")
     if history is None and req.history is not None:
         history = frame(req.history)
     if history is not None:
-        forecast, company = _forecast_from_history(req, history, roster)
-        roster = company.roster
-        warnings = list(company.warnings)
-    else:
-        forecast = tables.get("forecast")
-        if forecast is None and req.forecast is not None:
-            forecast = frame(req.forecast)
-        if forecast is None:
-            stored = store().forecast(req.forecast_id)
-            if stored is None:
-                raise ApiProblem(
-                    422,
-                    "Unknown forecast",
-                    f"forecast_id: there is no forecast {req.forecast_id}; create one with "
-                    "POST /v1/forecasts, or send the forecast rows",
-                )
-            forecast = pd.DataFrame(stored.rows)
-        report("checking the tables", 10)
-        roster = load_roster(roster)[0]
-        warnings = forecast_warnings(forecast)
-    spec = req.to_spec(forecast, roster)
-    return spec, warnings, req.model_copy(update={"fiscal_year_start": spec.fiscal_year_start})
+        return planning.Tables(roster, history=history)
+    forecast = uploads.get("forecast")
+    if forecast is None and req.forecast is not None:
+        forecast = frame(req.forecast)
+    if forecast is None:
+        stored = store().forecast(req.forecast_id)
+        if stored is None:
+            raise ApiProblem(
+                422,
+                "Unknown forecast",
+                f"forecast_id: there is no forecast {req.forecast_id}; create one with "
+                "POST /v1/forecasts, or send the forecast rows",
+            )
+        forecast = pd.DataFrame(stored.rows)
+    return planning.Tables(roster, forecast=forecast)
 
 
-def _forecast_from_history(req: schemas.PlanRequest, history, roster):
-    """The forecast of a plan from history, and the company read from the tables: fitted once,
+def _inputs(req: schemas.PlanRequest, uploads: dict | None = None) -> planning.PlanInputs:
+    """The service's inputs of a request (the settings with the fiscal calendar settled are
+    what is stored)."""
+    return planning.plan_inputs(req, _tables(req, uploads), fit=_fit, progress=report)
+
+
+def _fit(history, roster, req: schemas.PlanRequest):
+    """How this server forecasts a request's history (:data:`api.service.plans.Fit`), and
+    reads the company from the tables: fitted once, in a bounded worker process,
     then remembered by what it was made from (``api.storage.ForecastMemo``), so rebuilding the
     plan (re-plan, adjustment, preview, tracking) reads the tables again but fits nothing."""
     fiscal = req.fiscal_year_start or 1
@@ -178,11 +170,6 @@ def _forecast_from_history(req: schemas.PlanRequest, history, roster):
     )
     store().remember_forecast(key, records(forecast))
     return forecast, company
-
-
-def _solving_at(req: schemas.PlanRequest, tables: dict | None = None) -> int:
-    """How far a job is when solving starts: most of a plan from history is the forecast."""
-    return 70 if req.history is not None or "history" in (tables or {}) else 30
 
 
 def _from_upload() -> tuple[schemas.PlanRequest, dict]:
@@ -270,11 +257,11 @@ def create_plan():
         req, tables = _from_upload()
     else:
         req, tables = json_body(schemas.PlanRequest), {}
-    spec, warnings, settled = _inputs(req, tables)
-    report("solving", _solving_at(req, tables))
-    result = solve_plan(spec, time_limit=time_limit()).with_warnings(warnings)
+    result, inputs = planning.make_plan(
+        req, _tables(req, tables), time_limit=time_limit(), fit=_fit, progress=report
+    )
     report("storing the plan", 95)
-    request_json = settled.model_dump(mode="json")
+    request_json = inputs.choices.model_dump(mode="json")
     rec = _save(req.scenario, result, request_json, "plan", req.base_version)
     return _created(rec.id)
 
@@ -320,7 +307,7 @@ def _stored_spec(rec: PlanRecord, *, actuals: bool = True, adjustments: bool = T
     decided since: a re-plan's closed quarters fixed at their actuals (``actuals``), and every
     approved adjustment held as an annual lock (``adjustments``), so that later steps (another
     re-plan, another adjustment, relief) keep them."""
-    spec = _spec(_stored_request(rec))
+    spec = _inputs(_stored_request(rec)).spec
     return _with_decisions(spec, rec.request, actuals=actuals, adjustments=adjustments)
 
 
@@ -451,17 +438,19 @@ def replan_plan(plan_id: int):
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
     report("rebuilding the plan's inputs", 5)
-    base = _stored_request(rec)
-    spec, warnings, base = _inputs(base)
-    spec = _with_decisions(spec, rec.request, actuals=False, adjustments=body.keep_adjustments)
-    report("solving", _solving_at(base))
-    result = replan(
-        spec,
+    inputs = _inputs(_stored_request(rec))
+    spec = _with_decisions(
+        inputs.spec, rec.request, actuals=False, adjustments=body.keep_adjustments
+    )
+    result = planning.make_replan(
+        replace(inputs, spec=spec),
         frame(body.actuals),
         previous=_plan(rec),
         at_risk_below=body.at_risk_below,
         time_limit=time_limit(),
-    ).with_warnings(warnings)
+        progress=report,
+    )
+    base = inputs.choices
     report("storing the re-plan", 95)
     kept = rec.request.get("adjustments") if body.keep_adjustments else None
     stored = {
