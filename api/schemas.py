@@ -384,6 +384,15 @@ class PlanSettings(PlanChoices, Stored):  # Stored's fields first in the documen
     policy and limits."""
 
 
+class PlanUpload(PlanSettings):
+    """The ``settings`` part of a plan made from uploaded files: the plan's settings, and
+    optionally the id of a stored forecast to plan from (then only the roster is uploaded)."""
+
+    forecast_id: Id = Field(
+        None, description="A stored forecast (POST /v1/forecasts): upload the roster alone."
+    )
+
+
 class PlanRequest(PlanSettings):
     """Plan quotas: from a forecast (rows, or the id of a stored one) or from history (forecast
     first, which needs at least two quarters), with a company number (``target``) or an
@@ -743,6 +752,15 @@ class JobOut(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
+
+
+class Me(BaseModel):
+    """Who the caller's token says they are (what a client needs to offer only what they may do)."""
+
+    name: str = Field(description="The token's name (anonymous on an open server)")
+    role: Literal["rep", "viewer", "planner", "approver"]
+    scope: str | None = Field(description="An approver's level: team:<team>, region:<r>, company")
+    open: bool = Field(description="No tokens configured: the caller may do everything")
 
 
 class Health(BaseModel):

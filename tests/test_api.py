@@ -463,3 +463,91 @@ def test_a_plan_says_which_reps_limits_gave_way(client):
     r000 = next(r for r in body["reps"] if r["rep_id"] == "R000")
     assert r000["annual_quota"] == pytest.approx(125_000) and r000["gave_way"]
     assert body["summary"]["level"]["kind"] == "stretch"
+
+
+def test_me_says_who_the_token_is(tmp_path):
+    assert create_app({"DATABASE": str(tmp_path / "open.db")}).test_client().get(
+        "/v1/me"
+    ).get_json() == {"name": "anonymous", "role": "approver", "scope": "company", "open": True}
+    (tmp_path / "tokens.txt").write_text(
+        f"viewer vera sha256:{digest('v-secret')}\n"
+        f"approver tina sha256:{digest('a-secret')} team:A\n"
+    )
+    app = create_app(
+        {"DATABASE": str(tmp_path / "q.db"), "TOKENS_FILE": str(tmp_path / "tokens.txt")}
+    )
+    client = app.test_client()
+    problem(client.get("/v1/me"), 401)
+    me = client.get("/v1/me", headers={"Authorization": "Bearer v-secret"}).get_json()
+    assert me == {"name": "vera", "role": "viewer", "scope": None, "open": False}
+    me = client.get("/v1/me", headers={"Authorization": "Bearer a-secret"}).get_json()
+    assert me == {"name": "tina", "role": "approver", "scope": "team:A", "open": False}
+    doc = client.get("/openapi.json").get_json()
+    assert doc["paths"]["/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]
+
+
+def _multipart_files(history: bytes, roster: bytes) -> dict:
+    return {
+        "history": (io.BytesIO(history), "history.csv"),
+        "roster": (io.BytesIO(roster), "roster.csv"),
+    }
+
+
+def test_an_uploaded_plan_can_use_a_stored_forecast(client):
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    made = client.post(
+        "/v1/forecasts",
+        data=_multipart_files(HISTORY_CSV.read_bytes(), ROSTER_CSV.read_bytes()),
+        content_type="multipart/form-data",
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    fid = made.get_json()["id"]
+    settings = {"scenario": "web", "target": "80M", "forecast_id": fid}
+    files = {
+        "settings": json.dumps(settings),
+        "roster": (io.BytesIO(ROSTER_CSV.read_bytes()), "r.csv"),
+    }
+    resp = client.post("/v1/plans", data=files, content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    plan = resp.get_json()
+    assert plan["total_quota"] == pytest.approx(80e6, rel=1e-6)
+    assert client.get(f"/v1/plans/{plan['id']}/inputs").get_json()["forecast_id"] == fid
+    # An unknown forecast is named as the field; two sources at once are refused.
+    files = {"settings": json.dumps({**settings, "forecast_id": fid + 99}),
+             "roster": (io.BytesIO(ROSTER_CSV.read_bytes()), "r.csv")}  # fmt: skip
+    body = problem(client.post("/v1/plans", data=files, content_type="multipart/form-data"), 422)
+    assert body["detail"].startswith("forecast_id: there is no forecast")
+    files = {"settings": json.dumps(settings),
+             "roster": (io.BytesIO(ROSTER_CSV.read_bytes()), "r.csv"),
+             "history": (io.BytesIO(HISTORY_CSV.read_bytes()), "h.csv")}  # fmt: skip
+    body = problem(client.post("/v1/plans", data=files, content_type="multipart/form-data"), 422)
+    assert "exactly one of forecast" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "history, roster",
+    [
+        ("sample", b"rep,team\nR00001,EMEA-1\n"),  # a renamed column
+        ("negative", "sample"),  # a cell the data layer refuses
+        (b"rep_id,period\nR00001,2022Q1\n", "sample"),  # a missing column
+        (b"rep_id,period,revenue\n", "sample"),  # no rows
+    ],
+)
+def test_upload_problems_are_worded_the_same_for_forecasts_and_plans(client, history, roster):
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    h = HISTORY_CSV.read_bytes()
+    history = {"sample": h, "negative": h.replace(b"322252.60", b"-5")}.get(history, history)
+    roster = ROSTER_CSV.read_bytes() if roster == "sample" else roster
+    forecast = client.post(
+        "/v1/forecasts", data=_multipart_files(history, roster), content_type="multipart/form-data"
+    )
+    files = {
+        **_multipart_files(history, roster),
+        "settings": json.dumps({"scenario": "x", "target": "80M"}),
+    }
+    plan = client.post("/v1/plans", data=files, content_type="multipart/form-data")
+    a, b = problem(forecast, 422), problem(plan, 422)
+    assert a["title"] == b["title"] == "Invalid input data"
+    assert a["detail"] == b["detail"] and a["problems"] == b["problems"]

@@ -162,6 +162,41 @@ def uploaded_table(field: str, required: bool = True) -> Table | None:
         return read_table(path, field)
 
 
+def check_uploads(
+    tables: dict[str, Table], *, fiscal_year_start: int = 1, partial_quarters: str = "complete"
+) -> dict[str, list[dict]]:
+    """Uploaded tables checked by the data layer, the one check of every upload (forecast and
+    plan alike, so a file's problem is worded the same whichever endpoint reads it): its errors
+    name the files' lines, a few per problem ("and N more"), never one per row. Returns the
+    tables as request rows (a history's three columns, revenue as numbers)."""
+    from datasets.forecasts import validate_forecast
+    from datasets.history import validate_history
+    from datasets.roster import validate_roster
+    from datasets.tables import to_number
+
+    rows, problems = {}, []
+    for name, t in tables.items():
+        rows[name] = records(t.frame)
+        try:
+            if name == "history":
+                validate_history(
+                    t, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+                )
+                f = t.frame
+                rows[name] = records(
+                    f[["rep_id", "period", "revenue"]].assign(revenue=to_number(f["revenue"])[0])
+                )
+            elif name == "roster":
+                validate_roster(t)
+            else:
+                validate_forecast(t)
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataValidationError(problems)
+    return rows
+
+
 def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
     """Validation errors in uploaded files' cells as the data layer reports them: per file,
     column and problem, with the file's line numbers (the header is line 1) or the sheet's

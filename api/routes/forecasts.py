@@ -18,6 +18,7 @@ from ..problems import ApiProblem
 from ..work import heavy
 from .common import (
     ID,
+    check_uploads,
     file_problems,
     frame,
     json_body,
@@ -141,15 +142,20 @@ def create():
         history, roster = uploaded_table("history"), uploaded_table("roster")
         tables = {"history": history, "roster": roster}
         check_tables(tables)
+        form = form_settings(request.form)
+        rows = check_uploads(  # the data layer first, as for a plan's uploads
+            tables,
+            fiscal_year_start=form.fiscal_year_start,
+            partial_quarters=form.partial_quarters,
+        )
         try:  # the cells as the JSON rows are checked (amounts within QUOTAPLAN_MAX_VALUE...)
             schemas.ForecastRequest.model_validate_json(
-                json.dumps({k: records(v.frame) for k, v in tables.items()}),
+                json.dumps(rows),
                 context={**validation_context(), "upload": True},
                 strict=False,
             )
         except ValidationError as exc:
             raise file_problems(exc, tables) from None
-        form = form_settings(request.form)
         req = {**form.model_dump(mode="json"), "source": "upload"}
         args = form.model_dump()
     else:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 
 from .. import schemas
-from ..auth import requires
+from ..auth import open_mode, requires
 from ..openapi import operation
 from ..problems import ApiProblem
 from .common import store
@@ -46,3 +46,16 @@ def scenarios():
     """Each scenario's name, how many plan versions it holds, and when the latest was made."""
     rows = [schemas.ScenarioOut(name=n, plans=c, latest_at=t) for n, c, t in store().scenarios()]
     return schemas.ScenarioList(scenarios=rows).model_dump(mode="json")
+
+
+@bp.get("/me")
+@requires("rep")
+@operation(
+    "Who the token is: its name, role and approver scope (open: no tokens are configured).",
+    response=schemas.Me,
+    errors=("401",),
+)
+def me():
+    """Any active token may ask. On an open server (no tokens) the caller is ``anonymous``, an
+    approver at company level who may do everything."""
+    return schemas.Me(name=g.user, role=g.role, scope=g.get("scope"), open=open_mode()).model_dump()

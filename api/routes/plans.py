@@ -16,11 +16,7 @@ import pandas as pd
 from flask import Blueprint, Response, g, request, url_for
 from pydantic import ValidationError
 
-from datasets import DataValidationError, load_company
-from datasets.forecasts import validate_forecast
-from datasets.history import validate_history
-from datasets.roster import validate_roster
-from datasets.tables import to_number
+from datasets import load_company
 from models import DEFAULT_QUANTILES
 from optimizer import Plan, PlanSpec, PlanSummary
 
@@ -36,6 +32,7 @@ from ..work import heavy
 from ..workbook import plan_workbook
 from .common import (
     ID,
+    check_uploads,
     file_problems,
     frame,
     json_body,
@@ -59,7 +56,7 @@ MULTIPART = {
     "type": "object",
     "required": ["settings", "roster"],
     "properties": {
-        "settings": schemas.PlanSettings,  # a JSON part
+        "settings": schemas.PlanUpload,  # a JSON part
         "roster": {
             "type": "string",
             "format": "binary",
@@ -188,29 +185,13 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
     if not isinstance(settings, dict):
         raise ApiProblem(422, "Invalid settings", "settings: expected a JSON object")
     check_tables(tables)
-    # The settings' own problems first.
-    plan = schemas.PlanSettings.model_validate_json(json.dumps(settings))
-    # The data layer reads the files before anything else: its errors name the files' lines,
-    # a few per problem ("and N more"), never one per row.
-    rows = {name: records(t.frame) for name, t in tables.items()}
-    problems = []
-    for name, t in tables.items():
-        try:
-            if name == "history":
-                validate_history(
-                    t,
-                    fiscal_year_start=plan.fiscal_year_start or 1,
-                    partial_quarters=plan.partial_quarters,
-                )
-                rows[name] = records(_history_rows(t.frame))
-            elif name == "roster":
-                validate_roster(t)
-            else:
-                validate_forecast(t)
-        except DataValidationError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise DataValidationError(problems)
+    # The settings' own problems first, then the data layer's (naming the files' lines).
+    plan = schemas.PlanUpload.model_validate_json(json.dumps(settings))
+    rows = check_uploads(
+        tables,
+        fiscal_year_start=plan.fiscal_year_start or 1,
+        partial_quarters=plan.partial_quarters,
+    )
     try:
         req = schemas.PlanRequest.model_validate_json(  # the files' cells are text: coerce
             json.dumps({**settings, **rows}),
@@ -221,12 +202,6 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
         raise file_problems(exc, tables) from None
     # Tables as read (the data layer's errors then name the file's lines); the forecast as data.
     return req, {n: (t.frame if n == "forecast" else t) for n, t in tables.items()}
-
-
-def _history_rows(history: pd.DataFrame) -> pd.DataFrame:
-    """An uploaded history as the request's rows: its three columns, revenue as numbers (a
-    file's extra columns are ignored, as the data layer ignores them)."""
-    return history[["rep_id", "period", "revenue"]].assign(revenue=to_number(history["revenue"])[0])
 
 
 def _created(plan_id: int):
