@@ -574,6 +574,25 @@ def test_relief_for_a_company_far_ahead_of_plan_is_proposed_not_refused(sample_f
     assert "the company is ahead of plan" in result.output
 
 
+def test_track_usage_errors_come_before_any_file_is_read(monkeypatch, tmp_path):
+    """The tracking flags are the API's ProgressSettings, checked before the plan's inputs are
+    read: a bad day or threshold is a usage error (exit 2) naming the flag."""
+
+    def no_inputs(*args, **kwargs):
+        raise AssertionError("inputs read before the flags were checked")
+
+    monkeypatch.setattr("api.cli.inputs.plan_inputs", no_inputs)
+    plan = tmp_path / "plan.csv"
+    plan.write_text("rep_id,period,quota\nR1,2026Q1,1\n")
+    base = ["track", "--forecast", plan, "--roster", ROSTER_CSV, "--target", "1M"]
+    base += ["--plan", plan, "--actuals", plan]
+    bad_day = run(*base, "--as-of", "2026-13-40")
+    assert bad_day.exit_code == 2 and "--as-of" in bad_day.output
+    too_many = run(*base, "--missed-quarters", "9")
+    assert too_many.exit_code == 2
+    assert "--missed-quarters: Input should be less than or equal to 4" in too_many.output
+
+
 def test_the_readmes_command_line_help_is_up_to_date():
     from api.readme_help import README, refresh
 

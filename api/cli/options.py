@@ -364,6 +364,24 @@ def _checked(o: dict, file_targets: dict | None = None):
     return choices
 
 
+def progress_settings(as_of, **flags):
+    """The tracking flags as :class:`api.schemas.ProgressSettings` (the API's settings of
+    ``POST /v1/plans/{id}/progress``), checked as the API checks them."""
+    from pydantic import ValidationError
+
+    from api.schemas import ProgressSettings
+
+    day = {"as_of": as_of.date()} if as_of is not None else {}
+    try:
+        return ProgressSettings.model_validate({**flags, **day})
+    except ValidationError as exc:
+        from api.validation import errors
+
+        raise click.UsageError(
+            "; ".join(f"--{'-'.join(map(str, p)).replace('_', '-')}: {m}" for p, m in errors(exc))
+        ) from None
+
+
 def flag_errors(exc, o: dict, file_targets: dict | None = None) -> str:
     """The API's validation messages, each said of the flag (and value) that gave the setting."""
     from api.validation import errors

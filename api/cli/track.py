@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .errors import reported
-from .options import FILE, at_risk_option, plan_options
+from .options import FILE, at_risk_option, plan_options, progress_settings
 from .plan import checked
 
 
@@ -34,7 +34,13 @@ Examples:
     required=True,
     help="Bookings so far: rep_id, revenue and period (a month, 2026-04) or date.",
 )
-@click.option("--as-of", default=None, help="Track to this day (default: the last day booked).")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Track to this day (default: the last day booked).",
+)
 @at_risk_option("Flag reps behind pace whose chance of reaching the annual quota is under this.")
 @click.option(
     "--missed-quarters",
@@ -75,43 +81,28 @@ def track_command(
         with reported(KeyError):
             o = {**o, "target": plan_number(plan_path, o["over_assignment"])}
     choices = checked(o)
+    settings = progress_settings(
+        as_of=as_of, at_risk_below=at_risk_below, missed_quarters=missed_quarters, grain=grain
+    )
     with reported(KeyError):
-        progress, proposal = _progress(
-            o, choices, plan_path, actuals_path, as_of, grain, want_relief,
-            at_risk_below=at_risk_below, missed_quarters=missed_quarters,
-        )  # fmt: skip
+        progress, proposal = _progress(o, choices, plan_path, actuals_path, settings, want_relief)
     if o["out"]:
         write_progress(progress, proposal, o["out"], grain)
     click.echo(format_progress(progress, proposal))
 
 
-def _progress(o, choices, plan_path, actuals_path, as_of, grain, want_relief, **thresholds):
+def _progress(o, choices, plan_path, actuals_path, settings, want_relief):
     """The tracking of the plan against the bookings, and the relief proposal if asked."""
-    from datasets.history import DEFAULT_MONTH_SHAPE
     from datasets.tables import read_table
-    from inyear.flags import Thresholds
-    from inyear.relief import relief
-    from inyear.tracking import track
 
+    from ..service import tracking
     from .inputs import inputs
 
     quotas = read_table(plan_path, plan_path.name).frame
     actuals = read_table(actuals_path, actuals_path.name)
     planned = inputs(o, choices)
-    spec, company = planned.spec, planned.company
-    fiscal = spec.fiscal_year_start
-    shape = company.month_shape if company is not None else DEFAULT_MONTH_SHAPE
-    progress = track(
-        spec,
-        quotas,
-        actuals,
-        as_of=as_of,
-        fiscal_year_start=fiscal,
-        shape=shape,
-        thresholds=Thresholds(**thresholds),
-        grain=grain,
-    )
+    progress = tracking.progress(planned, quotas, actuals, settings)
     proposal = None
     if want_relief:
-        proposal = relief(spec, quotas, actuals, as_of=as_of, fiscal_year_start=fiscal)
+        proposal = tracking.relief_proposal(planned.spec, quotas, actuals, settings)
     return progress, proposal

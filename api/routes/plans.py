@@ -277,13 +277,22 @@ def _stored_request(rec: PlanRecord) -> schemas.PlanRequest:
     )
 
 
+def _stored_inputs(
+    rec: PlanRecord, *, actuals: bool = True, adjustments: bool = True
+) -> planning.PlanInputs:
+    """The inputs of a stored plan, rebuilt from what is stored (its forecast remembered, not
+    fitted again), with what was decided since in its specification: a re-plan's closed
+    quarters fixed at their actuals (``actuals``), and every approved adjustment held as an
+    annual lock (``adjustments``), so that later steps (another re-plan, another adjustment,
+    relief) keep them."""
+    inputs = _inputs(_stored_request(rec))
+    spec = _with_decisions(inputs.spec, rec.request, actuals=actuals, adjustments=adjustments)
+    return replace(inputs, spec=spec)
+
+
 def _stored_spec(rec: PlanRecord, *, actuals: bool = True, adjustments: bool = True) -> PlanSpec:
-    """The optimizer's specification of a stored plan, rebuilt from what is stored, with what was
-    decided since: a re-plan's closed quarters fixed at their actuals (``actuals``), and every
-    approved adjustment held as an annual lock (``adjustments``), so that later steps (another
-    re-plan, another adjustment, relief) keep them."""
-    spec = _inputs(_stored_request(rec)).spec
-    return _with_decisions(spec, rec.request, actuals=actuals, adjustments=adjustments)
+    """The optimizer's specification of a stored plan (see :func:`_stored_inputs`)."""
+    return _stored_inputs(rec, actuals=actuals, adjustments=adjustments).spec
 
 
 def _with_decisions(spec: PlanSpec, request: dict, *, actuals: bool, adjustments: bool):
@@ -413,12 +422,9 @@ def replan_plan(plan_id: int):
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
     report("rebuilding the plan's inputs", 5)
-    inputs = _inputs(_stored_request(rec))
-    spec = _with_decisions(
-        inputs.spec, rec.request, actuals=False, adjustments=body.keep_adjustments
-    )
+    inputs = _stored_inputs(rec, actuals=False, adjustments=body.keep_adjustments)
     result = planning.make_replan(
-        replace(inputs, spec=spec),
+        inputs,
         frame(body.actuals),
         previous=_plan(rec),
         at_risk_below=body.at_risk_below,

@@ -9,17 +9,14 @@ import json
 import pandas as pd
 from flask import Blueprint, g, request, url_for
 
-from datasets.history import DEFAULT_MONTH_SHAPE, month_shape
 from datasets.tables import to_number
-from inyear.flags import Thresholds
-from inyear.relief import relief
-from inyear.tracking import track
 
 from .. import schemas
 from ..auth import requires
 from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..service import tracking
 from ..work import heavy
 from .common import (
     ID,
@@ -33,7 +30,7 @@ from .common import (
     validation_context,
 )
 from .limits import check_tables
-from .plans import _record, _stored_spec
+from .plans import _record, _stored_inputs, _stored_spec
 
 bp = Blueprint("tracking", __name__, url_prefix="/v1")
 
@@ -124,25 +121,7 @@ def add_progress(plan_id: int):
     risk, out of reach or overloaded."""
     body, actuals = _bookings(schemas.ProgressRequest, schemas.ProgressSettings)
     rec = _record(plan_id)
-    spec = _stored_spec(rec)
-    history = rec.request.get("history")
-    shape = (
-        month_shape(pd.DataFrame(history), spec.fiscal_year_start)
-        if history
-        else DEFAULT_MONTH_SHAPE
-    )
-    p = track(
-        spec,
-        pd.DataFrame(rec.quotas),
-        actuals,
-        as_of=body.as_of,
-        fiscal_year_start=body.fiscal_year_start,
-        shape=shape,
-        thresholds=Thresholds(
-            at_risk_below=body.at_risk_below, missed_quarters=body.missed_quarters
-        ),
-        grain=body.grain,
-    )
+    p = tracking.progress(_stored_inputs(rec), pd.DataFrame(rec.quotas), actuals, body)
     snap = store().add_progress(
         rec.id,
         idempotency=g.get("idempotency"),
@@ -203,13 +182,7 @@ def propose_relief(plan_id: int):
     ``/v1/plans/{id}/replan``. Nobody's proposed quota exceeds their cap."""
     body, actuals = _bookings(schemas.ReliefRequest, schemas.ReliefSettings)
     rec = _record(plan_id)
-    r = relief(
-        _stored_spec(rec),
-        pd.DataFrame(rec.quotas),
-        actuals,
-        as_of=body.as_of,
-        fiscal_year_start=body.fiscal_year_start,
-    )
+    r = tracking.relief_proposal(_stored_spec(rec), pd.DataFrame(rec.quotas), actuals, body)
     out = schemas.ReliefOut(
         plan_id=rec.id,
         kept_number=r.kept_number,
