@@ -8,14 +8,8 @@ is published changes only through a new version (a revision), never in place.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 from flask import Blueprint, g, request
-
-from inyear.adjust import AdjustmentRefused, adjust, changes
-from optimizer import parse_amount
-from optimizer.wording import money
 
 from .. import schemas
 from ..auth import open_mode, requires
@@ -25,13 +19,13 @@ from ..lifecycle import (
     Actor,
     NotAllowed,
     WrongState,
-    approval_levels,
     check_decision,
     check_move,
     is_stale,
 )
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..service import adjustments
 from ..storage import StateConflict
 from ..work import heavy
 from .common import ID, json_body, plain, records, store
@@ -95,7 +89,7 @@ def propose(plan_id: int):
     shows the same rebalance without storing anything."""
     body = json_body(schemas.AdjustmentRequest)
     rec = _record(plan_id)
-    new, rep, moved = _proposal(rec, body)
+    p = _proposal(rec, body)
     try:
         adj = store().add_adjustment(
             rec.id,
@@ -104,10 +98,10 @@ def propose(plan_id: int):
             rep_id=body.rep_id,
             proposed_by=g.user,
             reason=body.reason,
-            levels=approval_levels(rep["team"], rep["region"]),
-            quotas=records(new.quotas),
-            reps=records(new.reps),
-            changes=moved,
+            levels=p.levels,
+            quotas=records(p.plan.quotas),
+            reps=records(p.plan.reps),
+            changes=p.moved,
         )
     except StateConflict as exc:
         raise ApiProblem(409, "Conflict", str(exc)) from None
@@ -129,52 +123,24 @@ def preview(plan_id: int):
     refusals (422 with the reason); proposing it afterwards stores exactly these changes."""
     body = json_body(schemas.AdjustmentRequest)
     rec = _record(plan_id)
-    new, rep, moved = _proposal(rec, body)
-    team = rep["team"]
-    before = pd.DataFrame(rec.reps)
-    mine = before["team"] == team
-    mover = next(c for c in moved if c["rep_id"] == body.rep_id)
+    p = _proposal(rec, body)
+    before, after = p.team_totals(pd.DataFrame(rec.reps))
     return schemas.AdjustmentPreview(
         plan_id=rec.id,
         rep_id=body.rep_id,
-        team=str(team),
-        annual_quota_before=mover["before"],
-        annual_quota_after=mover["after"],
-        changes=moved,
-        team_total_before=float(before.loc[mine, "annual_quota"].sum()),
-        team_total_after=float(new.reps.loc[new.reps["team"] == team, "annual_quota"].sum()),
+        team=p.team,
+        annual_quota_before=p.mover["before"],
+        annual_quota_after=p.mover["after"],
+        changes=p.moved,
+        team_total_before=before,
+        team_total_after=after,
     ).model_dump(mode="json")
 
 
-def _proposal(rec, body: schemas.AdjustmentRequest):
-    """What the adjustment makes of plan ``rec``: the plan with the rep's new number and the
-    team rebalanced (everyone else as they were), the rep's row, and the reps whose annual
-    quota moves. Refused (:class:`AdjustmentRefused`, 422) when it breaks a limit, the team
-    cannot absorb it, or it changes nothing."""
-    new = adjust(_stored_spec(rec), pd.DataFrame(rec.quotas), body.rep_id, body.annual_quota)
-    rep = pd.DataFrame(rec.reps).set_index("rep_id").loc[body.rep_id]
-    new = _team_only(rec, new, rep["team"], body.rep_id)
-    moved = changes(pd.DataFrame(rec.reps), new.reps)
-    if not any(c["rep_id"] == body.rep_id for c in moved):
-        raise AdjustmentRefused(
-            f"{body.rep_id}'s annual quota is already {money(body.annual_quota)}: nothing to "
-            "adjust; propose a different number"
-        )
-    return new, rep, moved
-
-
-def _team_only(rec, new, team: str, rep_id: str):
-    """The adjusted plan as stored: the team's rows from the re-solve (the adjusted rep's limit
-    shown as ``adjustment``), everyone else's rows exactly as they were (not 'lock')."""
-    team_reps = set(new.reps.loc[new.reps["team"] == team, "rep_id"])
-    out = []
-    for old, fresh in ((pd.DataFrame(rec.quotas), new.quotas), (pd.DataFrame(rec.reps), new.reps)):
-        mine = fresh[fresh["rep_id"].isin(team_reps)].copy()
-        mine.loc[mine["rep_id"] == rep_id, "binding"] = "adjustment"
-        both = pd.concat([old[~old["rep_id"].isin(team_reps)], mine], ignore_index=True)
-        keys = ["rep_id", "period"] if "period" in both else ["rep_id"]
-        out.append(both.sort_values(keys, kind="stable").reset_index(drop=True))
-    return replace(new, quotas=out[0], reps=out[1])
+def _proposal(rec, body: schemas.AdjustmentRequest) -> adjustments.Proposal:
+    """What the adjustment makes of plan ``rec`` (:func:`api.service.adjustments.propose`)."""
+    quotas, reps = pd.DataFrame(rec.quotas), pd.DataFrame(rec.reps)
+    return adjustments.propose(_stored_spec(rec), quotas, reps, body.rep_id, body.annual_quota)
 
 
 def _adjustment_out(adj) -> dict:
@@ -315,32 +281,13 @@ def books(plan_id: int):
     """A team or region without a target of its own gets its share of the company number (its
     reps' quotas over the company's over-assignment)."""
     rec = _record(plan_id)
-    reps = pd.DataFrame(rec.reps)
-    over = float(rec.summary.get("over_assignment") or 0.0)
-    limits = rec.request.get("limits") or {}
-    rows = [
-        _level(
-            "company", "company", float(rec.summary["company_target"]), reps["annual_quota"].sum()
-        )
-    ]
-    for level in ("region", "team"):
-        own = limits.get(f"{level}_targets") or {}
-        for name, members in reps.groupby(level):
-            total = float(members["annual_quota"].sum())
-            number = parse_amount(own[name]) if name in own else total / (1 + over)
-            rows.append(_level(level, str(name), number, total))
+    rows = adjustments.books(
+        pd.DataFrame(rec.reps),
+        float(rec.summary["company_target"]),
+        float(rec.summary.get("over_assignment") or 0.0),
+        rec.request.get("limits") or {},
+    )
     return {"plan_id": rec.id, "levels": rows}
-
-
-def _level(level: str, name: str, number: float, quotas: float) -> dict:
-    return {
-        "level": level,
-        "name": name,
-        "number": number,
-        "sum_of_quotas": float(quotas),
-        "uplift": float(quotas - number),
-        "uplift_share": float(quotas / number - 1) if number > 0 else None,
-    }
 
 
 @bp.get(f"/plans/<{ID}:plan_id>/audit")

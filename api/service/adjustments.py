@@ -1,0 +1,99 @@
+"""One rep at a time, and the books: what an adjustment of a rep's annual quota makes of a
+plan (``POST /v1/plans/{id}/adjustments`` and its ``/preview``), and the number and the sum of
+the quotas at every level (``GET /v1/plans/{id}/books``). Pure: plans' tables in, figures out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from inyear.adjust import AdjustmentRefused, adjust, changes
+from optimizer import Plan, PlanSpec, parse_amount
+from optimizer.wording import money
+
+from ..lifecycle import approval_levels
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An adjustment computed: the plan with the rep's new number and their team rebalanced
+    (everyone else exactly as they were), the rep's team and region, the approval levels it
+    waits for, and every rep whose annual quota moves (``inyear.adjust.changes``)."""
+
+    plan: Plan
+    rep_id: str
+    team: str
+    region: str
+    levels: list[str]
+    moved: list[dict]
+
+    @property
+    def mover(self) -> dict:
+        """The adjusted rep's change."""
+        return next(c for c in self.moved if c["rep_id"] == self.rep_id)
+
+    def team_totals(self, before: pd.DataFrame) -> tuple[float, float]:
+        """The team's annual total before (``before``: the plan's reps) and after."""
+        was = before.loc[before["team"] == self.team, "annual_quota"].sum()
+        now = self.plan.reps.loc[self.plan.reps["team"] == self.team, "annual_quota"].sum()
+        return float(was), float(now)
+
+
+def propose(
+    spec: PlanSpec, quotas: pd.DataFrame, reps: pd.DataFrame, rep_id: str, annual_quota: float
+) -> Proposal:
+    """What setting ``rep_id``'s annual quota to ``annual_quota`` makes of the plan (``spec``,
+    its ``quotas`` and ``reps`` tables). Refused (:class:`inyear.adjust.AdjustmentRefused`)
+    when it breaks a limit, the team cannot absorb it, or it changes nothing."""
+    new = adjust(spec, quotas, rep_id, annual_quota)
+    rep = reps.set_index("rep_id").loc[rep_id]
+    team, region = str(rep["team"]), str(rep["region"])
+    new = _team_only(quotas, reps, new, team, rep_id)
+    moved = changes(reps, new.reps)
+    if not any(c["rep_id"] == rep_id for c in moved):
+        raise AdjustmentRefused(
+            f"{rep_id}'s annual quota is already {money(annual_quota)}: nothing to adjust; "
+            "propose a different number"
+        )
+    return Proposal(new, rep_id, team, region, approval_levels(team, region), moved)
+
+
+def _team_only(quotas: pd.DataFrame, reps: pd.DataFrame, new: Plan, team: str, rep_id: str):
+    """The adjusted plan as stored: the team's rows from the re-solve (the adjusted rep's limit
+    shown as ``adjustment``), everyone else's rows exactly as they were (not 'lock')."""
+    team_reps = set(new.reps.loc[new.reps["team"] == team, "rep_id"])
+    out = []
+    for old, fresh in ((quotas, new.quotas), (reps, new.reps)):
+        mine = fresh[fresh["rep_id"].isin(team_reps)].copy()
+        mine.loc[mine["rep_id"] == rep_id, "binding"] = "adjustment"
+        both = pd.concat([old[~old["rep_id"].isin(team_reps)], mine], ignore_index=True)
+        keys = ["rep_id", "period"] if "period" in both else ["rep_id"]
+        out.append(both.sort_values(keys, kind="stable").reset_index(drop=True))
+    return replace(new, quotas=out[0], reps=out[1])
+
+
+def books(reps: pd.DataFrame, company_number: float, over: float, limits: dict) -> list[dict]:
+    """At every level (company, each region, each team) the number set for it and the sum of
+    its reps' quotas, with the uplift between them. A team or region without a target of its
+    own (``limits``' ``team_targets``/``region_targets``) gets its share of the company
+    number: its reps' quotas over the company's over-assignment ``over``."""
+    rows = [_level("company", "company", company_number, reps["annual_quota"].sum())]
+    for level in ("region", "team"):
+        own = limits.get(f"{level}_targets") or {}
+        for name, members in reps.groupby(level):
+            total = float(members["annual_quota"].sum())
+            number = parse_amount(own[name]) if name in own else total / (1 + over)
+            rows.append(_level(level, str(name), number, total))
+    return rows
+
+
+def _level(level: str, name: str, number: float, quotas: float) -> dict:
+    return {
+        "level": level,
+        "name": name,
+        "number": number,
+        "sum_of_quotas": float(quotas),
+        "uplift": float(quotas - number),
+        "uplift_share": float(quotas / number - 1) if number > 0 else None,
+    }
