@@ -26,7 +26,6 @@ from ..lifecycle import (
 from ..openapi import operation
 from ..problems import ApiProblem
 from ..service import adjustments
-from ..storage import StateConflict
 from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
@@ -90,21 +89,18 @@ def propose(plan_id: int):
     body = json_body(schemas.AdjustmentRequest)
     rec = _record(plan_id)
     p = _proposal(rec, body)
-    try:
-        adj = store().add_adjustment(
-            rec.id,
-            rec.content_rev,
-            idempotency=g.get("idempotency"),
-            rep_id=body.rep_id,
-            proposed_by=g.user,
-            reason=body.reason,
-            levels=p.levels,
-            quotas=records(p.plan.quotas),
-            reps=records(p.plan.reps),
-            changes=p.moved,
-        )
-    except StateConflict as exc:
-        raise ApiProblem(409, "Conflict", str(exc)) from None
+    adj = store().add_adjustment(
+        rec.id,
+        rec.content_rev,
+        idempotency=g.get("idempotency"),
+        rep_id=body.rep_id,
+        proposed_by=g.user,
+        reason=body.reason,
+        levels=p.levels,
+        quotas=records(p.plan.quotas),
+        reps=records(p.plan.reps),
+        changes=p.moved,
+    )
     return _adjustment_out(adj), 201
 
 
