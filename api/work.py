@@ -31,10 +31,11 @@ from functools import wraps
 from pebble import ProcessExpired, ProcessPool
 
 from datasets import DataValidationError, load_company
-from models import DEFAULT_QUANTILES, forecast_year
+from models import DEFAULT_QUANTILES
 
 from .jobs import report
 from .problems import ApiProblem
+from .service.forecasts import forecast
 
 copyreg.pickle(DataValidationError, lambda e: (DataValidationError, (e.problems,)))
 
@@ -87,7 +88,7 @@ def _forecast(history, roster, year, quantiles, seed, fiscal_year_start, partial
     company = load_company(
         history, roster, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
     )
-    return forecast_year(company, year, quantiles=quantiles, seed=seed), company
+    return forecast(company, year, quantiles=quantiles, seed=seed).table, company
 
 
 def forecast_table(

@@ -314,7 +314,7 @@ def test_plan_usage_errors(monkeypatch, write_csv):
     def no_forecast(*args, **kwargs):
         raise AssertionError("forecast before the settings were checked")
 
-    monkeypatch.setattr("api.service.plans.forecast_year", no_forecast)
+    monkeypatch.setattr("api.service.plans.forecast", no_forecast)
     assert (
         run("plan", "--roster", ROSTER_CSV, "--target", "1M").exit_code == 2
     )  # neither --history nor --forecast

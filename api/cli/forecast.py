@@ -96,29 +96,23 @@ def forecast(
     if run_backtest:
         click.echo(_backtest(company, quantiles, seed))
         return
+    from ..service.forecasts import forecast as forecast_company
+
     try:
-        model = make_model(model_name, quantiles, seed).fit(company)
-        plan_year, why = (
-            (year, f"{year}, as asked (--year)") if year is not None else company.plan_year()
+        made = forecast_company(
+            company,
+            year,
+            quantiles=quantiles,
+            seed=seed,
+            model=model_name,
+            asked="as asked (--year)",
         )
-        table = model.predict(model.remaining_quarters(plan_year))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    table, model, plan_year, why = made.table, made.model, made.year, made.why
     if out:
         write_table(table, out, float_format="%.2f")
     click.echo(format_forecast(table, model, plan_year, why, company, out))
-
-
-def make_model(name: str, levels, seed: int):
-    """The forecaster called ``name`` (``MODEL_NAMES``), at ``levels``, seeded if it draws."""
-    from models import MODELS
-
-    cls = MODELS[name]
-    return (
-        cls(quantiles=levels, random_state=seed)
-        if "random_state" in cls().get_params()
-        else cls(quantiles=levels)
-    )
 
 
 def _backtest(company, levels, seed: int) -> str:
@@ -126,6 +120,7 @@ def _backtest(company, levels, seed: int) -> str:
     on stderr meanwhile)."""
     from models.backtest import backtest
 
+    from ..service.forecasts import make_model
     from .render import format_scores
 
     models = {name: make_model(name, levels, seed) for name in MODEL_NAMES}

@@ -11,11 +11,11 @@ import pandas as pd
 from datasets import Company, load_company
 from datasets.roster import load_roster
 from datasets.tables import PathOrFrame, Table
-from models import forecast_year
 from models.basis import forecast_warnings
 from optimizer import AT_RISK_BELOW, Plan, PlanSpec, replan, solve_plan
 
 from ..schemas import PlanChoices
+from .forecasts import forecast
 
 #: Reports how far the work is: ``progress(message, percent)``.
 Progress = Callable[[str, int], None]
@@ -42,7 +42,7 @@ def fit_here(seed: int = 0) -> Fit:
             fiscal_year_start=choices.fiscal_year_start or 1,
             partial_quarters=choices.partial_quarters,
         )
-        return forecast_year(company, choices.year, seed=seed), company
+        return forecast(company, choices.year, seed=seed).table, company
 
     return fit
 

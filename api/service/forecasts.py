@@ -1,0 +1,51 @@
+"""Forecasting a company's plan year, for ``quotaplan forecast`` and ``POST /v1/forecasts`` (and
+the plans made from history at both edges): one model, made one way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from datasets import Company
+from models import DEFAULT_QUANTILES, MODELS
+
+#: The forecaster used unless another is named (the command line's ``--model``).
+DEFAULT_MODEL = "quantile-gbm"
+
+
+def make_model(name: str = DEFAULT_MODEL, levels=DEFAULT_QUANTILES, seed: int = 0):
+    """The forecaster called ``name`` (``models.MODEL_NAMES``), at ``levels``, seeded if it
+    draws."""
+    cls = MODELS[name]
+    levels = tuple(sorted(levels))
+    if "random_state" in cls().get_params():
+        return cls(quantiles=levels, random_state=seed)
+    return cls(quantiles=levels)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The forecast table of the plan year, the fitted model, the year and why that year."""
+
+    table: pd.DataFrame
+    model: object
+    year: int
+    why: str
+
+
+def forecast(
+    company: Company,
+    year: int | None = None,
+    *,
+    quantiles=DEFAULT_QUANTILES,
+    seed: int = 0,
+    model: str = DEFAULT_MODEL,
+    asked: str = "as asked",
+) -> Forecast:
+    """Every active rep's quarters of ``year`` (default: the year after the last complete year
+    of the history, :meth:`datasets.Company.plan_year`) that come after the history. ``asked``:
+    how the year's reason says it was given."""
+    fitted = make_model(model, quantiles, seed).fit(company)
+    plan_year, why = (year, f"{year}, {asked}") if year is not None else company.plan_year()
+    return Forecast(fitted.predict(fitted.remaining_quarters(plan_year)), fitted, plan_year, why)
