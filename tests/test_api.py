@@ -261,6 +261,7 @@ def test_the_api_reference_is_up_to_date():
     assert path.read_text() == render(), "regenerate: python -m api.reference > docs/api.md"
 
 
+@pytest.mark.slow
 def test_forecast_from_the_sample_then_plan_from_its_id(client):
     from datasets.bundled import HISTORY_CSV, ROSTER_CSV
 
@@ -414,6 +415,7 @@ def test_the_fiscal_calendar_is_stored_with_the_plan_and_used_by_replan_and_trac
     assert "fiscal years starting in month 12" in wrong["detail"]
 
 
+@pytest.mark.slow
 def test_forecast_and_plan_warn_about_reps_with_no_history_and_no_hire_date(client):
     from datasets.bundled import HISTORY_CSV, ROSTER_CSV
 
@@ -493,6 +495,7 @@ def _multipart_files(history: bytes, roster: bytes) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_an_uploaded_plan_can_use_a_stored_forecast(client):
     from datasets.bundled import HISTORY_CSV, ROSTER_CSV
 

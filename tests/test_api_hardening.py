@@ -183,6 +183,7 @@ def test_reps_are_counted_over_every_table_and_rows_are_bounded(tmp_path):
     assert "forecast has 24 rows" in body["detail"] and "QUOTAPLAN_MAX_ROWS" in body["detail"]
 
 
+@pytest.mark.slow
 def test_forecasting_is_stopped_at_its_time_limit(tmp_path):
     app = create_app({"DATABASE": str(tmp_path / "q.db"), "FORECAST_TIME_LIMIT": 0.05})
     files = sample_files() | {"settings": json.dumps({"scenario": "slow", "target": "80M"})}
@@ -404,6 +405,7 @@ def test_tokens_live_in_the_database_expire_and_are_revoked_without_a_restart(tm
 # --- 8. values, timestamps, 404s, explanations, idempotency ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_values_beyond_the_bound_are_refused_naming_the_line(client, tmp_path):
     history = pd.read_csv(HISTORY_CSV)
     history.loc[7, "revenue"] = 1e308

@@ -118,6 +118,7 @@ def test_a_job_waiting_for_the_workers_turn_is_queued(client, reports):
     assert reports[0][0] == "queued" and reports[1] == ("running", 10, "checking the tables")
 
 
+@pytest.mark.slow
 def test_a_plan_from_history_goes_through_the_forecast(client):
     rows, roster = history()
     body = {"scenario": "h", "target": "2.4M", "history": rows, "roster": roster, "year": 2026}
@@ -133,6 +134,7 @@ def test_a_plan_from_history_goes_through_the_forecast(client):
     )
 
 
+@pytest.mark.slow
 def test_a_forecast_as_a_job_from_uploaded_files(client, reports):
     rows, roster = history()
     files = {
@@ -246,6 +248,7 @@ def test_a_job_whose_process_stopped_reads_as_failed(tmp_path):
     assert store.job(job.id).state == "failed"  # stored so: every worker answers the same
 
 
+@pytest.mark.slow
 def test_a_live_job_longer_than_the_stale_window_is_not_lost(tmp_path):
     """The heartbeat keeps a job that runs longer than the window alive (a forecast in the
     worker process, with a window of 0.3 s)."""

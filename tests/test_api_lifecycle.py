@@ -50,6 +50,7 @@ def annual(plan, rep):
     return next(r["annual_quota"] for r in plan["reps"] if r["rep_id"] == rep)
 
 
+@pytest.mark.slow
 def test_a_full_cycle(app):
     c = app.test_client()
     plan = c.post("/v1/plans", json=plan_body(limits={"over_assignment": 0.05}), headers=as_("pat"))
@@ -189,6 +190,7 @@ def test_the_cli_lists_a_reps_history_and_explains_it(app, tmp_path):
     assert missing.exit_code != 0 and "no plan 99" in missing.output
 
 
+@pytest.mark.slow
 def test_an_adjustment_proposed_before_another_was_applied_is_set_aside(app):
     c = app.test_client()
     plan = c.post("/v1/plans", json=plan_body(), headers=as_("pat")).get_json()
@@ -246,6 +248,7 @@ def _q1(plan, factor=None):
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_published_then_replanned_then_adjusted_keeps_every_decision(app):
     """Publish -> adjust (approved, a new version) -> re-plan -> adjust again: the approved
     adjustment survives the re-plan as a lock (unless asked otherwise), and no step moves a
@@ -299,6 +302,7 @@ def test_published_then_replanned_then_adjusted_keeps_every_decision(app):
     assert "already sold" in refused["detail"]
 
 
+@pytest.mark.slow
 def test_a_company_ahead_of_plan_replans_and_gets_relief(app):
     """Q1 far above plan: the open quarters' floors give way (said in the summary), never a
     refusal for being ahead; relief for it too."""

@@ -39,6 +39,7 @@ def fits(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_plans_from_a_stored_forecast_of_the_sample_fit_nothing_and_are_quick(app, fits):
     c = app.test_client()
     files = {
@@ -66,6 +67,7 @@ def test_plans_from_a_stored_forecast_of_the_sample_fit_nothing_and_are_quick(ap
     assert median < 1.0
 
 
+@pytest.mark.slow
 def test_a_plan_from_history_is_rebuilt_from_the_forecast_it_was_made_with(app, fits):
     c = app.test_client()
     rows, roster = history()

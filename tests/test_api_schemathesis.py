@@ -84,6 +84,7 @@ def app(tmp_path_factory):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", operations(), ids=lambda op: op.label)
 def test_every_check_passes_on_every_operation(app, operation):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=CONFIG)

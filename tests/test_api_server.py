@@ -56,6 +56,7 @@ def test_health_answers_while_the_server_plans_from_history(server):
     assert max(t for _, t in answered) < 10.0, answered
 
 
+@pytest.mark.slow
 def test_without_tokens_the_server_listens_only_on_loopback(tmp_path):
     app = create_app({"DATABASE": str(tmp_path / "q.db")})
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")

@@ -168,6 +168,7 @@ def test_bookings_keeps_won_deals_and_names_the_file_lines(write_csv, tmp_path):
     assert bad.exit_code == 2 and "COLUMN=VALUE" in bad.output
 
 
+@pytest.mark.slow
 def test_forecast_writes_the_table(tmp_path):
     out = tmp_path / "forecast.csv"
     result = run(
@@ -213,6 +214,7 @@ def test_forecast_with_a_baseline_and_custom_levels(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_forecast_backtest_prints_every_model():
     result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--backtest")
     assert result.exit_code == 0, result.output
@@ -233,6 +235,7 @@ def test_forecast_bad_input_and_bad_levels(write_csv):
     assert result.exit_code == 2 and "0.1,0.5,0.9" in result.output
 
 
+@pytest.mark.slow
 def test_plan_from_history_writes_plan_and_summary(tmp_path):
     out = tmp_path / "plan.csv"
     result = run(
@@ -267,6 +270,7 @@ def test_plan_from_history_writes_plan_and_summary(tmp_path):
     assert "bound by" in result.output
 
 
+@pytest.mark.slow
 def test_plan_from_a_forecast_with_locks_and_a_policy(tmp_path):
     forecast = tmp_path / "f.csv"
     assert (
@@ -300,6 +304,7 @@ def test_plan_from_a_forecast_with_locks_and_a_policy(tmp_path):
     ].item() == pytest.approx(3e5)
 
 
+@pytest.mark.slow
 def test_plan_impossible_number_exits_3_with_the_diagnosis():
     result = run("plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--target", "500M")
     assert result.exit_code == 3
@@ -370,6 +375,7 @@ def sample_forecast(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_plan_for_a_share_of_reps_attaining(sample_forecast, tmp_path):
     out = tmp_path / "p.csv"
     args = ["plan", "--forecast", sample_forecast, "--roster", ROSTER_CSV]
@@ -435,6 +441,7 @@ def test_replan_of_a_company_ahead_of_plan_keeps_locks_and_says_the_floors_gave_
     assert closed.to_numpy() == pytest.approx(sold.reindex(closed.index).to_numpy(), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_bench_writes_the_table_report_and_plots(tmp_path):
     out = tmp_path / "bench"
     result = run(
@@ -466,6 +473,7 @@ def test_bench_writes_the_table_report_and_plots(tmp_path):
     assert bad.exit_code != 0 and "is not a directory" in bad.output
 
 
+@pytest.mark.slow
 def test_bench_runs_the_real_companies_it_finds(tmp_path, shared_data):
     # Only the release without sales: it is listed as not run, with the reason.
     root = tmp_path / "data"
@@ -482,6 +490,7 @@ def test_bench_runs_the_real_companies_it_finds(tmp_path, shared_data):
     assert "- Not run: adventureworks_oltp: " in report
 
 
+@pytest.mark.slow
 def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
     plan = tmp_path / "plan.csv"
     base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
@@ -537,6 +546,7 @@ def test_track_takes_closed_quarters_totals_and_months_of_the_open_one(sample_fo
     assert "by month (2026-04) or as dated rows" in early.output
 
 
+@pytest.mark.slow
 def test_a_short_history_is_named_and_its_backtest_refused_without_a_traceback(write_csv):
     rows = ["rep_id,period,revenue"] + [
         f"r{i},{2025 + q // 4}Q{q % 4 + 1},{100 + 10 * i + q}" for i in range(6) for q in range(6)
@@ -600,6 +610,7 @@ def test_the_readmes_command_line_help_is_up_to_date():
     assert text == refresh(text), "regenerate: python -m api.readme_help"
 
 
+@pytest.mark.slow
 def test_adventureworks_is_planned_and_tracked_in_its_fiscal_calendar(shared_data, tmp_path):
     """AdventureWorks' quarters start in December. Reps 289 and 290 were hired on 2012-05-30,
     the last days of fiscal 2012Q2 (March-May): they get no quota to speak of in that quarter,

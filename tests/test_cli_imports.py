@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from api.cli.options import SETTINGS
 from api.schemas import PlanChoices, PlanLimits
 
@@ -85,6 +87,7 @@ for package in ("optimizer", "models", "datasets"):
 """
 
 
+@pytest.mark.slow
 def test_every_public_name_is_what_it_names_whatever_was_imported_first():
     out = subprocess.run(
         [sys.executable, "-c", PUBLIC_NAMES], capture_output=True, text=True, check=False

@@ -150,6 +150,7 @@ def impossible_instances(draw):
     return PlanSpec(f, r, target, "equal-stretch", Limits(**limits))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,
@@ -168,6 +169,7 @@ def test_the_first_fix_of_an_impossible_plan_makes_it_possible(spec):
     solve_plan(d.fixes[0].apply(spec))
 
 
+@pytest.mark.slow
 def test_a_generated_companys_team_targets_name_the_team_that_cannot_carry_its_own():
     """``make_company`` hands out team targets with one team asked for more than it can carry:
     the diagnosis names that team (not the company's capacity), and its fix plans."""

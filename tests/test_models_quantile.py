@@ -26,6 +26,7 @@ def forecast(fitted):
     return fitted.predict(2026)
 
 
+@pytest.mark.slow
 def test_forecast_table_for_active_reps(synth, forecast):
     roster = synth.company.roster
     assert list(forecast.columns) == [
@@ -44,6 +45,7 @@ def test_forecast_table_for_active_reps(synth, forecast):
     assert forecast[["q10", "q50", "q90"]].notna().all().all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_quantiles_ordered_and_never_negative(synth, name):
     model = MODELS[name](quantiles=(0.05, 0.25, 0.5, 0.75, 0.95))
@@ -55,6 +57,7 @@ def test_quantiles_ordered_and_never_negative(synth, name):
     assert (q >= 0).all()
 
 
+@pytest.mark.slow
 def test_same_seed_same_forecast_and_params_round_trip(synth, forecast):
     again = QuantileForecaster(max_iter=80).fit(synth.company).predict(2026)
     pd.testing.assert_frame_equal(forecast, again)
@@ -92,6 +95,7 @@ def test_ramp_learned_from_past_hires(fitted):
     assert fitted.ramp_.describe().startswith("ramp learned from")
 
 
+@pytest.mark.slow
 def test_hire_date_sets_the_ramp_from_the_day_they_start(synth):
     roster = synth.company.roster.copy()
     early, late = synth.company.new_hires[:2]
@@ -117,6 +121,7 @@ def test_roster_reps_with_no_history_and_no_hire_date_are_planned_at_zero(synth,
     ).all()
 
 
+@pytest.mark.slow
 def test_capacity_scales_and_hire_date_zeroes(synth):
     roster = synth.company.roster.copy()
     rep = roster.loc[roster["active"] & (roster["fte"] == 1), "rep_id"].iloc[0]
@@ -156,6 +161,7 @@ def _steady_company(bluebird: bool) -> Company:
     return load_company(h, pd.DataFrame({"rep_id": h["rep_id"].unique(), "team": "T"}))
 
 
+@pytest.mark.slow
 def test_bluebird_does_not_inflate_next_year():
     clean, lucky = _steady_company(False), _steady_company(True)
 
@@ -195,6 +201,7 @@ def test_quarters_after_a_leave_or_a_first_month_are_not_bluebirds():
     assert ref[1, 2] == pytest.approx(1_000_000.0)  # the neighbours' median rate x exposure
 
 
+@pytest.mark.slow
 def test_a_rep_back_from_leave_is_forecast_at_what_they_sell_again():
     h = _steady_company(False).history
     h = h[~((h["rep_id"] == "star") & (h["period"] < "2025Q1"))].copy()  # hired in March 2025
@@ -221,6 +228,7 @@ def test_outliers_found_match_the_synthetic_bluebirds(synth, fitted):
     assert recall > 0.6 and precision > 0.5
 
 
+@pytest.mark.slow
 def test_coverage_and_accuracy_on_synthetic_data():
     s = make_company(300, 5, random_state=0)
     result = backtest(s.company, {name: cls() for name, cls in MODELS.items()})

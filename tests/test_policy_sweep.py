@@ -20,6 +20,7 @@ def swept():
     )
 
 
+@pytest.mark.slow
 def test_a_two_company_sweep_runs_on_dask(swept):
     scs, out = swept
     m = out["metrics"]
@@ -43,6 +44,7 @@ def test_scenarios_are_reproducible_and_varied():
     assert len({s.n_reps for s in scenarios(20, seed=3)}) > 1
 
 
+@pytest.mark.slow
 def test_the_report_has_every_policy_and_plot(swept, tmp_path):
     _, out = swept
     summary = summarize(out["metrics"])

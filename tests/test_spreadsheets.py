@@ -180,6 +180,7 @@ def test_a_plan_from_workbooks_is_the_plan_from_csv_files(client):
     assert [q["quota"] for q in a["quotas"]] == pytest.approx([q["quota"] for q in b["quotas"]])
 
 
+@pytest.mark.slow
 def test_a_forecast_and_tracking_from_workbooks(client):
     rows, roster = history()
     made = {}

@@ -71,6 +71,7 @@ def test_the_month_shape_is_learned_from_monthly_history():
     np.testing.assert_allclose(month_shape(quarterly), [0.15, 0.25, 0.60])
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     st.lists(st.floats(10, 1000), min_size=4, max_size=4),
@@ -190,6 +191,7 @@ def test_bad_actuals_are_named(rows, message):
         track(spec, q, pd.DataFrame(rows))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     instances(),
