@@ -139,3 +139,24 @@ def history(n: int = 6, start: int = 2024, years: int = 2):
         for q in range(1, 5)
     ]
     return rows, roster
+
+
+def app_with_people(tmp_path, people: dict):
+    """The HTTP API on a fresh SQLite file with a token per person: ``people`` maps a name to
+    (role, scope); the token of ``name`` is ``s-<name>`` (see :func:`bearer`)."""
+    from api.app import create_app
+    from api.auth import digest
+
+    lines = [
+        f"{role} {name} sha256:{digest('s-' + name)}" + (f" {scope}" if scope else "")
+        for name, (role, scope) in people.items()
+    ]
+    (tmp_path / "tokens.txt").write_text("\n".join(lines) + "\n")
+    return create_app(
+        {"DATABASE": str(tmp_path / "q.db"), "TOKENS_FILE": str(tmp_path / "tokens.txt")}
+    )
+
+
+def bearer(name: str) -> dict:
+    """The headers of a request made with ``name``'s token (:func:`app_with_people`)."""
+    return {"Authorization": f"Bearer s-{name}"}

@@ -32,6 +32,21 @@ def write_csv(tmp_path: Path):
     return write
 
 
+@pytest.fixture
+def app(tmp_path: Path):
+    """The HTTP API on a fresh SQLite file, open (no tokens). Modules with people and roles
+    make their own with :func:`builders.app_with_people`."""
+    from api.app import create_app
+
+    return create_app({"DATABASE": str(tmp_path / "q.db")})
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``: real requests through the real Flask app."""
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The public datasets in ../shared/data; tests that need them skip where they are absent."""

@@ -13,16 +13,6 @@ from api.app import create_app
 from api.auth import digest, read_tokens
 
 
-@pytest.fixture
-def app(tmp_path):
-    return create_app({"DATABASE": str(tmp_path / "quotaplan.db")})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def test_health(client):
     resp = client.get("/v1/health")
     assert resp.status_code == 200

@@ -24,16 +24,6 @@ WEB = Path(__file__).resolve().parents[1] / "api" / "web"
 HOSTILE = '=HYPERLINK("evil.example","Click")'
 
 
-@pytest.fixture
-def app(tmp_path):
-    return create_app({"DATABASE": str(tmp_path / "q.db")})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def fetch(client, path: str, **kw):
     """A GET read in full and closed (static files are streamed)."""
     resp = client.get(path, **kw)

@@ -22,16 +22,6 @@ from api.storage import JobRecord
 ASYNC = {"Prefer": "respond-async"}
 
 
-@pytest.fixture
-def app(tmp_path):
-    return create_app({"DATABASE": str(tmp_path / "q.db")})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def follow(client, resp, headers=None, timeout=120.0):
     """Poll a 202's job until it is done; returns (the last job, every (state, percent,
     message) seen, in order)."""

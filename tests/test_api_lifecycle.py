@@ -6,10 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from builders import plan_body, problem
-
-from api.app import create_app
-from api.auth import digest
+from builders import app_with_people, bearer, plan_body, problem
 
 PEOPLE = {
     "pat": ("planner", None),
@@ -24,18 +21,10 @@ PEOPLE = {
 
 @pytest.fixture
 def app(tmp_path):
-    lines = [
-        f"{role} {name} sha256:{digest('s-' + name)}" + (f" {scope}" if scope else "")
-        for name, (role, scope) in PEOPLE.items()
-    ]
-    (tmp_path / "tokens.txt").write_text("\n".join(lines) + "\n")
-    return create_app(
-        {"DATABASE": str(tmp_path / "q.db"), "TOKENS_FILE": str(tmp_path / "tokens.txt")}
-    )
+    return app_with_people(tmp_path, PEOPLE)
 
 
-def as_(name):
-    return {"Authorization": f"Bearer s-{name}"}
+as_ = bearer
 
 
 def approve_all(c, adjustment_id, comment="ok"):

@@ -233,7 +233,7 @@ def test_a_company_ahead_of_plan_is_never_refused_a_replan(inst, policy, closed,
     wherever the actuals leave room for it, and holds every closed cell at its actuals."""
     f, r, target, limits = inst
     # Locks and team targets are the planner's: where the actuals leave them no room, that is
-    # their conflict, not the company's being ahead (tests/test_diagnose.py).
+    # their conflict, not the company's being ahead (tests/test_optimizer_diagnose.py).
     limits = Limits(**{**limits.__dict__, "locks": {}, "group_targets": {}})
     spec = PlanSpec(f, r, target, policy, limits)
     try:
