@@ -24,31 +24,24 @@ def history_command(plan_id, rep_id, database):
     """Who changed what, when, before, after and why, from the API's database: the plan and the
     versions it came from. With --rep, the rep's current number explained in words (forecast,
     stretch, the limit that held it, every adjustment and approval)."""
-    import pandas as pd
-
-    from api.explanations import own_story, rep_explanation
-
+    from ..service import history
     from .render import fiscal_words, format_audit
 
     store = open_store(database)
-    rec = store.plan(plan_id)
-    if rec is None:
-        raise click.ClickException(f"no plan {plan_id} in {store.url}")
-    lineage = store.lineage(rec.id)
+    try:
+        rec = history.plan_record(store, plan_id)
+        story = history.rep_story(store, plan_id, rep_id) if rep_id is not None else None
+    except history.NotFound as exc:
+        raise click.ClickException(f"{exc} (database {store.url})") from None
     fiscal = (rec.summary or {}).get("fiscal_year_start", 1)
-    if fiscal != 1 and rep_id is None:
+    if fiscal != 1 and story is None:
         first = min((q["period"] for q in rec.quotas), default=None)
         if first:
             click.echo(f"Plan {rec.id}: {fiscal_words(first, fiscal)}")
-    if rep_id is not None:
-        reps = pd.DataFrame(rec.reps).set_index("rep_id")
-        if rep_id not in reps.index:
-            raise click.ClickException(f"rep {rep_id!r} is not in plan {plan_id}")
-        entries = own_story(store.audit(lineage, rep_id), rep_id)
-        for line in rep_explanation(rec, reps.loc[rep_id], entries):
+    if story is not None:
+        for line in story.explanation:
             click.echo(line)
         click.echo("")
-    else:
-        entries = store.audit(lineage)
+    entries = story.entries if story is not None else history.audit_log(store, plan_id)
     for line in format_audit(entries):
         click.echo(line)

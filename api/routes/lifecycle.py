@@ -13,7 +13,6 @@ from flask import Blueprint, g, request
 
 from .. import schemas
 from ..auth import open_mode, requires
-from ..explanations import own_story, rep_explanation
 from ..idempotency import idempotent
 from ..lifecycle import (
     Actor,
@@ -25,7 +24,7 @@ from ..lifecycle import (
 )
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..service import adjustments
+from ..service import adjustments, history
 from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
@@ -295,10 +294,8 @@ def books(plan_id: int):
     errors=("401", "403", "404"),
 )
 def audit(plan_id: int):
-    rec = _record(plan_id)
-    rep = request.args.get("rep_id")
-    entries = store().audit(store().lineage(rec.id), rep)
-    return {"plan_id": rec.id, "entries": [_entry(e) for e in entries]}
+    entries = history.audit_log(store(), plan_id, request.args.get("rep_id"))
+    return {"plan_id": plan_id, "entries": [_entry(e) for e in entries]}
 
 
 def _entry(e) -> dict:
@@ -326,19 +323,13 @@ def _entry(e) -> dict:
 def explain_rep(plan_id: int, rep_id: str):
     if not open_mode() and g.role == "rep" and g.user != rep_id:
         raise ApiProblem(403, "Forbidden", "a rep's token reads only that rep's own quota")
-    rec = _record(plan_id)
-    reps = pd.DataFrame(rec.reps).set_index("rep_id")
-    if rep_id not in reps.index:
-        raise ApiProblem(404, "Not found", f"rep {rep_id!r} is not in plan {plan_id}")
-    quotas = [q for q in rec.quotas if q["rep_id"] == rep_id]
-    history = own_story(store().audit(store().lineage(rec.id), rep_id), rep_id)
-    words = rep_explanation(rec, reps.loc[rep_id], history)
+    story = history.rep_story(store(), plan_id, rep_id)
     out = schemas.RepExplanation(
-        plan_id=rec.id,
+        plan_id=story.plan_id,
         rep_id=rep_id,
-        annual_quota=float(reps.loc[rep_id, "annual_quota"]),
-        quotas=plain(quotas),
-        explanation=words,
-        history=[_entry(e) for e in history],
+        annual_quota=story.annual_quota,
+        quotas=plain(story.quotas),
+        explanation=story.explanation,
+        history=[_entry(e) for e in story.entries],
     )
     return out.model_dump(mode="json")

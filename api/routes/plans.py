@@ -26,6 +26,7 @@ from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
+from ..service import history
 from ..service import plans as planning
 from ..storage import PlanRecord
 from ..work import heavy
@@ -257,10 +258,7 @@ def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=No
 
 
 def _record(plan_id: int) -> PlanRecord:
-    rec = store().plan(plan_id)
-    if rec is None:
-        raise ApiProblem(404, "Not found", f"no plan {plan_id}; list a scenario's plans first")
-    return rec
+    return history.plan_record(store(), plan_id)
 
 
 #: What a stored request holds besides a PlanRequest: a re-plan's actuals and the adjustments
