@@ -63,9 +63,16 @@ function refreshReview() {
   loadQueue(ctx);
 }
 
+// A job's progress while it runs (bar, stage in words), then what it came to.
+let jobSeen = null;
 function showJob(j) {
   $("job").hidden = !j;
-  if (!j) return;
+  if (!j) {
+    if (jobSeen) $("job-done").textContent = `${jobSeen.kind} job #${jobSeen.id} ${jobSeen.state} after ${jobSeen.updates} updates: ${jobSeen.message}`;
+    jobSeen = null;
+    return;
+  }
+  jobSeen = { ...j, updates: (jobSeen && jobSeen.id === j.id ? jobSeen.updates : 0) + 1 };
   $("job-bar").value = j.percent;
   $("job-message").textContent = `${j.kind} job #${j.id}: ${j.message} (${j.percent}%)`;
 }

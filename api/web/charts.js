@@ -122,11 +122,17 @@ export function paceChart(progress) {
     el("svg:line", { class: "diagonal", x1: x(0), y1: y(0), x2: x(top.top), y2: y(top.top) })];
   for (const v of top.values) out.push(el("svg:text", { class: "tick", x: x(v), y: Y0 + 12, "text-anchor": "middle" }, money(v)));
   out.push(el("svg:text", { class: "tick", x: x(top.top * 0.92), y: y(top.top * 0.92) - 4, "text-anchor": "end" }, "on pace"));
+  const placed = [];  // names drawn so far, so that they do not overlap
   for (const r of reps) {
     const bad = (r.flags || "") !== "";
     out.push(el("svg:circle", { class: bad ? "pace flagged" : "pace", cx: x(r.due_to_date), cy: y(r.actual_to_date), r: 3, "data-rep": r.rep_id },
       el("svg:title", {}, `${r.rep_id}: ${money(r.actual_to_date)} booked of ${money(r.due_to_date)} due (pace ${percent(r.pace)})`)));
-    if (bad) out.push(el("svg:text", { class: "rep-label flagged", x: x(r.due_to_date) + 4, y: y(r.actual_to_date) + 3, "data-rep": r.rep_id }, r.rep_id));
+    if (bad) {
+      let ty = y(r.actual_to_date) + 3;
+      while (placed.some(([px, py]) => Math.abs(px - x(r.due_to_date)) < 34 && Math.abs(py - ty) < 9)) ty -= 9;
+      placed.push([x(r.due_to_date), ty]);
+      out.push(el("svg:text", { class: "rep-label flagged", x: x(r.due_to_date) + 4, y: ty, "data-rep": r.rep_id }, r.rep_id));
+    }
   }
   $("pace-caption").textContent =
     `Bookings to date against the phased quota: ${reps.length} reps, ${flagged.length} flagged (red, named); ` +

@@ -64,8 +64,15 @@ export function show(node, on) {
 
 // A table's head and body from columns [[key, title]] and rows of cells (a cell: text or a
 // Node; a row: {cells, attrs}).
+// Whether a cell holds an amount (aligned right) or words (aligned left).
+const AMOUNT = /^[+-]?[0-9][0-9.,]*[kMB%]?( -> [0-9][0-9.,]*[kMB%]?)?$/;
+function cell(c) {
+  const t = c instanceof Node ? c.textContent : String(c);
+  return el("td", { class: AMOUNT.test(t.trim()) ? "num" : "text" }, c);
+}
+
 export function fillTable(table, columns, rows, foot) {
   table.tHead.replaceChildren(el("tr", {}, columns.map(([k, t]) => el("th", { "data-key": k }, t))));
-  table.tBodies[0].replaceChildren(...rows.map((r) => el("tr", r.attrs || {}, r.cells.map((c) => el("td", {}, c)))));
-  if (table.tFoot) table.tFoot.replaceChildren(...(foot || []).map((r) => el("tr", r.attrs || {}, r.cells.map((c) => el("td", {}, c)))));
+  table.tBodies[0].replaceChildren(...rows.map((r) => el("tr", r.attrs || {}, r.cells.map(cell))));
+  if (table.tFoot) table.tFoot.replaceChildren(...(foot || []).map((r) => el("tr", r.attrs || {}, r.cells.map(cell))));
 }

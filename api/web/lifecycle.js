@@ -150,10 +150,12 @@ export async function sendAdjustment(ctx) {
 
 // --- the approver's queue -------------------------------------------------------------------
 let queueLoads = 0;
+let queueShown = null;  // what the queue's rows show (the caller and the items)
 
 export async function loadQueue(ctx) {
   if (!can(ctx.me, "approver")) {
     $("queue-note").textContent = "Only approvers have a queue.";
+    queueShown = null;
     fillTable($("queue-table"), [], []);
     $("queue-count").textContent = "";
     return;
@@ -163,6 +165,9 @@ export async function loadQueue(ctx) {
   if (mine !== queueLoads) return;  // a later refresh is on its way
   if (!r.ok) { showProblem(r.body, "queue"); return; }
   const items = r.body.adjustments;
+  const seen = JSON.stringify([ctx.me, items]);
+  if (seen === queueShown) return;  // unchanged: keep the rows (and any comment being typed)
+  queueShown = seen;
   $("queue-count").textContent = items.length ? `(${items.length})` : "";
   $("queue-note").textContent = items.length
     ? `${items.length} adjustment(s) wait for a decision at your level (${ctx.me.scope || "any"}).`
