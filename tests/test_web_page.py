@@ -310,6 +310,8 @@ def test_plan_with_locks_and_team_targets(browser, server, tmp_path):
     emea1 = sum(r["annual_quota"] for r in plan["reps"] if r["team"] == "EMEA-1")
     assert emea1 == pytest.approx(30e6, rel=1e-6)
     assert "2.50M" in row(browser, "plan-table", "R00001").text
+    periods = [Select(x).first_selected_option.text for x in finds(browser, ".lock-period")]
+    assert periods == ["annual", "2026Q1"]  # the locks as they were planned, still on screen
     assert "30.00M" in find(browser, '#plan-table tr.subtotal[data-team="EMEA-1"]').text
     assert finds(browser, "#plan-table tr.changed")  # against the plan before
     assert find(browser, 'th[data-key="change"]').text == "vs previous"
@@ -421,6 +423,7 @@ def test_adjust_one_rep_and_approve_with_other_tokens(browser, secured):
     wait(browser, lambda b: finds(b, f'#queue-table tr[data-adjustment="{adjustment}"]'))
     queued = f'#queue-table tr[data-adjustment="{adjustment}"]'
     wait(browser, lambda b: "lost the ACME territory" in find(b, queued).text)
+    assert re.search(r"\d+ reps move", find(browser, queued).text)  # the rebalance, folded
     shot(browser, "review")
     decide(browser, adjustment, "approve", "agreed with the team")
     open_page(browser, url, token["rex"], "rex")

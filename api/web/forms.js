@@ -88,7 +88,7 @@ export function offerNames(plan) {
   const quarters = [...new Set(plan.quotas.map((q) => q.period))].sort();
   document.querySelectorAll(".lock-period").forEach((s) => {
     const keep = s.value;
-    s.replaceChildren(el("option", { value: "" }, "annual"), quarters.map((q) => el("option", { value: q }, q)));
+    s.replaceChildren(el("option", { value: "" }, "annual"), ...quarters.map((q) => el("option", { value: q }, q)));
     s.value = keep;
   });
   return quarters;

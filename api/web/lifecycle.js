@@ -149,6 +149,12 @@ export async function sendAdjustment(ctx) {
 }
 
 // --- the approver's queue -------------------------------------------------------------------
+// Who an adjustment moves, folded: "16 reps move", opened to each rep's before and after.
+function rebalance(changes) {
+  return el("details", {}, el("summary", {}, `${changes.length} reps move`),
+    el("ul", { class: "moves" }, changes.map((c) =>
+      el("li", {}, `${c.rep_id}: ${money(c.before)} -> ${money(c.after)} (${signedMoney(c.after - c.before)})${c.binding ? ", " + c.binding : ""}`))));
+}
 let queueLoads = 0;
 let queueShown = null;  // what the queue's rows show (the caller and the items)
 
@@ -173,7 +179,7 @@ export async function loadQueue(ctx) {
     ? `${items.length} adjustment(s) wait for a decision at your level (${ctx.me.scope || "any"}).`
     : "Nothing waits for your decision.";
   fillTable($("queue-table"), [["id", "#"], ["plan", "plan"], ["rep", "rep"], ["team", "team"], ["by", "proposed by"],
-    ["reason", "reason"], ["change", "annual quota"], ["level", "level"], ["decide", "decision"]],
+    ["reason", "reason"], ["change", "annual quota"], ["moves", "the team's rebalance"], ["level", "level"], ["decide", "decision"]],
   items.map((x) => {
     const comment = el("input", { class: "decision-comment", size: 16, "aria-label": "comment", placeholder: "comment" });
     const decide = (d) => async () => {
@@ -190,6 +196,6 @@ export async function loadQueue(ctx) {
     return { attrs: { "data-adjustment": x.id, class: x.stale ? "stale-row" : "" },
       cells: [String(x.id), `${x.scenario} v${x.plan_version} (#${x.plan_id})`, x.rep_id, x.team, x.proposed_by, x.reason,
         `${money(x.annual_quota_before)} -> ${money(x.annual_quota_after)}${x.stale ? " (stale: the plan changed)" : ""}`,
-        x.level, el("span", {}, comment, yes, no)] };
+        rebalance(x.changes), x.level, el("span", {}, comment, yes, no)] };
   }));
 }
