@@ -346,6 +346,13 @@ def test_plan_with_locks_and_team_targets(browser, server, tmp_path):
     plan_now(browser)
     assert not browser.find_element(By.ID, "stale").is_displayed()
     assert not error(browser, "target") and not error(browser, "cap_quantile")
+    # The other goal: the share of reps who should reach quota, instead of a number.
+    browser.find_element(By.ID, "goal-attainment").click()
+    set_field(browser, "attainment", "70%")
+    plan_now(browser)
+    made = api(server, "GET", f"/v1/plans/{plan_id(browser)}/inputs").json()
+    assert made["attainment"] == pytest.approx(0.7) and "target" not in made
+    assert not browser.find_element(By.ID, "target").is_enabled()
     no_policy_errors(browser)
 
 

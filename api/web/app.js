@@ -181,6 +181,7 @@ function showPlan(p, { previous }) {
   $("result").classList.remove("is-stale");
   $("stale").hidden = true;
   $("rep-panel").hidden = true;
+  clearErrors($("inputs"));
   ctx.quarters = offerNames(p);
   render();
   refreshReview();
