@@ -266,7 +266,8 @@ def test_plan_with_locks_and_team_targets(browser, server, tmp_path):
     browser.find_element(By.ID, "history").send_keys(str(tmp_path / "history.xlsx"))
     browser.find_element(By.ID, "roster").send_keys(str(tmp_path / "roster.parquet"))
     plan_now(browser)  # makes and stores the forecast (a job), then plans from it
-    assert "forecast #" in text(browser, "data-status")
+    made = re.search(r"forecast #(\d+): 46 reps", text(browser, "data-status"))
+    _FORECASTS[server] = int(made.group(1))  # the later tests plan from it too: fitted once
     # The fit ran as a job: its stages were shown, then what it came to.
     assert re.match(r"forecast job #\d+ succeeded after \d+ updates", text(browser, "job-done"))
     first = plan_id(browser)
@@ -490,6 +491,15 @@ def test_publish_with_the_buttons_each_role_may_use(browser, secured):
     wait(browser, lambda b: len(finds(b, "#plan-audit li[data-action^='state:']")) == 3)
     trail = text(browser, "plan-audit")
     assert "ready for the region heads" in trail and "cleo" in trail
+
+    def books_shown(b):
+        levels = {r.get_attribute("data-level"): r.text for r in finds(b, "#books-table tbody tr")}
+        return levels if "company:company" in levels else None
+
+    books = wait(browser, books_shown)  # one set of books: company, regions, teams
+    assert (
+        "82.00M" in books["company:company"] and "team:EMEA-1" in books and "region:AMER" in books
+    )
     no_policy_errors(browser)
 
 
@@ -656,17 +666,20 @@ HOSTILE_REP = "<svg onload=window.__pwned=2><b>R1"  # rep ids may not hold a sla
 
 def test_a_hostile_roster_is_shown_as_text_and_runs_nothing(browser, server, tmp_path):
     """Finding 1 of issue 20: a roster whose team was markup ran script in the planner's page."""
+    stored_plan(server)  # the sample's stored forecast, as a table with the rep renamed
+    forecast = pd.DataFrame(
+        api(server, "GET", f"/v1/forecasts/{_FORECASTS[server]}").json()["rows"]
+    )
     roster = pd.read_csv(ROSTER_CSV, dtype=str)
-    history = pd.read_csv(HISTORY_CSV, dtype=str)
     first = roster.loc[0, "rep_id"]
     roster.loc[roster["team"] == roster.loc[0, "team"], "team"] = HOSTILE_TEAM
     roster.loc[0, "rep_id"] = HOSTILE_REP
-    history.loc[history["rep_id"] == first, "rep_id"] = HOSTILE_REP
+    forecast.loc[forecast["rep_id"] == first, "rep_id"] = HOSTILE_REP
     (tmp_path / "roster.csv").write_text(roster.to_csv(index=False))
-    (tmp_path / "history.csv").write_text(history.to_csv(index=False))
+    (tmp_path / "forecast.csv").write_text(forecast.to_csv(index=False))
 
     open_page(browser, server)
-    browser.find_element(By.ID, "history").send_keys(str(tmp_path / "history.csv"))
+    browser.find_element(By.ID, "forecast-file").send_keys(str(tmp_path / "forecast.csv"))
     browser.find_element(By.ID, "roster").send_keys(str(tmp_path / "roster.csv"))
     plan_now(browser)
     wait(browser, lambda b: len(finds(b, "#plan-table tbody tr[data-rep]")) == 46)

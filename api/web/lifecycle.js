@@ -68,6 +68,14 @@ export function auditList(node, entries) {
 export async function loadPlanAudit(ctx) {
   const r = await request("GET", `v1/plans/${ctx.plan.id}/audit`);
   if (r.ok) auditList($("plan-audit"), r.body.entries);
+  const books = await request("GET", `v1/plans/${ctx.plan.id}/books`);
+  if (books.ok) {
+    fillTable($("books-table"), [["level", "level"], ["name", "name"], ["number", "number set"],
+      ["sum", "sum of quotas"], ["uplift", "uplift"], ["share", "uplift %"]],
+    books.body.levels.map((b) => ({ attrs: { "data-level": `${b.level}:${b.name}`, class: b.level === "company" ? "total" : "" },
+      cells: [b.level, b.name, money(b.number), money(b.sum_of_quotas), signedMoney(b.uplift),
+        b.uplift_share === null ? "" : `${(100 * b.uplift_share).toFixed(1)}%`] })));
+  }
   const a = await request("GET", `v1/plans/${ctx.plan.id}/adjustments`);
   if (a.ok) {
     fillTable($("adjustments-table"), [["id", "#"], ["rep", "rep"], ["status", "status"], ["next", "waits for"],
