@@ -1,251 +1,293 @@
-// quotaplan's planner page: plain JavaScript against the same HTTP API (/v1), no libraries.
-// Every value from data is set as text (textContent, attributes): never parsed as HTML.
-"use strict";
+// quotaplan's planning workspace: plain ES modules against the HTTP API (/v1), no libraries,
+// no build step. This module holds the page's state (who is calling, the plan on screen, the
+// plan before it) and wires the screens together.
+import { getToken, job, request, setToken } from "./api.js";
+import { bandChart, phasingChart, probChart } from "./charts.js";
+import { $, money, percent } from "./dom.js";
+import {
+  FieldError, addGroupTarget, addLock, applyDefaults, buildLimitFields, clearErrors, offerNames,
+  readSettings, showError, showProblem, syncGoal, writeSettings,
+} from "./forms.js";
+import { adoptRelief, proposeRelief, track } from "./inyear.js";
+import { can, loadPlanAudit, loadQueue, openRep, previewAdjustment, renderState, sendAdjustment } from "./lifecycle.js";
+import { compare, loadStored } from "./scenarios.js";
+import { periods, renderPlanTable } from "./table.js";
+import { files, forecastId, forecastPeriods, makeForecast, setForecastId, useSample, watchFiles } from "./uploads.js";
 
-const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
+const LAST_PLAN = "quotaplan.plan";
 
-// An element with attributes and children (strings become text nodes, never markup).
-function el(tag, attrs, ...children) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return node;
-}
-const files = { history: null, roster: null };
-let current = null;   // the plan on screen
-let previous = null;  // the one before it (for the comparison)
-let sortKey = "rep_id", sortUp = true;
+const ctx = {
+  me: null,
+  plan: null,      // the plan on screen
+  previous: null,  // the one before it (differences highlighted)
+  base: null,      // the stored inputs of an opened plan (re-plans send its roster as rows)
+  stale: false,    // the plan on screen is not the plan of the settings (the last try failed)
+  flags: new Map(),  // rep_id -> in-year flags
+  quarters: [],
+  changed: () => refreshReview(),
+  decided: (out) => { if (out.plan) openPlan(out.plan.id, { keepPrevious: true }); else refreshReview(); },
+  open: (id) => { openPlan(id, { keepPrevious: true }); showScreen("plan-screen"); },
+  flagged: (map) => { ctx.flags = map; if (ctx.plan) drawCharts(); },
+  adopted: (plan) => { showPlan(plan, { previous: ctx.plan }); showScreen("plan-screen"); },
+  progress: (j) => showJob(j),
+};
 
-function money(x) {
-  if (Math.abs(x) < 0.5) return "0";
-  const a = Math.abs(x);
-  if (a >= 1e9) return (x / 1e9).toFixed(2) + "B";
-  if (a >= 1e6) return (x / 1e6).toFixed(2) + "M";
-  if (a >= 1e3) return (x / 1e3).toFixed(2) + "k";
-  return x.toFixed(0);
-}
-
-function share(text) {  // "5%" -> 0.05, "0.05" -> 0.05
-  const t = String(text).trim();
-  if (t === "") return null;
-  const v = t.endsWith("%") ? parseFloat(t) / 100 : parseFloat(t);
-  if (Number.isNaN(v)) throw new Error(`not a number or a percentage: ${t}`);
-  return v;
-}
-
-function headers(extra) {
-  const h = Object.assign({}, extra || {});
-  const token = $("token").value.trim();
-  if (token) h["Authorization"] = "Bearer " + token;
-  return h;
-}
-
-function clearErrors() {
-  document.querySelectorAll(".error").forEach((e) => (e.textContent = ""));
-}
-
-function showError(field, text) {
-  const box = document.querySelector(`.error[data-for="${field}"]`) ||
-    document.querySelector('.error[data-for="plan"]');
-  box.textContent = text;
-}
-
-// Which field a problem is about, from its words: the diagnosis of an impossible number goes
-// next to the target, a data problem next to the file at fault.
-function fieldOf(problem) {
-  const d = (problem.title + " " + problem.detail).toLowerCase();
-  if (problem.title === "Impossible plan" || d.includes("target")) return "target";
-  if (d.includes("limits.")) return "limits";
-  if (d.includes("roster")) return "roster";
-  if (d.includes("history")) return "history";
-  return "plan";
-}
-
-["history", "roster"].forEach((name) => {
-  $(name).addEventListener("change", (ev) => {
-    files[name] = ev.target.files[0] || null;
-    $("data-status").textContent = "";
-  });
-});
-
-$("use-sample").addEventListener("click", async () => {
-  clearErrors();
-  for (const name of ["history", "roster"]) {
-    const resp = await fetch(`v1/sample/${name}.csv`, { headers: headers() });
-    if (!resp.ok) { showError(name, `could not load the sample (${resp.status})`); return; }
-    files[name] = new File([await resp.blob()], `${name}.csv`, { type: "text/csv" });
+// --- who is calling ------------------------------------------------------------------------
+async function loadMe() {
+  document.querySelector('.error[data-for="me"]').textContent = "";
+  const r = await request("GET", "v1/me");
+  ctx.me = r.ok ? r.body : null;
+  if (!r.ok) {
+    $("me").textContent = "";
+    showError("me", r.status === 401 ? `${r.body.detail}: type it above and press Use` : r.body.detail);
+  } else {
+    $("me").textContent = r.body.open
+      ? "open server: you may do everything"
+      : `${r.body.name}, ${r.body.role}${r.body.scope ? " (" + r.body.scope + ")" : ""}`;
   }
-  $("data-status").textContent = "bundled sample loaded (46 reps, 2021-2025)";
-});
+  document.querySelectorAll("[data-role]").forEach((n) => { n.hidden = !can(ctx.me, n.dataset.role); });
+  if (ctx.plan) { renderState(ctx); renderTable(); }
+  refreshReview();
+}
 
-$("inputs").addEventListener("submit", async (ev) => {
+// --- screens -------------------------------------------------------------------------------
+function showScreen(id) {
+  document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.id !== id; });
+  document.querySelectorAll("#tabs a").forEach((a) => a.classList.toggle("active", a.dataset.screen === id));
+  if (id === "scenarios-screen") loadStored(ctx);
+  if (id === "review-screen") refreshReview();
+}
+
+function refreshReview() {
+  if (ctx.plan) loadPlanAudit(ctx);
+  loadQueue(ctx);
+}
+
+// A job's progress while it runs (bar, stage in words), then what it came to.
+let jobSeen = null;
+function showJob(j) {
+  $("job").hidden = !j;
+  if (!j) {
+    if (jobSeen) $("job-done").textContent = `${jobSeen.kind} job #${jobSeen.id} ${jobSeen.state} after ${jobSeen.updates} updates: ${jobSeen.message}`;
+    jobSeen = null;
+    return;
+  }
+  jobSeen = { ...j, updates: (jobSeen && jobSeen.id === j.id ? jobSeen.updates : 0) + 1 };
+  $("job-bar").value = j.percent;
+  $("job-message").textContent = `${j.kind} job #${j.id}: ${j.message} (${j.percent}%)`;
+}
+
+// --- planning ------------------------------------------------------------------------------
+function markStale(why) {
+  if (!ctx.plan) return;
+  ctx.stale = true;
+  $("result").classList.add("is-stale");
+  $("stale").hidden = false;
+  $("stale").textContent = `Plan #${ctx.plan.id} below is NOT the plan of these settings: ${why}. ` +
+    "It is kept greyed for reference only; fix the field and plan again.";
+  renderState(ctx);
+  renderTable();
+}
+
+function markEdited() {
+  if (!ctx.plan || ctx.stale) return;
+  $("stale").hidden = false;
+  $("stale").textContent = `The settings changed since plan #${ctx.plan.id}: press Plan to see them planned.`;
+}
+
+// The plan request: for the files on screen, the settings with the stored forecast's id (or the
+// forecast file) and the roster file; once the server has read them (or for a plan opened from
+// the store), the stored inputs as JSON: the roster as rows and the forecast's id.
+function planRequest(settings) {
+  if (!ctx.base) {
+    const form = new FormData();
+    const s = { ...settings };
+    if (forecastId) s.forecast_id = forecastId;
+    form.append("settings", JSON.stringify(s));
+    form.append("roster", files.roster, files.roster.name);
+    if (!forecastId && files.forecast) form.append("forecast", files.forecast, files.forecast.name);
+    return { form };
+  }
+  const json = { ...settings, roster: ctx.base.roster };
+  for (const k of ["forecast_id", "forecast", "history", "year", "fiscal_year_start", "partial_quarters"]) {
+    if (ctx.base[k] !== undefined && ctx.base[k] !== null) json[k] = ctx.base[k];
+  }
+  return { json };
+}
+
+async function plan(ev) {
   ev.preventDefault();
-  clearErrors();
-  if (!files.roster) { showError("roster", "choose a roster CSV, or use the bundled sample"); return; }
-  if (!files.history) { showError("history", "choose a history CSV, or use the bundled sample"); return; }
-  let limits;
+  clearErrors($("inputs"));
+  let settings;
   try {
-    limits = {
-      over_assignment: share($("over_assignment").value) || 0,
-      cap_quantile: share($("cap_quantile").value),
-      max_increase: share($("max_increase").value),
-    };
-  } catch (e) { showError("limits", e.message); return; }
-  const settings = { scenario: "web", target: $("target").value.trim(), policy: $("policy").value, limits };
-  const form = new FormData();
-  form.append("settings", JSON.stringify(settings));
-  form.append("history", files.history, "history.csv");
-  form.append("roster", files.roster, "roster.csv");
+    settings = readSettings();
+  } catch (e) {
+    if (!(e instanceof FieldError)) throw e;
+    showError(e.field, e.message);
+    markStale(`${e.field} could not be read`);
+    return;
+  }
+  if (!files.roster && !ctx.base) {
+    showError("roster", "choose a roster file, or use the bundled sample");
+    return;
+  }
   $("run").disabled = true;
   $("run").textContent = "Planning...";
   try {
-    const resp = await fetch("v1/plans", { method: "POST", body: form, headers: headers() });
-    const body = await resp.json();
-    if (!resp.ok) { showError(fieldOf(body), body.detail); return; }
-    previous = current;
-    current = body;
-    render();
-  } catch (e) {
-    showError("plan", "the server did not answer: " + e.message);
+    if (!ctx.base && !forecastId && !files.forecast && !(await makeForecast(showJob))) {
+      markStale("the forecast could not be made");
+      return;
+    }
+    // From a stored forecast a plan takes well under a second: asked for directly. Anything
+    // that fits a forecast first is long work: a job, its progress shown.
+    const stored = forecastId || files.forecast || ctx.base?.forecast_id || ctx.base?.forecast;
+    const t0 = performance.now();
+    const r = stored
+      ? await request("POST", "v1/plans", planRequest(settings))
+      : await job("POST", "v1/plans", planRequest(settings), showJob);
+    const seconds = (performance.now() - t0) / 1000;
+    if (!r.ok) {
+      showProblem(r.body);
+      markStale(r.body.title ? r.body.title.toLowerCase() : "the plan failed");
+      $("plan-time").textContent = "";
+      return;
+    }
+    const from = forecastId || ctx.base?.forecast_id;
+    $("plan-time").textContent = `planned in ${seconds.toFixed(2)} s${from ? ` from the stored forecast #${from}` : ""}`;
+    if (!ctx.base) await keepInputs(r.body.id);
+    showPlan(r.body, { previous: ctx.plan });
   } finally {
+    showJob(null);
     $("run").disabled = false;
     $("run").textContent = "Plan";
+    document.body.dataset.planned = String(Number(document.body.dataset.planned || 0) + 1);
   }
-});
-
-function rows() {
-  const byRep = {};
-  for (const q of current.quotas) (byRep[q.rep_id] = byRep[q.rep_id] || {})[q.period] = q.quota;
-  const before = {};
-  if (previous) for (const r of previous.reps) before[r.rep_id] = r.annual_quota;
-  return current.reps.map((r) => {
-    const row = Object.assign({}, r, { quarters: byRep[r.rep_id] });
-    row.change = r.rep_id in before ? r.annual_quota - before[r.rep_id] : null;
-    return row;
-  });
 }
 
-function periods() {
-  return [...new Set(current.quotas.map((q) => q.period))].sort();
+// After a plan from uploaded files, the next plans send what the server read from them (its
+// stored inputs: the roster as rows, the forecast's id) instead of uploading the files again.
+async function keepInputs(id) {
+  const inputs = await request("GET", `v1/plans/${id}/inputs`);
+  if (!inputs.ok) return;
+  ctx.base = inputs.body;
+}
+
+function showPlan(p, { previous }) {
+  ctx.previous = previous && previous.id !== p.id ? previous : null;
+  ctx.plan = p;
+  ctx.stale = false;
+  ctx.flags = new Map();
+  localStorage.setItem(LAST_PLAN, String(p.id));
+  $("result").classList.remove("is-stale");
+  $("stale").hidden = true;
+  $("rep-panel").hidden = true;
+  clearErrors($("inputs"));
+  ctx.quarters = offerNames(p);
+  render();
+  refreshReview();
+}
+
+async function openPlan(id, { keepPrevious }) {
+  const [p, inputs] = await Promise.all([request("GET", `v1/plans/${id}`), request("GET", `v1/plans/${id}/inputs`)]);
+  if (!p.ok) { if (p.status === 404) localStorage.removeItem(LAST_PLAN); else showProblem(p.body); return; }
+  if (inputs.ok) {
+    ctx.base = inputs.body;
+    for (const k of Object.keys(files)) files[k] = null;
+    for (const f of ["history", "roster", "forecast-file"]) $(f).value = "";
+    setForecastId(inputs.body.forecast_id || null);
+    writeSettings(inputs.body, [...new Set(p.body.quotas.map((q) => q.period))].sort());
+    $("data-status").textContent = `re-plans use plan #${id}'s stored roster${inputs.body.forecast_id ? " and forecast" : ""}`;
+  }
+  showPlan(p.body, { previous: keepPrevious ? ctx.plan : null });
 }
 
 function render() {
-  const s = current.summary;
+  const p = ctx.plan, s = p.summary;
   $("result").hidden = false;
   $("summary").textContent =
-    `Plan ${current.id} (${s.policy}): ${money(s.company_target)} company number, quotas ${money(s.total_quota)} over ${s.reps} reps`;
+    `Plan ${p.id} (${p.scenario} v${p.version}, ${s.policy}): ${money(s.company_target)} company number, ` +
+    `quotas ${money(s.total_quota)} over ${s.reps} reps`;
   $("summary-detail").textContent =
-    `Expected share of reps reaching quota: ${Math.round(100 * s.expected_share_attaining)}%; ` +
-    `max stretch ${s.max_stretch.toFixed(2)}; reps over their cap: ${s.reps_over_cap}; solver: ${s.solver_status}`;
-  $("compare-note").textContent = previous
-    ? `Compared with plan ${previous.id} (${money(previous.summary.company_target)}): changed reps are highlighted.`
+    `Expected share of reps reaching quota: ${percent(s.expected_share_attaining)}; max stretch ` +
+    `${(s.max_stretch ?? 0).toFixed(2)}; reps over their cap: ${s.reps_over_cap}; solver: ${s.solver_status}`;
+  $("warnings").textContent = (s.warnings || []).join("; ");
+  $("compare-note").textContent = ctx.previous
+    ? `Compared with plan ${ctx.previous.id} (${money(ctx.previous.summary.company_target)}): changed reps are highlighted.`
     : "";
+  renderState(ctx);
+  drawCharts();
   renderTable();
-  chartBand();
-  chartProb();
-  chartPhasing();
+}
+
+function drawCharts() {
+  const flagged = new Map(ctx.flags);
+  for (const r of ctx.plan.reps) {
+    const why = [r.violations, r.gave_way ? `gave way: ${r.gave_way}` : ""].filter(Boolean).join("; ");
+    if (why && !flagged.has(r.rep_id)) flagged.set(r.rep_id, why);
+  }
+  bandChart(ctx.plan, flagged);
+  probChart(ctx.plan);
+  phasingChart(ctx.plan, periods(ctx.plan));
 }
 
 function renderTable() {
-  const ps = periods();
-  const cols = [["rep_id", "rep"], ["team", "team"], ...ps.map((p) => [p, p]),
-    ["annual_quota", "annual"], ["stretch", "stretch"], ["p_attain", "P(attain)"], ["binding", "bound by"]];
-  if (previous) cols.push(["change", "vs previous"]);
-  const head = el("tr", {}, ...cols.map(([k, t]) =>
-    el("th", { "data-key": k }, t + (k === sortKey ? (sortUp ? " ▲" : " ▼") : ""))));
-  head.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
-    const k = th.dataset.key;
-    sortUp = sortKey === k ? !sortUp : true;
-    sortKey = k;
-    renderTable();
-  }));
-  $("plan-table").tHead.replaceChildren(head);
-  const value = (r, k) => (ps.includes(k) ? r.quarters[k] : r[k]);
-  const data = rows().sort((a, b) => {
-    const x = value(a, sortKey), y = value(b, sortKey);
-    const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
-    return sortUp ? c : -c;
-  });
-  $("plan-table").tBodies[0].replaceChildren(...data.map((r) => {
-    const changed = r.change !== null && Math.abs(r.change) > 0.005 * r.annual_quota;
-    const cells = [r.rep_id, r.team, ...ps.map((p) => money(r.quarters[p])), money(r.annual_quota),
-      r.stretch.toFixed(2), Math.round(100 * r.p_attain) + "%", r.binding];
-    if (previous) cells.push(r.change === null ? "new" :
-      el("span", { class: r.change >= 0.5 ? "up" : r.change <= -0.5 ? "down" : "" },
-        (r.change >= 0.5 ? "+" : "") + money(r.change)));
-    return el("tr", { class: changed ? "changed" : "", "data-rep": r.rep_id },
-      ...cells.map((c) => el("td", {}, c)));
-  }));
-}
-
-// --- charts: plain SVG, built as elements ---------------------------------------------------
-const W = 360, H = 200, PAD = 30;
-
-function svg(id, parts) { $(id).setAttribute("viewBox", `0 0 ${W} ${H}`); $(id).replaceChildren(...parts); }
-
-function chartBand() {
-  // Each rep's annual forecast band (the forecast's lowest to highest quantile), quota as a dot.
-  const reps = rows().sort((a, b) => a.annual_quota - b.annual_quota);
-  const [lo, hi] = current.summary.band_levels.map((l) => "P" + Math.round(100 * l));
-  $("band-caption").textContent = `Each rep's annual quota (dot) against their forecast band (${lo}-${hi})`;
-  const top = Math.max(...reps.map((r) => Math.max(r.annual_quota, r.annual_high)));
-  const x = (i) => PAD + (i + 0.5) * (W - PAD - 5) / reps.length;
-  const y = (v) => H - PAD + 5 - (v / top) * (H - PAD - 10);
-  const out = [el("svg:line", { x1: PAD, y1: H - PAD + 5, x2: W, y2: H - PAD + 5, stroke: "#999" })];
-  reps.forEach((r, i) => {
-    out.push(el("svg:line", { x1: x(i), x2: x(i), y1: y(r.annual_low), y2: y(r.annual_high), stroke: "#9db4d6", "stroke-width": 3 },
-      el("svg:title", {}, `${r.rep_id}: ${lo} ${money(r.annual_low)}, ${hi} ${money(r.annual_high)}`)));
-    out.push(el("svg:circle", { class: "quota", cx: x(i), cy: y(r.annual_quota), r: 2.5, fill: "#1d3557" },
-      el("svg:title", {}, `${r.rep_id}: ${money(r.annual_quota)}`)));
-  });
-  out.push(el("svg:text", { x: 2, y: 12, "font-size": 10 }, money(top)));
-  out.push(el("svg:text", { x: PAD, y: H - 8, "font-size": 10 }, "reps, by quota"));
-  svg("chart-band", out);
-}
-
-function chartProb() {
-  const bins = new Array(10).fill(0);
-  for (const r of current.reps) bins[Math.min(9, Math.floor(r.p_attain * 10))] += 1;
-  const top = Math.max(...bins, 1);
-  const bw = (W - PAD - 5) / 10;
-  const out = [];
-  bins.forEach((n, i) => {
-    const h = (n / top) * (H - PAD - 10);
-    out.push(el("svg:rect", { x: PAD + i * bw + 1, y: H - PAD + 5 - h, width: bw - 2, height: h, fill: "#457b9d" },
-      el("svg:title", {}, `${i * 10}-${i * 10 + 10}%: ${n} reps`)));
-    out.push(el("svg:text", { x: PAD + i * bw + 2, y: H - 12, "font-size": 9 }, `${i * 10}%`));
-  });
-  svg("chart-prob", out);
-}
-
-function chartPhasing() {
-  const ps = periods();
-  const totals = ps.map((p) => current.quotas.filter((q) => q.period === p).reduce((a, q) => a + q.quota, 0));
-  const top = Math.max(...totals);
-  const bw = (W - PAD - 5) / ps.length;
-  const out = [];
-  totals.forEach((t, i) => {
-    const h = (t / top) * (H - PAD - 20);
-    out.push(el("svg:rect", { x: PAD + i * bw + 8, y: H - PAD + 5 - h, width: bw - 16, height: h, fill: "#e63946" }));
-    out.push(el("svg:text", { x: PAD + i * bw + 10, y: H - PAD - h, "font-size": 10 }, money(t)));
-    out.push(el("svg:text", { x: PAD + i * bw + 10, y: H - 10, "font-size": 10 }, ps[i]));
-  });
-  svg("chart-phasing", out);
+  renderPlanTable(ctx.plan, ctx.previous, (rep) => openRep(ctx, rep), ctx.stale);
 }
 
 // --- exports -------------------------------------------------------------------------------
 async function download(kind) {
-  const accept = kind === "csv" ? "text/csv"
-    : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  const resp = await fetch(`v1/plans/${current.id}`, { headers: headers({ Accept: accept }) });
-  if (!resp.ok) { showError("plan", `export failed (${resp.status})`); return; }
+  const accept = kind === "csv" ? "text/csv" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  const r = await request("GET", `v1/plans/${ctx.plan.id}`, { accept, blob: true });
+  if (!r.ok) { showProblem(r.body); return; }
   const a = document.createElement("a");
-  a.href = URL.createObjectURL(await resp.blob());
-  a.download = `plan-${current.id}.${kind}`;
+  a.href = URL.createObjectURL(r.body);
+  a.download = `plan-${ctx.plan.id}.${kind}`;
   document.body.appendChild(a);
   a.click();
   a.remove();
 }
-$("export-csv").addEventListener("click", (e) => { e.preventDefault(); download("csv"); });
-$("export-xlsx").addEventListener("click", (e) => { e.preventDefault(); download("xlsx"); });
+
+// --- wiring --------------------------------------------------------------------------------
+async function start() {
+  buildLimitFields();
+  $("token").value = getToken();
+  $("who").addEventListener("submit", (e) => { e.preventDefault(); setToken($("token").value); loadMe(); });
+  document.querySelectorAll("#tabs a").forEach((a) => a.addEventListener("click", (e) => {
+    e.preventDefault();
+    history.replaceState(null, "", "#" + a.dataset.screen);
+    showScreen(a.dataset.screen);
+  }));
+  watchFiles(() => { ctx.base = null; markEdited(); });
+  $("use-sample").addEventListener("click", async () => { if (await useSample()) { ctx.base = null; markEdited(); } });
+  $("make-forecast").addEventListener("click", () => makeForecast(showJob));
+  $("goal-target").addEventListener("change", syncGoal);
+  $("goal-attainment").addEventListener("change", syncGoal);
+  $("add-team-target").addEventListener("click", () => addGroupTarget("team").querySelector("input").focus());
+  $("add-region-target").addEventListener("click", () => addGroupTarget("region").querySelector("input").focus());
+  $("add-lock").addEventListener("click", () => addLock("", "", "", ctx.quarters.length ? ctx.quarters : forecastPeriods).querySelector("input").focus());
+  $("inputs").addEventListener("input", markEdited);
+  document.addEventListener("settings-edited", markEdited);
+  $("inputs").addEventListener("submit", plan);
+  $("export-csv").addEventListener("click", (e) => { e.preventDefault(); download("csv"); });
+  $("export-xlsx").addEventListener("click", (e) => { e.preventDefault(); download("xlsx"); });
+  $("adjust-preview").addEventListener("click", () => previewAdjustment(ctx));
+  $("adjust-form").addEventListener("submit", (e) => { e.preventDefault(); sendAdjustment(ctx); });
+  $("adjust-quota").addEventListener("input", () => { $("adjust-send").disabled = true; });
+  $("refresh-stored").addEventListener("click", () => loadStored(ctx));
+  $("compare-run").addEventListener("click", () => compare(ctx));
+  $("track-form").addEventListener("submit", (e) => { e.preventDefault(); track(ctx); });
+  $("relief").addEventListener("click", () => proposeRelief(ctx));
+  $("adopt-relief").addEventListener("click", () => adoptRelief(ctx));
+
+  const doc = await request("GET", "openapi.json");
+  if (doc.ok) applyDefaults(doc.body);
+  else showError("plan", "could not read the API's defaults (openapi.json); the limits start blank");
+  await loadMe();
+  const screen = location.hash.slice(1);
+  showScreen(document.getElementById(screen)?.classList.contains("screen") ? screen : "plan-screen");
+  const last = Number(localStorage.getItem(LAST_PLAN));
+  if (last && ctx.me) await openPlan(last, { keepPrevious: false });
+  document.body.dataset.ready = "1";
+}
+
+start();
