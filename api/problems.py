@@ -24,6 +24,7 @@ from models import ForecastError
 from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 
 from .lifecycle import NotAllowed, WrongState
+from .service.adjustments import StaleAdjustment
 from .service.history import NotFound
 from .storage import StateConflict, VersionConflict
 from .validation import validation_detail
@@ -65,6 +66,7 @@ DOMAIN_ERRORS: dict[type[Exception], Answer] = {
     WrongState: Answer(409, "Wrong state"),
     NotAllowed: Answer(403, "Forbidden"),
     NotFound: Answer(404, "Not found"),
+    StaleAdjustment: Answer(409, "Stale adjustment"),
 }
 
 

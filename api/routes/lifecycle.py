@@ -16,11 +16,7 @@ from ..auth import open_mode, requires
 from ..idempotency import idempotent
 from ..lifecycle import (
     Actor,
-    NotAllowed,
-    WrongState,
-    check_decision,
     check_move,
-    is_stale,
 )
 from ..openapi import operation
 from ..problems import ApiProblem
@@ -200,38 +196,27 @@ def queue():
     after, and the level it waits for. ``stale``: the plan changed since it was proposed, so
     approving it would set it aside; the proposer should propose it again."""
     query = schemas.AdjustmentQuery.model_validate(request.args.to_dict())
-    if query.plan_id is not None and not store().exists("plan", query.plan_id):
-        raise ApiProblem(
-            404, "Not found", f"no plan {query.plan_id}; list a scenario's plans first"
+    out = [
+        schemas.QueuedAdjustment(
+            id=q.adjustment.id,
+            plan_id=q.adjustment.plan_id,
+            scenario=q.scenario,
+            plan_version=q.plan_version,
+            rep_id=q.adjustment.rep_id,
+            team=q.adjustment.levels[0].partition(":")[2],
+            proposed_by=q.adjustment.proposed_by,
+            reason=q.adjustment.reason,
+            created_at=q.adjustment.created_at,
+            annual_quota_before=q.mover["before"],
+            annual_quota_after=q.mover["after"],
+            level=q.level,
+            levels=q.adjustment.levels,
+            decisions=q.adjustment.decisions,
+            changes=q.adjustment.changes,
+            stale=q.stale,
         )
-    actor, out = _actor(), []
-    for adj, scenario, version, content_rev, latest in store().pending_adjustments(query.plan_id):
-        level = adj.levels[adj.step]
-        try:
-            check_decision(adj.id, adj.status, level, adj.proposed_by, actor)
-        except (NotAllowed, WrongState):
-            continue  # someone else's to decide
-        mover = next(c for c in adj.changes if c["rep_id"] == adj.rep_id)
-        out.append(
-            schemas.QueuedAdjustment(
-                id=adj.id,
-                plan_id=adj.plan_id,
-                scenario=scenario,
-                plan_version=version,
-                rep_id=adj.rep_id,
-                team=adj.levels[0].partition(":")[2],
-                proposed_by=adj.proposed_by,
-                reason=adj.reason,
-                created_at=adj.created_at,
-                annual_quota_before=mover["before"],
-                annual_quota_after=mover["after"],
-                level=level,
-                levels=adj.levels,
-                decisions=adj.decisions,
-                changes=adj.changes,
-                stale=is_stale(content_rev, adj.plan_rev, latest, adj.scenario_version),
-            )
-        )
+        for q in adjustments.queue(store(), _actor(), query.plan_id)
+    ]
     return schemas.AdjustmentQueue(
         state=query.state, plan_id=query.plan_id, adjustments=out
     ).model_dump(mode="json")
@@ -248,19 +233,7 @@ def queue():
 )
 def decide(adjustment_id: int):
     body = json_body(schemas.Decision)
-    adj = store().adjustment(adjustment_id)
-    if adj is None:
-        raise ApiProblem(404, "Not found", f"no adjustment {adjustment_id}")
-    level = adj.levels[adj.step] if adj.status == "pending" else None
-    check_decision(adjustment_id, adj.status, level, adj.proposed_by, _actor())
-    adj, plan = store().decide(adjustment_id, level, g.user, body.decision, body.comment)
-    if adj.status == "stale":
-        raise ApiProblem(
-            409,
-            "Stale adjustment",
-            f"plan {adj.plan_id} changed after adjustment {adj.id} was proposed, so it was set "
-            "aside, not applied; propose it again on the plan as it is now",
-        )
+    adj, plan = adjustments.decide(store(), adjustment_id, _actor(), body.decision, body.comment)
     return {"adjustment": _adjustment_out(adj), "plan": _brief(plan) if plan else None}
 
 

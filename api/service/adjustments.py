@@ -12,7 +12,8 @@ from inyear.adjust import AdjustmentRefused, adjust, changes
 from optimizer import Plan, PlanSpec, parse_amount
 from optimizer.wording import money
 
-from ..lifecycle import approval_levels
+from ..lifecycle import Actor, NotAllowed, WrongState, approval_levels, check_decision, is_stale
+from .history import NotFound
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,64 @@ def _team_only(quotas: pd.DataFrame, reps: pd.DataFrame, new: Plan, team: str, r
         keys = ["rep_id", "period"] if "period" in both else ["rep_id"]
         out.append(both.sort_values(keys, kind="stable").reset_index(drop=True))
     return replace(new, quotas=out[0], reps=out[1])
+
+
+class StaleAdjustment(Exception):
+    """An approved adjustment set aside, not applied: its plan changed since it was proposed
+    (409)."""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An adjustment waiting for a decision an actor may take: the adjustment, its plan's
+    scenario and version, the level it waits for, and whether deciding it now would find it
+    stale (the plan changed since it was proposed)."""
+
+    adjustment: object
+    scenario: str
+    plan_version: int
+    level: str
+    stale: bool
+
+    @property
+    def mover(self) -> dict:
+        """The adjusted rep's change."""
+        a = self.adjustment
+        return next(c for c in a.changes if c["rep_id"] == a.rep_id)
+
+
+def queue(store, actor: Actor, plan_id: int | None = None) -> list[Queued]:
+    """The adjustments ``actor`` may decide now (at their level, not their own proposal),
+    oldest first; only plan ``plan_id``'s if given."""
+    if plan_id is not None and not store.exists("plan", plan_id):
+        raise NotFound(f"no plan {plan_id}; list a scenario's plans first")
+    out = []
+    for adj, scenario, version, content_rev, latest in store.pending_adjustments(plan_id):
+        level = adj.levels[adj.step]
+        try:
+            check_decision(adj.id, adj.status, level, adj.proposed_by, actor)
+        except (NotAllowed, WrongState):
+            continue  # someone else's to decide
+        stale = is_stale(content_rev, adj.plan_rev, latest, adj.scenario_version)
+        out.append(Queued(adj, scenario, version, level, stale))
+    return out
+
+
+def decide(store, adjustment_id: int, actor: Actor, decision: str, comment: str):
+    """``actor``'s decision at the level the adjustment waits for; the last level's approval
+    applies it. Returns the adjustment and the plan it changed (None until applied)."""
+    adj = store.adjustment(adjustment_id)
+    if adj is None:
+        raise NotFound(f"no adjustment {adjustment_id}")
+    level = adj.levels[adj.step] if adj.status == "pending" else None
+    check_decision(adjustment_id, adj.status, level, adj.proposed_by, actor)
+    adj, plan = store.decide(adjustment_id, level, actor.user, decision, comment)
+    if adj.status == "stale":
+        raise StaleAdjustment(
+            f"plan {adj.plan_id} changed after adjustment {adj.id} was proposed, so it was set "
+            "aside, not applied; propose it again on the plan as it is now"
+        )
+    return adj, plan
 
 
 def books(reps: pd.DataFrame, company_number: float, over: float, limits: dict) -> list[dict]:
