@@ -48,6 +48,22 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
+def sample_forecast(tmp_path_factory) -> Path:
+    """The bundled sample's forecast (``quotaplan forecast --out``), fitted once per test
+    process for every test that plans from it."""
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+
+    path = tmp_path_factory.mktemp("sample") / "forecast.csv"
+    args = ["forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--out", path]
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The public datasets in ../shared/data; tests that need them skip where they are absent."""
     root = shared_data_dir()

@@ -367,14 +367,6 @@ def test_output_folders_are_created(tmp_path):
     assert out.exists()
 
 
-@pytest.fixture(scope="module")
-def sample_forecast(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fc") / "forecast.csv"
-    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--out", path)
-    assert result.exit_code == 0, result.output
-    return path
-
-
 @pytest.mark.slow
 def test_plan_for_a_share_of_reps_attaining(sample_forecast, tmp_path):
     out = tmp_path / "p.csv"
