@@ -113,17 +113,7 @@ def accepted(job, headers: dict | None = None):
 
 
 def job_out(job) -> dict:
-    return schemas.JobOut(
-        id=job.id,
-        kind=job.kind,
-        state=job.state,
-        percent=job.percent,
-        message=job.message,
-        result=job.result,
-        problem=job.problem,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-    ).model_dump(mode="json")
+    return schemas.JobOut.model_validate(job, from_attributes=True).model_dump(mode="json")
 
 
 def lost_problem(silent_for: float) -> dict:

@@ -14,7 +14,7 @@ from .schema import HISTORY, PARTIAL_QUARTERS
 from .tables import (
     PathOrFrame,
     Table,
-    check_columns,
+    checked_frame,
     clean_ids,
     is_blank,
     normalise_header,
@@ -68,15 +68,8 @@ def validate_history(
         raise ValueError(
             f"partial_quarters must be one of {', '.join(PARTIAL_QUARTERS)}, got {partial_quarters!r}"
         )
-    problems, ignored = check_columns(table, HISTORY)
-    notes = [f"{table.name}: ignored column(s) {', '.join(map(repr, ignored))}"] if ignored else []
-    if problems:
-        raise DataValidationError(problems)
-    df = table.frame
-    if df.empty:
-        raise DataValidationError(
-            [table.problem([], "has no rows", "Give at least one rep's revenue for one period.")]
-        )
+    df, notes = checked_frame(table, HISTORY, "Give at least one rep's revenue for one period.")
+    problems = []
 
     rep = clean_ids(df["rep_id"])
     blank_rep = rep.isna()

@@ -13,7 +13,7 @@ from .schema import FTE_QUARTER_PREFIX, ROSTER, UNASSIGNED
 from .tables import (
     PathOrFrame,
     Table,
-    check_columns,
+    checked_frame,
     clean_ids,
     is_blank,
     numeric_column,
@@ -53,15 +53,10 @@ def load_roster(source: PathOrFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
-    problems, ignored = check_columns(table, ROSTER, extra_ok=_is_fte_quarter)
-    notes = [f"{table.name}: ignored column(s) {', '.join(map(repr, ignored))}"] if ignored else []
-    if problems:
-        raise DataValidationError(problems)
-    df = table.frame
-    if df.empty:
-        raise DataValidationError(
-            [table.problem([], "has no rows", "List every rep on the team, one per row.")]
-        )
+    df, notes = checked_frame(
+        table, ROSTER, "List every rep on the team, one per row.", extra_ok=_is_fte_quarter
+    )
+    problems = []
     n = len(df)
     out = pd.DataFrame(index=df.index)
 

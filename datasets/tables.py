@@ -292,6 +292,21 @@ def _cell(value) -> str | None:
     return text if text != "" else None
 
 
+def checked_frame(
+    table: Table, schema: tuple[Column, ...], empty_fix: str, extra_ok=lambda c: False
+) -> tuple[pd.DataFrame, list[str]]:
+    """The table's rows once its columns are right (else every column problem at once), and the
+    note naming the unknown columns ignored; a table without rows is refused with
+    ``empty_fix``."""
+    problems, ignored = check_columns(table, schema, extra_ok)
+    notes = [f"{table.name}: ignored column(s) {', '.join(map(repr, ignored))}"] if ignored else []
+    if problems:
+        raise DataValidationError(problems)
+    if table.frame.empty:
+        raise DataValidationError([table.problem([], "has no rows", empty_fix)])
+    return table.frame, notes
+
+
 def check_columns(
     table: Table, schema: tuple[Column, ...], extra_ok=lambda c: False
 ) -> tuple[list[Problem], list[str]]:

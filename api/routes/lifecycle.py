@@ -272,17 +272,7 @@ def audit(plan_id: int):
 
 
 def _entry(e) -> dict:
-    return schemas.AuditEntry(
-        id=e.id,
-        at=e.at,
-        who=e.who,
-        plan_id=e.plan_id,
-        action=e.action,
-        rep_id=e.rep_id,
-        before=e.before,
-        after=e.after,
-        why=e.why,
-    ).model_dump(mode="json")
+    return schemas.AuditEntry.model_validate(e, from_attributes=True).model_dump(mode="json")
 
 
 @bp.get(f"/plans/<{ID}:plan_id>/reps/<rep_id>")
