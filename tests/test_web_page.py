@@ -343,6 +343,13 @@ def test_plan_with_locks_and_team_targets(browser, server, tmp_path):
     set_field(browser, "target", "200M")
     plan_now(browser)
     assert "exceeds realistic capacity" in error(browser, "target")
+    # Its fix as a button: the largest possible number goes into the field, and it plans.
+    fix = next(b for b in finds(browser, "#fixes button") if "lower the number" in b.text)
+    fix.click()
+    assert 80e6 < float(browser.find_element(By.ID, "target").get_attribute("value")) < 200e6
+    plan_now(browser)
+    assert not error(browser, "target"), error(browser, "target")
+    assert not browser.find_element(By.ID, "stale").is_displayed()
     set_field(browser, "target", "80M")
     plan_now(browser)
     assert not browser.find_element(By.ID, "stale").is_displayed()

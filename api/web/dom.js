@@ -72,7 +72,9 @@ function cell(c) {
 }
 
 export function fillTable(table, columns, rows, foot) {
-  table.tHead.replaceChildren(el("tr", {}, columns.map(([k, t]) => el("th", { "data-key": k }, t))));
-  table.tBodies[0].replaceChildren(...rows.map((r) => el("tr", r.attrs || {}, r.cells.map(cell))));
+  const body = rows.map((r) => el("tr", r.attrs || {}, r.cells.map(cell)));
+  const kind = (i) => (body.length && body[0].children[i] ? body[0].children[i].className : "num");
+  table.tHead.replaceChildren(el("tr", {}, columns.map(([k, t], i) => el("th", { "data-key": k, class: kind(i) }, t))));
+  table.tBodies[0].replaceChildren(...body);
   if (table.tFoot) table.tFoot.replaceChildren(...(foot || []).map((r) => el("tr", r.attrs || {}, r.cells.map(cell))));
 }

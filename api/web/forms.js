@@ -254,6 +254,45 @@ export function fieldErrors(problem, fallback = "plan") {
 
 export function clearErrors(scope = document) {
   scope.querySelectorAll(".error").forEach((e) => (e.textContent = ""));
+  scope.querySelectorAll(".fixes").forEach((e) => e.replaceChildren());
+}
+
+// An impossible plan's fixes as buttons that put the change into the fields (then plan again):
+// the number, a limit, the OTE band or a team's or region's target. A fix the form cannot
+// express (unlocking) stays words only.
+function fillFix(changes) {
+  const edits = [];
+  for (const [key, value] of Object.entries(changes)) {
+    const limit = LIMITS.find((l) => l[0] === key);
+    if (key === "target") edits.push(() => { $("goal-target").checked = true; syncGoal(); $("target").value = String(value); });
+    else if (key === "attainment") edits.push(() => { $("goal-attainment").checked = true; syncGoal(); $("attainment").value = shareText(value); });
+    else if (limit) edits.push(() => { $(key).value = value === null ? "" : limit[2] === "share" ? shareText(value) : String(value); });
+    else if (key === "ote_band" && Array.isArray(value)) edits.push(() => { $("ote_low").value = String(value[0]); $("ote_high").value = String(value[1]); });
+    else if (key === "group_targets" && value && typeof value === "object") {
+      for (const [group, amount] of Object.entries(value)) {
+        const [kind, name] = [group.slice(0, group.indexOf(":")), group.slice(group.indexOf(":") + 1)];
+        if (kind !== "team" && kind !== "region") return null;
+        edits.push(() => {
+          const row = [...$(`${kind}-targets`).querySelectorAll(".group-row")]
+            .find((r) => r.querySelector(".group-name").value.trim() === name) || addGroupTarget(kind, name);
+          row.querySelector(".group-amount").value = String(amount);
+        });
+      }
+    } else return null;
+  }
+  return edits.length ? () => edits.forEach((f) => f()) : null;
+}
+
+function showFixes(problem) {
+  const box = $("fixes");
+  if (!box) return;
+  for (const fix of problem.fixes || []) {
+    const apply = fillFix(fix.changes || {});
+    if (!apply) continue;
+    const b = el("button", { type: "button", class: "fix" }, `Use this: ${fix.message}`);
+    b.addEventListener("click", () => { apply(); box.replaceChildren(); document.dispatchEvent(new Event("settings-edited")); });
+    box.append(b);
+  }
 }
 
 export function showError(field, text, fallback = "plan") {
@@ -264,4 +303,5 @@ export function showError(field, text, fallback = "plan") {
 
 export function showProblem(problem, fallback = "plan") {
   for (const [f, text] of fieldErrors(problem, fallback)) showError(f, text, fallback);
+  if (problem.title === "Impossible plan") showFixes(problem);
 }

@@ -74,7 +74,7 @@ export async function loadPlanAudit(ctx) {
       ["sum", "sum of quotas"], ["uplift", "uplift"], ["share", "uplift %"]],
     books.body.levels.map((b) => ({ attrs: { "data-level": `${b.level}:${b.name}`, class: b.level === "company" ? "total" : "" },
       cells: [b.level, b.name, money(b.number), money(b.sum_of_quotas), signedMoney(b.uplift),
-        b.uplift_share === null ? "" : `${(100 * b.uplift_share).toFixed(1)}%`] })));
+        b.uplift_share === null ? "" : `${(Math.abs(b.uplift_share) < 5e-4 ? 0 : 100 * b.uplift_share).toFixed(1)}%`] })));
   }
   const a = await request("GET", `v1/plans/${ctx.plan.id}/adjustments`);
   if (a.ok) {
