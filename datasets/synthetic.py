@@ -262,16 +262,7 @@ def make_company(
     teams = np.array(
         [f"{REGIONS[t // teams_per_region]}-{t % teams_per_region + 1}" for t in range(n_teams)]
     )
-    month_number = origin.year * 12 + origin.month - 1 + hire
-    hire_date = pd.to_datetime(
-        pd.DataFrame(
-            {
-                "year": np.floor_divide(month_number, 12),
-                "month": np.mod(month_number, 12) + 1,
-                "day": 1,
-            }
-        )
-    ) + pd.to_timedelta(start_day, "D")
+    hire_date = _month_starts(origin, hire) + pd.to_timedelta(start_day, "D")
     # --- roster reps with no history and no hire date -----------------------------------------
     blank_start = np.zeros(n, bool)
     blank_start[n_hist:] = extra.random(n - n_hist) < unknown_start
@@ -282,16 +273,7 @@ def make_company(
     # (the last day of the month before their first month away), as an HR export lists them.
     left = ~on_roster & (hire < T)
     leave_month = np.where(left, leave, 0).astype(np.int64)
-    left_number = origin.year * 12 + origin.month - 1 + leave_month
-    leave_date = pd.to_datetime(
-        pd.DataFrame(
-            {
-                "year": np.floor_divide(left_number, 12),
-                "month": np.mod(left_number, 12) + 1,
-                "day": 1,
-            }
-        )
-    ) - pd.Timedelta(days=1)
+    leave_date = _month_starts(origin, leave_month) - pd.Timedelta(days=1)
     leave_date = leave_date.where(left)
     annual_level = 4 * rep_level * (1 + rep_growth) ** n_years
     ote = np.round(annual_level / (5.0 * np.exp(rng.normal(0, 0.12, n))), -3).clip(min=1000)
@@ -459,3 +441,12 @@ def _months(revenue, month_mean, r_idx, q_idx, origin, ids, rng) -> pd.DataFrame
             "revenue": amounts[keep],
         }
     )
+
+
+def _month_starts(origin, months) -> pd.Series:
+    """The first day of the month ``months`` (an array) months after ``origin``'s month."""
+    number = origin.year * 12 + origin.month - 1 + np.asarray(months)
+    frame = pd.DataFrame(
+        {"year": np.floor_divide(number, 12), "month": np.mod(number, 12) + 1, "day": 1}
+    )
+    return pd.to_datetime(frame)

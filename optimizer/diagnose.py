@@ -399,11 +399,7 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
                 )
     if follow or not ok(_with(spec, group_targets={})):
         return None
-    out = list(targets)
-    for g in list(out):
-        kept = {k: v for k, v in targets.items() if k not in out or k == g}
-        if ok(_with(spec, group_targets=kept)):
-            out.remove(g)
+    out = _fewest(targets, lambda kept: ok(_with(spec, group_targets=kept)))
     current = {k: v for k, v in targets.items() if k not in out}
     moved = []
     for g in out:
@@ -433,14 +429,20 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
     return Fix({"group_targets": current}, "; ".join(moved))
 
 
+def _fewest(items: dict, feasible) -> list:
+    """The fewest keys of ``items`` to give up (a deletion filter): starting from all of them,
+    each one is kept back if ``feasible`` (of the items kept) still holds with it."""
+    out = list(items)
+    for key in list(out):
+        if feasible({k: v for k, v in items.items() if k not in out or k == key}):
+            out.remove(key)
+    return out
+
+
 def _fix_locks(spec: PlanSpec, ok: Oracle) -> Fix | None:
     """The fewest locks to lift (a deletion filter)."""
     locks = dict(spec.limits.locks)
-    lift = list(locks)
-    for k in list(lift):
-        kept = {key: v for key, v in locks.items() if key not in lift or key == k}
-        if ok(_with(spec, locks=kept)):
-            lift.remove(k)
+    lift = _fewest(locks, lambda kept: ok(_with(spec, locks=kept)))
     kept = {k: v for k, v in locks.items() if k not in lift}
     names = ", ".join(
         f"{r}" + (f" {p}" if p else "") + f" ({money(v)})"

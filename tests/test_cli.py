@@ -15,6 +15,16 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def planned_sample(forecast, tmp_path):
+    """The sample planned at 80M by ``quotaplan plan``: the plan's path, the plan inputs' flags,
+    and the forecast's P50 by rep and quarter (what the tests book against)."""
+    plan = tmp_path / "plan.csv"
+    base = ["--forecast", forecast, "--roster", ROSTER_CSV]
+    made = run("plan", *base, "--target", "80M", "--out", plan)
+    assert made.exit_code == 0, made.output
+    return plan, base, pd.read_csv(forecast).set_index(["rep_id", "period"])["q50"]
+
+
 def test_help_shows_a_worked_example():
     result = run("--help")
     assert result.exit_code == 0
@@ -484,11 +494,7 @@ def test_bench_runs_the_real_companies_it_finds(tmp_path, shared_data):
 
 @pytest.mark.slow
 def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
-    plan = tmp_path / "plan.csv"
-    base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
-    made = run("plan", *base, "--target", "80M", "--out", plan)
-    assert made.exit_code == 0, made.output
-    f = pd.read_csv(sample_forecast).set_index(["rep_id", "period"])["q50"]
+    plan, base, f = planned_sample(sample_forecast, tmp_path)
     # Jan-May on forecast (months 15/25/60 of a quarter), except R00001 who books nothing.
     rows = [
         {"rep_id": rep, "period": f"2026-{m:02d}", "revenue": f[(rep, f"2026Q{(m - 1) // 3 + 1}")]
@@ -518,10 +524,7 @@ def test_track_reports_pacing_flags_and_relief(sample_forecast, tmp_path):
 
 
 def test_track_takes_closed_quarters_totals_and_months_of_the_open_one(sample_forecast, tmp_path):
-    plan = tmp_path / "plan.csv"
-    base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
-    assert run("plan", *base, "--target", "80M", "--out", plan).exit_code == 0
-    f = pd.read_csv(sample_forecast).set_index(["rep_id", "period"])["q50"]
+    plan, base, f = planned_sample(sample_forecast, tmp_path)
     reps = f.index.get_level_values(0).unique()
     q1 = [{"rep_id": r, "period": "2026Q1", "revenue": f[(r, "2026Q1")]} for r in reps]
     april = [{"rep_id": r, "period": "2026-04", "revenue": 0.15 * f[(r, "2026Q2")]} for r in reps]
@@ -559,10 +562,7 @@ def test_a_short_history_is_named_and_its_backtest_refused_without_a_traceback(w
 
 
 def test_relief_for_a_company_far_ahead_of_plan_is_proposed_not_refused(sample_forecast, tmp_path):
-    plan = tmp_path / "plan.csv"
-    base = ["--forecast", sample_forecast, "--roster", ROSTER_CSV]
-    assert run("plan", *base, "--target", "80M", "--out", plan).exit_code == 0
-    f = pd.read_csv(sample_forecast).set_index(["rep_id", "period"])["q50"]
+    plan, base, f = planned_sample(sample_forecast, tmp_path)
     # Q1 booked at three times the forecast.
     rows = [
         {"rep_id": rep, "period": f"2026-{m:02d}",
