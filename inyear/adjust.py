@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from optimizer.changes import annual_changes
 from optimizer.errors import SpecError
 from optimizer.inputs import prepare
 from optimizer.ranges import annual_range, bounds
@@ -125,10 +126,9 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6) -> lis
     """The reps whose annual quota moved (plans' ``reps`` tables): ``rep_id``, ``team``,
     ``before``, ``after``, ``delta`` (after minus before) and ``binding``, the limit that
     binds them after (``adjustment`` for the rep whose number was set)."""
-    a = before.set_index("rep_id")["annual_quota"]
-    new = after.set_index("rep_id").reindex(a.index)
-    b = new["annual_quota"]
-    moved = (b - a).abs() > tol * max(float(a.abs().max()), 1.0)
+    ch = annual_changes(before, after).reindex(before["rep_id"])  # in the plan's order
+    new = after.set_index("rep_id").reindex(ch.index)
+    moved = ch["change"].abs() > tol * max(float(ch["before"].abs().max()), 1.0)
 
     def text(r, column):
         v = new[column].get(r) if column in new else None
@@ -138,10 +138,10 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6) -> lis
         {
             "rep_id": str(r),
             "team": text(r, "team"),
-            "before": float(a[r]),
-            "after": float(b[r]),
-            "delta": float(b[r] - a[r]),
+            "before": float(row.before),
+            "after": float(row.after),
+            "delta": float(row.change),
             "binding": text(r, "binding"),
         }
-        for r in a.index[moved]
+        for r, row in ch[moved].iterrows()
     ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from optimizer.changes import annual_changes
 from optimizer.errors import PlanInfeasibleError, SpecError
 from optimizer.inputs import PlanData, prepare
 from optimizer.replanning import replan
@@ -115,5 +116,6 @@ def _changes(before: np.ndarray, plan: Plan | None, data: PlanData) -> pd.DataFr
     out = pd.DataFrame({"rep_id": data.reps, "team": data.team, "annual_quota_before": before})
     if plan is None:
         return out
-    after = plan.reps.set_index("rep_id")["annual_quota"].reindex(data.reps).to_numpy()
-    return out.assign(annual_quota_after=after, change=after - before)
+    now = out.rename(columns={"annual_quota_before": "annual_quota"})
+    ch = annual_changes(now, plan.reps).reindex(data.reps)
+    return out.assign(annual_quota_after=ch["after"].to_numpy(), change=ch["change"].to_numpy())

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .changes import annual_changes
 from .errors import SpecError
 from .explain import attain_probability
 from .inputs import prepare
@@ -73,9 +74,9 @@ def replan(
             "remaining_quota": q["quota"].where(~closed, 0.0).groupby(q["rep_id"]).sum(),
         }
     )
-    before = previous.reps.set_index("rep_id")["annual_quota"].rename("previous_annual_quota")
-    reps = new.reps.join(by_rep, on="rep_id").join(before, on="rep_id")
-    reps["change"] = reps["annual_quota"] - reps["previous_annual_quota"]
+    moved = annual_changes(previous.reps, new.reps)[["before", "change"]]
+    moved = moved.rename(columns={"before": "previous_annual_quota"})
+    reps = new.reps.join(by_rep, on="rep_id").join(moved, on="rep_id")
     given = reps["previous_annual_quota"].to_numpy(float)
     reps["p_attain_previous"] = attain_probability(given, data.levels, year)
     reps["at_risk"] = reps["p_attain_previous"] < at_risk_below

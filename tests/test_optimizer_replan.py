@@ -174,3 +174,17 @@ def test_a_team_ahead_of_its_own_target_replans_with_its_floors_given_way():
     assert q[:2].sum() == pytest.approx(800) and q.sum() == pytest.approx(1600)
     ahead = [g for g in p.summary.limits_gave_way if g.rep_id is None]
     assert len(ahead) == 1 and ahead[0].why.startswith("team A is ahead of plan")
+
+
+def test_annual_changes_cover_reps_in_either_plan():
+    """The one per-rep comparison (optimizer.changes): reps only in one plan have NaN on the
+    other side, a rep at zero before has no relative change."""
+    from optimizer.changes import annual_changes
+
+    before = pd.DataFrame({"rep_id": ["B", "A", "Z"], "annual_quota": [100.0, 0.0, 50.0]})
+    after = pd.DataFrame({"rep_id": ["A", "B", "N"], "annual_quota": [10.0, 150.0, 7.0]})
+    ch = annual_changes(before, after)
+    assert list(ch.index) == ["A", "B", "N", "Z"]
+    assert ch.loc["B", "change"] == 50.0 and ch.loc["B", "relative"] == 0.5
+    assert ch.loc["A", "change"] == 10.0 and np.isnan(ch.loc["A", "relative"])
+    assert np.isnan(ch.loc["N", "before"]) and np.isnan(ch.loc["Z", "after"])

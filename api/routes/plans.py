@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from datasets import load_company
 from models import DEFAULT_QUANTILES
 from optimizer import Plan, PlanSpec, PlanSummary
+from optimizer.changes import annual_changes
 
 from .. import schemas
 from ..auth import requires
@@ -383,11 +384,9 @@ def list_plans(name: str):
 def compare(plan_id: int, other_id: int):
     """Reps in only one plan have null on the other side."""
     a, b = _record(plan_id), _record(other_id)
-    qa = pd.DataFrame(a.reps).set_index("rep_id")["annual_quota"].rename("annual_a")
-    qb = pd.DataFrame(b.reps).set_index("rep_id")["annual_quota"].rename("annual_b")
-    both = pd.concat([qa, qb], axis=1).sort_index()
-    both["difference"] = both["annual_b"] - both["annual_a"]
-    both["relative"] = both["difference"] / both["annual_a"].where(both["annual_a"] > 0)
+    both = annual_changes(pd.DataFrame(a.reps), pd.DataFrame(b.reps)).rename(
+        columns={"before": "annual_a", "after": "annual_b", "change": "difference"}
+    )
     reps = [
         schemas.RepDifference(rep_id=str(rep), **plain(row.to_dict()))
         for rep, row in both.astype(object).where(both.notna(), None).iterrows()
