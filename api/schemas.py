@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from datasets.schema import QUANTILE_COLUMN
 from optimizer import AT_RISK_BELOW, POLICIES, Limits, PlanSpec, parse_amount
 
 #: Amounts above this per rep and period are refused (default of QUOTAPLAN_MAX_VALUE).
@@ -157,9 +158,6 @@ class RosterRow(BaseModel):
     ote: Value | None = Field(None, description="On-target earnings (> 0).")
     manager_id: Text | None = None
     active: bool | Text | None = Field(None, description="true/false (or yes/no). Blank: true.")
-
-
-QUANTILE_COLUMN = r"^q[0-9]{1,2}(\.[0-9]+)?$"
 
 
 class ForecastRow(BaseModel):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataValidationError, Problem
+from .schema import QUANTILE_COLUMN
 from .tables import PathOrFrame, Table, read_table
 
 QUANTILE_HEADER = re.compile(r"^q\d+_\d+$")
@@ -18,7 +19,7 @@ QUANTILE_HEADER = re.compile(r"^q\d+_\d+$")
 
 def level_columns(columns) -> list[str]:
     """The quantile columns (``q10``, ``q97.5``, ...) in ascending order of level."""
-    cols = [c for c in columns if c.startswith("q") and c[1:].replace(".", "", 1).isdigit()]
+    cols = [c for c in columns if isinstance(c, str) and re.fullmatch(QUANTILE_COLUMN, c)]
     return sorted(cols, key=lambda c: float(c[1:]))
 
 

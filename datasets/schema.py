@@ -142,3 +142,8 @@ def table_kind(columns) -> str | None:
     if is_history == is_roster:
         return None
     return "history" if is_history else "roster"
+
+
+#: A forecast table's quantile column: ``q`` and the level in percent (``q10``, ``q50``,
+#: ``q97.5``), the one pattern the data layer, the API's schema and the renderers read.
+QUANTILE_COLUMN = r"^q[0-9]{1,2}(\.[0-9]+)?$"

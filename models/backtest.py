@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from datasets import Company
+from datasets.forecasts import level_columns
 from datasets.periods import quarter_end, quarter_index
 from datasets.roster import fte_quarter_columns
 
@@ -116,10 +117,7 @@ def backtest(
     # Compare like with like: the rep-quarters that every model forecast.
     counts = forecasts.groupby(["year", "rep_id", "period"])["model"].transform("nunique")
     common = forecasts[counts == len(models)]
-    levels = sorted(
-        {c for c in forecasts.columns if c.startswith("q") and c[1:].replace(".", "").isdigit()},
-        key=lambda c: float(c[1:]),
-    )
+    levels = level_columns(forecasts.columns)
     floor = MAPE_FLOOR_SHARE * common["revenue"].median()
     scores = common.groupby("model", sort=False).apply(
         lambda g: _score(g, levels, floor), include_groups=False

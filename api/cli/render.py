@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from datasets.forecasts import level_columns
 from datasets.periods import quarter_freq
 from inyear.flags import FLAGS
 from optimizer.wording import headline, money
@@ -62,7 +63,7 @@ def format_scores(table: pd.DataFrame) -> str:
 def format_forecast(
     table: pd.DataFrame, model, year: int, why: str, company, out: Path | None
 ) -> str:
-    qcols = [c for c in table.columns if c.startswith("q") and c[1:].replace(".", "").isdigit()]
+    qcols = level_columns(table.columns)
     by_q = table.groupby("period")[qcols].sum()
     quarters = sorted(table["period"].unique())
     which = (
