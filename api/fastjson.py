@@ -11,6 +11,8 @@ does), and datetimes are ISO 8601.
 
 from __future__ import annotations
 
+import json
+
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
@@ -22,7 +24,14 @@ def dumps(value) -> str:
     return orjson.dumps(value, option=OPTIONS).decode()
 
 
-loads = orjson.loads
+def loads(text: str | bytes):
+    """JSON text as values. A database written before orjson may hold the standard library's
+    ``NaN`` or ``Infinity`` tokens, which orjson refuses: those values are read as it wrote
+    them."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class JSONProvider(DefaultJSONProvider):

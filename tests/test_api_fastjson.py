@@ -32,6 +32,13 @@ def test_numpy_numbers_and_non_finite_values():
         strict_loads(json.dumps({"nan": math.nan}))  # what the standard library wrote
 
 
+def test_a_value_the_standard_library_stored_reads_back():
+    old = json.dumps({"q": [1.0, math.nan]})  # what a database written before orjson may hold
+    value = fastjson.loads(old)
+    assert value["q"][0] == 1.0 and math.isnan(value["q"][1])
+    assert fastjson.loads(b'{"a": 1}') == {"a": 1}
+
+
 def test_responses_and_stored_rows_go_through_it(tmp_path):
     app = create_app({"DATABASE": tmp_path / "q.db"})
     assert isinstance(app.json, fastjson.JSONProvider)
