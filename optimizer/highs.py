@@ -70,6 +70,10 @@ IPM = Algorithm(
     hipo=True,
     fallback=Algorithm("IPX interior point", {"solver": "ipx", "run_crossover": "off"}),
 )
+#: Not HiGHS: a plan constructed at the level of the reps' own limits (each rep's quarters
+#: alone; ``optimizer.policies``), checked against every row and bound of the model
+#: (:meth:`Solver.verify`). Where it holds, that level is the plan's: it is a lower bound too.
+OWN_POINT = Algorithm("the reps' own limits' level: a plan constructed there, rows checked", {})
 QP = Algorithm(
     "HiPO interior point (QP)",
     # Tighter than HiGHS's 1e-8: the plan's cells, not only its objective, to 1e-6 (the
@@ -287,6 +291,36 @@ class Solver:
                 v.set_value(value, skip_validation=True)
             result.translation_s += time.perf_counter() - t2
         return result
+
+    def verify(self, m: pyo.ConcreteModel, algorithm: Algorithm, point: tuple) -> Result:
+        """Whether a point the caller constructed satisfies every row and bound of ``m`` (as
+        compiled for HiGHS) within HiGHS's tight primal tolerance: "optimal" for a model
+        without an objective (its values are then loaded into the Pyomo variables), else "not
+        within the rows". ``point``: (variables, values). Nothing is sent to HiGHS."""
+        t0 = time.perf_counter()
+        compiled = compile_model(m)
+        variables, values = point
+        where = {id(v): k for k, v in enumerate(variables)}
+        at = [where.get(id(v), -1) for v in compiled.columns]
+        status, x, worst = "not within the rows", None, float("nan")
+        if min(at, default=0) >= 0:
+            x = np.asarray(values, dtype=float)[np.asarray(at, dtype=np.int64)]
+            worst = residual(compiled, x)
+            if worst <= TIGHT["primal_feasibility_tolerance"] and not compiled.cost.any():
+                status = "optimal"
+                for v, value in zip(compiled.columns, x.tolist(), strict=True):
+                    v.set_value(value, skip_validation=True)
+        return Result(
+            status=status,
+            algorithm=algorithm.name,
+            note="",
+            compiled=compiled,
+            x=x,
+            objective=0.0,
+            gap=0.0 if status == "optimal" else float("nan"),
+            residual=worst,
+            translation_s=time.perf_counter() - t0,
+        )
 
     def _has_basis(self, c: Compiled) -> bool:
         return (

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .highs import IPM, QP
+from .highs import IPM, OWN_POINT, QP
 from .inputs import PlanData, quantile_at
 from .level import Shape, lowest
 from .model import (
@@ -41,8 +41,9 @@ from .model import (
     set_upper,
 )
 from .network import closest, excess, lowest_level, network_excess, plan_groups, plan_network
-from .ranges import bounds, level_cells
+from .ranges import ANNUAL, annual_locks, bounds, level_cells, rep_limits
 from .results import Certificate, Marginal, Objective, Solved
+from .smoothness import quarters, year_range
 from .spec import Limits, PlanSpec
 
 
@@ -93,6 +94,7 @@ class General:
         self.m = None
         self.at = None  # the number the model's limits are declared for
         self.relaxations: dict = {}  # (number, rtol) -> (start, the relaxation's level)
+        self.own_levels: dict = {}  # number -> (start, the own limits' level)
         # Whether the level LP should end at a vertex: only when a later LP of the same
         # shape (the marginal cost's) will go on from its basis. Crossover is most of the
         # level's time where targets overlap (4.2 of 5.4 s at 10,000 reps).
@@ -119,6 +121,20 @@ class General:
         # An interior point's unsure "infeasible" is not checked by the simplex (15 s at
         # 100,000 reps): the level LP that follows finds the level either way.
         return self.solve(m, stage, IPM, exact_check=False).optimal
+
+    def witness(self, m, shape: Shape, level: float, total: float, stage: str) -> bool:
+        """Whether the plan fits at ``level`` as shown by a plan constructed from the reps' own
+        limits alone (:func:`_own_plan`) that the model's rows and bounds all hold."""
+        t0 = time.perf_counter()
+        q = _own_plan(self.data, self.limits, total, shape, level)
+        _clock(self.timings, "relaxation_s", t0)
+        if q is None:
+            return False
+        t0 = time.perf_counter()
+        clear_stage(m)
+        set_upper(m, shape.upper(level))
+        _clock(self.timings, "build_s", t0)
+        return self.solve(m, stage, OWN_POINT, point=(m.cells, q.ravel() / m.unit)).optimal
 
     def settle(self, lowest, min_level, plan_at):
         """The policy's level (``lowest()``, raised to ``min_level``; None: the plan is
@@ -157,6 +173,19 @@ class General:
             )
             self.relaxations[(total, rtol)] = known
         level = known[1]  # feasibility only grows with the level: a later start clips it
+        return None if level is None else max(level, start)
+
+    def own(self, shape: Shape, start: float, hi: float, total: float):
+        """The level of the plan with the reps' own limits and the number only (see
+        :func:`_own_relaxed`), computed once per number and start."""
+        known = self.own_levels.get(total)
+        if known is None or known[0] > start:
+            known = (
+                start,
+                _own_relaxed(self.data, self.limits, total, shape, start, hi, self.timings),
+            )
+            self.own_levels[total] = known
+        level = known[1]
         return None if level is None else max(level, start)
 
 
@@ -260,8 +289,13 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
 
     On the general model, first the level of the plan's flow-network relaxation (without
     smoothness, with only the team/region targets that nest: exact and fast), a lower bound:
-    if the plan fits there (one feasibility LP), that is the level. Otherwise the optimum of the
-    level LP (``optimizer.level``), its search started at that bound (or at ``guess``, a level
+    if the plan fits there (one feasibility LP), that is the level. With smoothness, also the
+    level of the reps' own limits with the number (:func:`_own_relaxed`: smoothness kept, the
+    phasing band and the targets dropped), another lower bound: where it is the higher, a plan
+    constructed at it (:func:`_own_plan`) that holds every row of the model makes it the
+    level, with no LP at all (the feasibility LP there is all but without interior: HiPO ran
+    51 iterations, 19 s, to no verdict at 10,000 reps). Otherwise the optimum of the level LP
+    (``optimizer.level``), its search started at the higher bound (or at ``guess``, a level
     known not to be above the answer, if higher)."""
     t0 = time.perf_counter()
     if route == "network":
@@ -274,11 +308,23 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
         return None
     m = general.model(total)
     stage = "level" if total == general.total else "marginal"
-    # Checked with the second stage's room: at the relaxation's level itself the plan may have
-    # no interior at all, where an interior point can call a feasible plan infeasible.
-    top = relaxed * (1 + ROOM)
-    if general.fits(m, shape.upper(top), f"{stage} check"):
-        return top  # the plan's level is in [relaxed x (1 - rtol), top]
+    own = None
+    if limits.smoothness is not None:  # the network drops smoothness; the reps' own keep it
+        own = general.own(shape, start, hi, total)
+        if own is None:
+            return None
+        own = own if own >= relaxed else None
+    if own is not None:
+        top = own * (1 + ROOM)  # the second stage's room, as below
+        if general.witness(m, shape, top, total, f"{stage} check"):
+            return top  # the plan's level is in [own x (1 - OWN_RTOL), top]
+        relaxed, rtol = own, max(rtol, OWN_RTOL)
+    else:
+        # Checked with the second stage's room: at the relaxation's level itself the plan may
+        # have no interior at all, where an interior point can call a feasible plan infeasible.
+        top = relaxed * (1 + ROOM)
+        if general.fits(m, shape.upper(top), f"{stage} check"):
+            return top  # the plan's level is in [relaxed x (1 - rtol), top]
     below = relaxed * (1 - rtol)
     guess = below if guess is None else max(guess, below)
     return lowest(
@@ -318,6 +364,91 @@ def _relaxed(data, limits, total, shape, start, hi, rtol, timings) -> float | No
     out = lowest_level(lambda s: excess(replace(net, upper=shape.upper(s) / unit)), start, hi, rtol)
     _clock(timings, "relaxation_s", t0)
     return out
+
+
+#: The reps' own relaxation's level is found to this (relative), well inside the second stage's
+#: room above it (:data:`ROOM`).
+OWN_RTOL = 1e-11
+
+
+@dataclass(frozen=True)
+class OwnLimits:
+    """The reps' own limits as the model declares them (``optimizer.model.declare_limits``),
+    in money: each rep's year within ``[low, high]`` (the annual limits and locks), steps of at
+    most ``k x year + extra``."""
+
+    low: np.ndarray
+    high: np.ndarray
+    k: float
+    extra: np.ndarray
+
+    @classmethod
+    def of(cls, data: PlanData, limits: Limits, total: float) -> OwnLimits:
+        rl = rep_limits(data, limits, total)
+        n, T = data.p50.shape
+        low, high = np.full(n, -np.inf), np.full(n, np.inf)
+        for name, (side, _) in ANNUAL.items():
+            b = rl.annual[name]
+            if side == "low":
+                low = np.where(np.isfinite(b), np.fmax(low, b), low)
+            else:
+                high = np.where(np.isfinite(b), np.fmin(high, b), high)
+        locked = np.array(sorted(annual_locks(data, limits)), dtype=np.int64)
+        low[locked] = np.fmax(low[locked], rl.lo[locked])
+        high[locked] = np.fmin(high[locked], rl.lo[locked])
+        return cls(low, high, limits.smoothness / T, rl.smooth_extra)
+
+    def years(self, floor: np.ndarray, upper: np.ndarray):
+        """Each rep's lowest and highest year within the cells ``[floor, upper]``."""
+        return year_range(floor, upper, self.low, self.high, self.k, self.extra)
+
+
+def _own_relaxed(data, limits, total, shape, start, hi, timings) -> float | None:
+    """The level of the plan with the reps' own limits (cells, years, smoothness) and the number,
+    without the phasing band and the team/region targets, to :data:`OWN_RTOL`: a lower bound on
+    the general model's level, and the level itself where those do not bind (the usual case
+    with smoothness: its steps hold back each rep's year, and that sets the level). None if it
+    does not fit even at ``hi``.
+
+    Without the company-wide limits every rep's quarters are their own: the plan fits at a
+    level when each rep has a year that fits (``optimizer.smoothness.year_range``) and the
+    lowest and highest such years add up around the number. The highest grow with the level
+    (concave, piecewise linear for the stretch), so the search is the network's
+    (:func:`optimizer.network.lowest_level`), each step a few vectorised passes over the reps.
+    Rounding is given to feasibility (the bound is never above the exact one)."""
+    t0 = time.perf_counter()
+    own, floor = OwnLimits.of(data, limits, total), shape.floor
+    slack = 1e-12 * max(abs(total), 1e-300)
+    big = 10 * max(abs(total), 1.0)
+
+    def excess(level: float) -> float:
+        upper = np.maximum(shape.upper(level), floor)
+        least, most = own.years(floor, upper)
+        gap = least - most - 1e-9 * np.maximum(np.abs(upper).max(axis=1), 1.0)
+        e = max(total - most.sum(), least.sum() - total) - slack
+        if (gap > 0).any():  # a rep with no year that fits at this level
+            e = max(e, slack)
+        return float(min(e, big))
+
+    out = lowest_level(excess, start, hi, OWN_RTOL)
+    _clock(timings, "relaxation_s", t0)
+    return out
+
+
+def _own_plan(data, limits, total, shape, level) -> np.ndarray | None:
+    """Quotas (money) within every rep's own limits at ``level`` that add up to the number:
+    each rep's year the same share of the way from their lowest to their highest, its quarters
+    between the lattice's members (``optimizer.smoothness.quarters``). None where the reps' own
+    limits do not fit the number there. The company-wide limits are not looked at here."""
+    own, floor = OwnLimits.of(data, limits, total), shape.floor
+    upper = np.maximum(shape.upper(level), floor)
+    least, most = own.years(floor, upper)
+    low, high = least.sum(), most.sum()
+    if (least > most).any() or not (low <= total <= high):
+        return None
+    share = (total - low) / (high - low) if high > low else 1.0
+    year = least + share * (most - least)
+    return quarters(floor, upper, own.k, own.extra, year)
 
 
 def _nested_part(data, limits) -> dict:
