@@ -182,6 +182,18 @@ def declare_smoothness(m, share: float, extra: np.ndarray) -> None:
         )
     a = sparse.vstack(rows, format="csr")
     _rows(m, "smoothness", a, -np.inf, np.tile(extra[reps], 2))
+    m.smoothness_terms = (k, np.asarray(extra, dtype=float))
+
+
+def smoothness_room(m, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``m.smoothness`` (in its order: every rep's steps up, then down), the step
+    the quotas ``x`` (n, T, model units) take in the row's direction and the row's allowance
+    there (``share / T x annual + extra``): the row holds where step <= allowance."""
+    k, extra = m.smoothness_terms
+    T = x.shape[1]
+    step = np.diff(x, axis=1).ravel()
+    allowance = np.repeat(k * x.sum(axis=1) + extra, T - 1)
+    return np.r_[step, -step], np.tile(allowance, 2)
 
 
 def declare_closeness(m, reference: np.ndarray, weight: np.ndarray) -> None:

@@ -278,8 +278,10 @@ def _levels(s, policy):
 )
 def test_the_reps_own_level_is_the_level_lps(inst, policy, smoothness, rough, q1_actuals):
     """With smoothness, the level from the reps' own limits (where a plan constructed at it
-    holds every row) and the level LP's (that relaxation switched off): same level, objective
-    and level at 1% more (to 1e-6 relative), impossible for both or neither."""
+    holds every row) and the plan's QP without its idle smoothness rows, against the level LP
+    and the QP with every row (both switched off): same level, objective and level at 1% more
+    (to 1e-6 relative), the same plan, impossible for both or neither."""
+    from optimizer import policies
     from optimizer.policies import General
 
     f, r, target, limits = inst
@@ -303,6 +305,7 @@ def test_the_reps_own_level_is_the_level_lps(inst, policy, smoothness, rough, q1
     spec = PlanSpec(f, r, target, policy, limits, actuals)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(General, "own", lambda self, *a: -np.inf)  # never above the network's
+        mp.setattr(policies, "_without_idle_rows", lambda *a: (None, 0.0))
         try:
             lp = solve_plan(spec, route="pyomo")
         except PlanInfeasibleError:
