@@ -6,7 +6,9 @@ HiGHS in memory (highspy), with the algorithm chosen for each stage.
   vertex: an exact level, and a basis later solves continue from) or :data:`QP` (HiPO's interior
   point for the quadratic plan stage). HiPO needs ``highspy-extras`` of the same version as
   ``highspy``; without it each stage falls back (IPX's interior point for the LP, the active-set
-  method for the QP, much slower on large plans) and :class:`Result` says why.
+  method for the QP, much slower on large plans) and :class:`Result` says why. One stage runs
+  no HiGHS at all: :data:`OWN_POINT`, a plan the caller constructed, checked against the
+  model's rows and bounds (:meth:`Solver.verify`).
 - **Persistence.** A :class:`Solver` keeps the last model's arrays: a model with the same rows,
   columns and coefficients is sent as its new bounds and costs only, so the simplex goes on
   from where it stopped; one of the same size but other coefficients starts from the last basis.

@@ -19,6 +19,13 @@ certificate fails) the general Pyomo model (``optimizer.model``) is solved by Hi
 as the optimum of a linear program in which it is a variable (``optimizer.level``), the plan as
 a quadratic program, both certified by HiGHS's status, gap and the rows' residuals. One model
 serves every stage of a plan: its bounds and level rows move between them.
+
+With smoothness the level usually needs no LP: smoothness ties only a rep's own quarters, so
+without the phasing band and the team/region targets each rep is alone, and the lowest level
+at which the reps' highest years reach the number is exact and fast (:func:`_own_relaxed`); a
+plan constructed there that holds every row of the model (:func:`_own_plan`) proves it the
+level. The plan's QP leaves out the smoothness rows that cannot be expected to bind, and puts
+back any its plan breaks (:func:`_without_idle_rows`).
 """
 
 from __future__ import annotations
