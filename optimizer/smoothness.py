@@ -140,8 +140,8 @@ def year_range(
     scale = np.maximum(np.maximum(np.abs(upper).max(axis=1), np.abs(lower).max(axis=1)), 1e-300)
     tol = 1e-12 * T * scale
 
-    def members(A, rows):
-        return _members(lower[rows], upper[rows], k * A + extra[rows])
+    def members(A, rows, low=True):
+        return _members(lower[rows] if low else None, upper[rows], k * A + extra[rows])
 
     # The highest year: from min(hi, sum(upper)) down to the largest root of H(A) - A.
     top = np.fmin(hi, upper.sum(axis=1))
@@ -150,7 +150,7 @@ def year_range(
         if not len(rows):
             break
         A = top[rows]
-        high, du, _, _ = members(A, rows)
+        high, du, _, _ = members(A, rows, low=False)
         g = high.sum(axis=1) - A
         slope = k * du.sum(axis=1) - 1.0
         done = g >= -tol[rows]
@@ -188,17 +188,22 @@ def year_range(
 
 def _members(lower, upper, step):
     """The highest and lowest quarters within the cells whose steps are at most ``step`` (n,):
-    each quarter's value and the distance ``|t - j|`` to the cell ``j`` that bounds it."""
-    T = lower.shape[1]
+    each quarter's value and the distance ``|t - j|`` to the cell ``j`` that bounds it (the
+    lowest None where ``lower`` is None)."""
+    T = upper.shape[1]
     dist = np.abs(np.arange(T)[:, None] - np.arange(T)[None, :]).astype(float)  # (t, j)
-    d = step[:, None, None]
-    up = upper[:, None, :] + dist * d
-    down = lower[:, None, :] - dist * d
-    ju, jd = up.argmin(axis=2), down.argmax(axis=2)
     t = np.arange(T)[None, :]
-    high = np.take_along_axis(up, ju[..., None], 2)[..., 0]
-    low = np.take_along_axis(down, jd[..., None], 2)[..., 0]
-    return high, dist[t, ju], low, dist[t, jd]
+    d = dist * step[:, None, None]
+
+    def best(values, pick):
+        j = pick(values, axis=2)
+        return np.take_along_axis(values, j[..., None], 2)[..., 0], dist[t, j]
+
+    high, du = best(upper[:, None, :] + d, np.argmin)
+    if lower is None:
+        return high, du, None, None
+    low, dl = best(lower[:, None, :] - d, np.argmax)
+    return high, du, low, dl
 
 
 def quarters(
