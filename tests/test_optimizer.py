@@ -379,3 +379,26 @@ def test_smoothness_that_sets_the_level_is_solved_without_a_level_lp():
     assert list(s.solver["level check"]["algorithms"]) == [OWN_POINT.name]
     assert "level" not in s.solver and "marginal" not in s.solver
     assert s.marginal.max_stretch_at_plus_1pct == pytest.approx(s.max_stretch * 1.01, rel=1e-8)
+
+
+def test_the_closeness_objective_is_the_pyomo_expression_it_is_compiled_from():
+    """The plan's objective is an ordinary Pyomo expression: its value at any quotas is the one
+    the compiler's numbers give, sum((quota - reference)^2 / (2 weight))."""
+    import pyomo.environ as pyo
+
+    from optimizer.inputs import prepare
+    from optimizer.model import build_plan_model, closeness_value, declare_closeness
+
+    p50 = np.array([[100, 110, 120, 130], [50, 60, 70, 80]], float)
+    f, r = inputs(p50)
+    spec = PlanSpec(f, r, 900.0, "equal-stretch", Limits(**FREE))
+    data = prepare(spec)
+    m = build_plan_model(data, spec.limits, spec.total)
+    ref, w = p50 * 0.9, p50
+    declare_closeness(m, ref, w)
+    x = np.random.default_rng(3).uniform(0, 200, p50.shape)
+    for v, value in zip(m.cells, (x / m.unit).ravel().tolist(), strict=True):
+        v.set_value(value)
+    want = (((x - ref) / m.unit) ** 2 / (2 * w / m.unit)).sum()
+    assert pyo.value(m.closeness) == pytest.approx(want, rel=1e-12)
+    assert closeness_value(m) == pytest.approx(want, rel=1e-12)
