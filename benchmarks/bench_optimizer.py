@@ -233,7 +233,7 @@ def main() -> None:
         "inflated by it; the ratios against the network route in the same run less so). "
         f"Command: `python -m benchmarks.bench_optimizer --sizes {' '.join(map(str, args.sizes))} "
         f"--pyomo-sizes {' '.join(map(str, args.pyomo_sizes))} "
-        f"--scenarios {' '.join(args.scenarios)} "
+        f"--scenarios {' '.join(args.scenarios)} --policies {' '.join(args.policies)} "
         f"--large-general {' '.join(args.large_general)} --repeats {args.repeats} "
         f"--pyomo-repeats {args.pyomo_repeats}`.",
         f"Medians of {args.repeats} runs for the network route, {args.pyomo_repeats} for the "

@@ -63,6 +63,13 @@ class _Columns:
         hit = self.seen.get(id(x))
         if hit is not None and hit[0] is x:
             return hit[1]
+        if not self.vars:  # the first tuple (the plan's cells): its variables in its order
+            index = dict(zip(map(id, x), range(len(x)), strict=True))
+            if len(index) == len(x):
+                self.vars, self.index = list(x), index
+                out = np.arange(len(x), dtype=np.int64)
+                self.seen[id(x)] = (x, out)
+                return out
         get = self.index.get
         out = np.fromiter((get(id(v), -1) for v in x), dtype=np.int64, count=len(x))
         for k in np.flatnonzero(out < 0):  # variables not seen before: new columns
@@ -179,9 +186,20 @@ def _column_bounds(columns: list) -> tuple[np.ndarray, np.ndarray]:
     themselves, so a bound set on any variable by any caller holds. Plain real variables with
     numeric bounds (all of the plan's) are read directly; others through Pyomo's ``bounds``."""
     n = len(columns)
+    reals = pyo.Reals
+    try:  # all plain (the plan's own): read in bulk
+        plain = all(
+            v._domain is reals and not v._fixed and type(v._lb) in _PLAIN and type(v._ub) in _PLAIN
+            for v in columns
+        )
+    except AttributeError:
+        plain = False
+    if plain:
+        lower = np.array([v._lb for v in columns], dtype=float).reshape(n)
+        upper = np.array([v._ub for v in columns], dtype=float).reshape(n)
+        return np.where(np.isnan(lower), -INF, lower), np.where(np.isnan(upper), INF, upper)
     lower = np.empty(n)
     upper = np.empty(n)
-    reals = pyo.Reals
     for k, v in enumerate(columns):
         if v.fixed:
             lower[k] = upper[k] = v.value

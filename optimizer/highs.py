@@ -6,7 +6,9 @@ HiGHS in memory (highspy), with the algorithm chosen for each stage.
   vertex: an exact level, and a basis later solves continue from) or :data:`QP` (HiPO's interior
   point for the quadratic plan stage). HiPO needs ``highspy-extras`` of the same version as
   ``highspy``; without it each stage falls back (IPX's interior point for the LP, the active-set
-  method for the QP, much slower on large plans) and :class:`Result` says why.
+  method for the QP, much slower on large plans) and :class:`Result` says why. One stage runs
+  no HiGHS at all: :data:`OWN_POINT`, a plan the caller constructed, checked against the
+  model's rows and bounds (:meth:`Solver.verify`).
 - **Persistence.** A :class:`Solver` keeps the last model's arrays: a model with the same rows,
   columns and coefficients is sent as its new bounds and costs only, so the simplex goes on
   from where it stopped; one of the same size but other coefficients starts from the last basis.
@@ -17,6 +19,7 @@ HiGHS in memory (highspy), with the algorithm chosen for each stage.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -70,6 +73,10 @@ IPM = Algorithm(
     hipo=True,
     fallback=Algorithm("IPX interior point", {"solver": "ipx", "run_crossover": "off"}),
 )
+#: Not HiGHS: a plan constructed at the level of the reps' own limits (each rep's quarters
+#: alone; ``optimizer.policies``), checked against every row and bound of the model
+#: (:meth:`Solver.verify`). Where it holds, that level is the plan's: it is a lower bound too.
+OWN_POINT = Algorithm("the reps' own limits' level: a plan constructed there, rows checked", {})
 QP = Algorithm(
     "HiPO interior point (QP)",
     # Tighter than HiGHS's 1e-8: the plan's cells, not only its objective, to 1e-6 (the
@@ -288,6 +295,36 @@ class Solver:
             result.translation_s += time.perf_counter() - t2
         return result
 
+    def verify(self, m: pyo.ConcreteModel, algorithm: Algorithm, point: tuple) -> Result:
+        """Whether a point the caller constructed satisfies every row and bound of ``m`` (as
+        compiled for HiGHS) within HiGHS's tight primal tolerance: "optimal" for a model
+        without an objective (its values are then loaded into the Pyomo variables), else "not
+        within the rows". ``point``: (variables, values). Nothing is sent to HiGHS."""
+        t0 = time.perf_counter()
+        compiled = compile_model(m)
+        variables, values = point
+        where = {id(v): k for k, v in enumerate(variables)}
+        at = [where.get(id(v), -1) for v in compiled.columns]
+        status, x, worst = "not within the rows", None, float("nan")
+        if min(at, default=0) >= 0:
+            x = np.asarray(values, dtype=float)[np.asarray(at, dtype=np.int64)]
+            worst = residual(compiled, x)
+            if worst <= TIGHT["primal_feasibility_tolerance"] and not compiled.cost.any():
+                status = "optimal"
+                for v, value in zip(compiled.columns, x.tolist(), strict=True):
+                    v.set_value(value, skip_validation=True)
+        return Result(
+            status=status,
+            algorithm=algorithm.name,
+            note="",
+            compiled=compiled,
+            x=x,
+            objective=0.0,
+            gap=0.0 if status == "optimal" else float("nan"),
+            residual=worst,
+            translation_s=time.perf_counter() - t0,
+        )
+
     def _has_basis(self, c: Compiled) -> bool:
         return (
             self.h is not None
@@ -367,9 +404,23 @@ def _lower_triangle(h):
     return lower
 
 
+#: Rows with more terms than this have their activity summed exactly (``math.fsum``): a plain
+#: sum of 400,000 cells (the company total at 100,000 reps) is off by some 1e-9 in model units
+#: by rounding alone, as much as the feasibility tolerance the residual is held to.
+LONG_ROW = 64
+
+
 def residual(c: Compiled, x: np.ndarray) -> float:
-    """The largest violation of a row or a bound by ``x`` (model units)."""
+    """The largest violation of a row or a bound by ``x`` (model units); long rows' activities
+    summed exactly (:data:`LONG_ROW`)."""
     ax = c.A @ x if c.shape[0] else np.zeros(0)
+    if c.shape[0]:
+        long = np.flatnonzero(np.bincount(c.A.indices, minlength=c.shape[0]) > LONG_ROW)
+        if len(long):
+            rows = c.A.tocsr()[long]
+            for k, r in enumerate(long.tolist()):
+                lo, hi = rows.indptr[k], rows.indptr[k + 1]
+                ax[r] = math.fsum((rows.data[lo:hi] * x[rows.indices[lo:hi]]).tolist())
     parts = [
         np.max(c.row_lower - ax, initial=0.0),
         np.max(ax - c.row_upper, initial=0.0),

