@@ -19,6 +19,9 @@ def solve(f, r, target, **kw):
         assume(False)
 
 
+#: Every property here solves tens of instances: `make test` runs them, `make test-fast` skips.
+pytestmark = pytest.mark.slow
+
 SETTINGS = settings(
     max_examples=20,
     deadline=None,
