@@ -24,8 +24,7 @@ from models import ForecastError
 from optimizer import PlanInfeasibleError, SolverLimitError, SpecError
 
 from .lifecycle import NotAllowed, WrongState
-from .service.adjustments import StaleAdjustment
-from .service.history import NotFound
+from .service.errors import NotFound, StaleAdjustment
 from .storage import StateConflict, VersionConflict
 from .validation import validation_detail
 

@@ -2,10 +2,11 @@
 worker process with a hard time bound (``QUOTAPLAN_FORECAST_TIME_LIMIT``).
 
 Planning is CPU-bound: two plans in one process only share its interpreter lock. So each web
-worker handles one heavy request at a time, the whole of it (reading and checking its body,
-forecasting, solving, storing, writing the answer: :func:`heavy` wraps the view), the others
-wait without holding the lock, and the worker's many threads stay free for quick requests
-(``/v1/health``, reads) meanwhile: they compete with one busy thread, not several.
+worker plans one request at a time (:func:`turn`, or :func:`heavy` around a whole view): once a
+request's body is read and checked (a bad request is answered at once, never after the plans
+ahead of it), it waits for its turn without holding the lock, then forecasts, solves, stores
+and writes its answer; the worker's many threads stay free for quick requests (``/v1/health``,
+reads) meanwhile.
 
 Fitting the forecaster is the one kind of work a request starts that nothing else bounds (the
 solver stops itself at ``QUOTAPLAN_SOLVER_TIME_LIMIT``; rows and reps are bounded before any

@@ -23,7 +23,6 @@ _LAZY = {
     "SeasonalNaive": ".baselines",
     "TrailingMean": ".baselines",
     "QuantileForecaster": ".quantile",
-    "forecast_year": ".quantile",
 }
 
 
@@ -53,6 +52,5 @@ __all__ = [
     "QuantileForecaster",
     "SeasonalNaive",
     "TrailingMean",
-    "forecast_year",
     "level_column",
 ]

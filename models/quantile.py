@@ -393,11 +393,3 @@ def _finite(X: pd.DataFrame) -> np.ndarray:
     out = X.to_numpy(float)
     out[np.isinf(out)] = np.nan
     return out
-
-
-def forecast_year(company, year: int | None = None, *, quantiles=DEFAULT_QUANTILES, seed: int = 0):
-    """The quantile forecast of every active rep's quarters in ``year`` (default: the year after
-    the last complete year of the history, see :meth:`datasets.Company.plan_year`; its quarters
-    that come after the history), from a fitted :class:`QuantileForecaster` on ``company``."""
-    model = QuantileForecaster(tuple(sorted(quantiles)), random_state=seed).fit(company)
-    return model.predict(model.remaining_quarters(year))

@@ -190,6 +190,26 @@ def test_a_request_refused_before_its_work_is_answered_at_once_and_leaves_no_job
     assert jobs_stored(app) == 0
 
 
+@pytest.mark.parametrize("path", ["/v1/plans", "/v1/forecasts"])
+def test_a_bad_request_never_waits_for_the_plan_ahead_of_it(app, client, path):
+    """With the worker's turn held (another plan running), a request that fails its own checks
+    is still answered at once, synchronous or asked as a job, and leaves no job."""
+    sem = work._turns.setdefault(os.getpid(), threading.BoundedSemaphore(1))
+    with sem:
+        answered = []
+        for headers in ({}, ASYNC):
+            done = threading.Event()
+
+            def send(headers=headers, done=done):
+                answered.append(client.post(path, json={"target": -5}, headers=headers))
+                done.set()
+
+            threading.Thread(target=send, daemon=True).start()
+            assert done.wait(10), "a bad request waited for the worker's turn"
+    assert [r.status_code for r in answered] == [422, 422]
+    assert jobs_stored(app) == 0
+
+
 def test_without_the_header_nothing_changes(client):
     resp = client.post("/v1/plans", json=plan_body(), headers={"Prefer": "return=minimal"})
     assert resp.status_code == 201 and "Preference-Applied" not in resp.headers

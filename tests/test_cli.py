@@ -591,8 +591,13 @@ def test_track_usage_errors_come_before_any_file_is_read(monkeypatch, tmp_path):
     bad_day = run(*base, "--as-of", "2026-13-40")
     assert bad_day.exit_code == 2 and "--as-of" in bad_day.output
     too_many = run(*base, "--missed-quarters", "9")
-    assert too_many.exit_code == 2
-    assert "--missed-quarters: Input should be less than or equal to 4" in too_many.output
+    assert too_many.exit_code == 2 and "1<=x<=4" in too_many.output
+    # A bound only the API's settings know: said of the flag.
+    too_high = run(*base, "--at-risk-below", "150%")
+    assert (
+        too_high.exit_code == 2
+        and "--at-risk-below: Input should be less than 1" in too_high.output
+    )
 
 
 def test_the_readmes_command_line_help_is_up_to_date():

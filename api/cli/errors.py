@@ -12,6 +12,8 @@ import click
 from datasets.errors import DataValidationError
 from optimizer.errors import PlanInfeasibleError, SolverLimitError
 
+from ..service.errors import NotFound
+
 
 def fail(exc: DataValidationError) -> NoReturn:
     click.echo(f"quotaplan: {exc}", err=True)
@@ -38,5 +40,5 @@ def reported(*also: type[Exception]):
     except PlanInfeasibleError as exc:
         click.echo(f"quotaplan: {exc}", err=True)
         sys.exit(3)
-    except (ValueError, SolverLimitError, *also) as exc:
+    except (ValueError, SolverLimitError, NotFound, *also) as exc:
         raise click.ClickException(str(exc)) from exc

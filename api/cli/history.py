@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .errors import reported
 from .options import database_option, open_store
 
 
@@ -28,11 +29,9 @@ def history_command(plan_id, rep_id, database):
     from .render import fiscal_words, format_audit
 
     store = open_store(database)
-    try:
+    with reported():
         rec = history.plan_record(store, plan_id)
         story = history.rep_story(store, plan_id, rep_id) if rep_id is not None else None
-    except history.NotFound as exc:
-        raise click.ClickException(f"{exc} (database {store.url})") from None
     fiscal = (rec.summary or {}).get("fiscal_year_start", 1)
     if fiscal != 1 and story is None:
         first = min((q["period"] for q in rec.quotas), default=None)

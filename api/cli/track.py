@@ -44,7 +44,7 @@ Examples:
 @at_risk_option("Flag reps behind pace whose chance of reaching the annual quota is under this.")
 @click.option(
     "--missed-quarters",
-    type=click.IntRange(1),
+    type=click.IntRange(1, 4),
     default=2,
     show_default=True,
     help="Flag this many missed quarters in a row.",

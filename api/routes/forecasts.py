@@ -15,7 +15,7 @@ from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..work import heavy
+from ..work import turn
 from .common import (
     ID,
     check_uploads,
@@ -125,7 +125,6 @@ def _forecast_out(rec) -> dict:
 @requires("planner")
 @asynchronous("forecast")
 @idempotent("forecast", _created)
-@heavy
 @operation(
     "Forecast every rep's quarters (P10/P50/P90 by default) from history and roster.",
     body=schemas.ForecastRequest,
@@ -163,16 +162,17 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = body.model_dump(exclude={"history", "roster"})
-    table, company = forecast_table(history, roster, **args)
-    report("storing the forecast", 95)
-    rec = store().add_forecast(
-        created_by=g.user,
-        request=req,
-        rows=records(table),
-        notes=[WARNING + w for w in company.warnings] + list(company.notes),
-        idempotency=g.get("idempotency"),
-    )
-    return _created(rec.id)
+    with turn():  # after the request's own checks: a bad request never waits for a forecast
+        table, company = forecast_table(history, roster, **args)
+        report("storing the forecast", 95)
+        rec = store().add_forecast(
+            created_by=g.user,
+            request=req,
+            rows=records(table),
+            notes=[WARNING + w for w in company.warnings] + list(company.notes),
+            idempotency=g.get("idempotency"),
+        )
+        return _created(rec.id)
 
 
 @bp.get(f"/<{ID}:forecast_id>")

@@ -30,7 +30,7 @@ from ..problems import ApiProblem
 from ..service import history
 from ..service import plans as planning
 from ..storage import PlanRecord
-from ..work import heavy
+from ..work import turn
 from ..workbook import plan_workbook
 from .common import (
     ID,
@@ -216,7 +216,6 @@ def _created(plan_id: int):
 @requires("planner")
 @asynchronous("plan")
 @idempotent("plan", _created)
-@heavy
 @operation(
     "Plan quarterly quotas and store them as the scenario's next version.",
     body=schemas.PlanRequest,
@@ -234,13 +233,14 @@ def create_plan():
         req, tables = _from_upload()
     else:
         req, tables = json_body(schemas.PlanRequest), {}
-    result, inputs = planning.make_plan(
-        req, _tables(req, tables), time_limit=time_limit(), fit=_fit, progress=report
-    )
-    report("storing the plan", 95)
-    request_json = inputs.choices.model_dump(mode="json")
-    rec = _save(req.scenario, result, request_json, "plan", req.base_version)
-    return _created(rec.id)
+    with turn():  # after the request's own checks: a bad request never waits for a plan
+        result, inputs = planning.make_plan(
+            req, _tables(req, tables), time_limit=time_limit(), fit=_fit, progress=report
+        )
+        report("storing the plan", 95)
+        request_json = inputs.choices.model_dump(mode="json")
+        rec = _save(req.scenario, result, request_json, "plan", req.base_version)
+        return _created(rec.id)
 
 
 def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=None):
@@ -404,7 +404,6 @@ def compare(plan_id: int, other_id: int):
 @requires("planner")
 @asynchronous("replan")
 @idempotent("plan", _created)
-@heavy
 @operation(
     "Mid-year: re-plan the open quarters from the closed quarters' actuals; flags reps at risk.",
     body=schemas.ReplanRequest,
@@ -418,23 +417,26 @@ def replan_plan(plan_id: int):
     the job to poll (``GET /v1/jobs/{id}``)."""
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
-    report("rebuilding the plan's inputs", 5)
-    inputs = _stored_inputs(rec, actuals=False, adjustments=body.keep_adjustments)
-    result = planning.make_replan(
-        inputs,
-        frame(body.actuals),
-        previous=_plan(rec),
-        at_risk_below=body.at_risk_below,
-        time_limit=time_limit(),
-        progress=report,
-    )
-    base = inputs.choices
-    report("storing the re-plan", 95)
-    kept = rec.request.get("adjustments") if body.keep_adjustments else None
-    stored = {
-        **base.model_dump(mode="json"),
-        "replan": {"of": rec.id, **body.model_dump(mode="json")},
-        **({"adjustments": kept} if kept else {}),
-    }
-    new = _save(rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id)
-    return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}
+    with turn():
+        report("rebuilding the plan's inputs", 5)
+        inputs = _stored_inputs(rec, actuals=False, adjustments=body.keep_adjustments)
+        result = planning.make_replan(
+            inputs,
+            frame(body.actuals),
+            previous=_plan(rec),
+            at_risk_below=body.at_risk_below,
+            time_limit=time_limit(),
+            progress=report,
+        )
+        base = inputs.choices
+        report("storing the re-plan", 95)
+        kept = rec.request.get("adjustments") if body.keep_adjustments else None
+        stored = {
+            **base.model_dump(mode="json"),
+            "replan": {"of": rec.id, **body.model_dump(mode="json")},
+            **({"adjustments": kept} if kept else {}),
+        }
+        new = _save(
+            rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id
+        )
+        return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}

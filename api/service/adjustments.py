@@ -13,7 +13,7 @@ from optimizer import Plan, PlanSpec, parse_amount
 from optimizer.wording import money
 
 from ..lifecycle import Actor, NotAllowed, WrongState, approval_levels, check_decision, is_stale
-from .history import NotFound
+from .errors import NotFound, StaleAdjustment
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,6 @@ def _team_only(quotas: pd.DataFrame, reps: pd.DataFrame, new: Plan, team: str, r
     return replace(new, quotas=out[0], reps=out[1])
 
 
-class StaleAdjustment(Exception):
-    """An approved adjustment set aside, not applied: its plan changed since it was proposed
-    (409)."""
-
-
 @dataclass(frozen=True)
 class Queued:
     """An adjustment waiting for a decision an actor may take: the adjustment, its plan's
@@ -102,7 +97,10 @@ def queue(store, actor: Actor, plan_id: int | None = None) -> list[Queued]:
     """The adjustments ``actor`` may decide now (at their level, not their own proposal),
     oldest first; only plan ``plan_id``'s if given."""
     if plan_id is not None and not store.exists("plan", plan_id):
-        raise NotFound(f"no plan {plan_id}; list a scenario's plans first")
+        raise NotFound(
+            f"no plan {plan_id}: check its id (GET /v1/scenarios/{{name}}/plans lists a "
+            "scenario's plans)"
+        )
     out = []
     for adj, scenario, version, content_rev, latest in store.pending_adjustments(plan_id):
         level = adj.levels[adj.step]

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..explanations import own_story, rep_explanation
-
-
-class NotFound(LookupError):
-    """A plan, or a rep in it, that is not there (404 over HTTP; an error at the command line)."""
+from .errors import NotFound
 
 
 def plan_record(store, plan_id: int):
     """The stored plan ``plan_id``."""
     rec = store.plan(plan_id)
     if rec is None:
-        raise NotFound(f"no plan {plan_id}; list a scenario's plans first")
+        raise NotFound(
+            f"no plan {plan_id}: check its id (GET /v1/scenarios/{{name}}/plans lists a "
+            "scenario's plans)"
+        )
     return rec
 
 
