@@ -35,12 +35,15 @@ def loads(text: str | bytes):
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's provider with orjson writing the responses (indented output, asked for in debug
-    mode, and sorted keys stay with the standard library)."""
+    """Flask's provider with orjson writing the responses (indented or with sorted keys where
+    Flask asks for them, as orjson's own options)."""
 
     sort_keys = False
 
     def dumps(self, obj, **kwargs) -> str:
-        if kwargs.get("indent") or kwargs.get("sort_keys", self.sort_keys):
-            return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=self.default, option=OPTIONS).decode()
+        option = OPTIONS
+        if kwargs.get("indent"):
+            option |= orjson.OPT_INDENT_2
+        if kwargs.get("sort_keys", self.sort_keys):
+            option |= orjson.OPT_SORT_KEYS
+        return orjson.dumps(obj, default=self.default, option=option).decode()
