@@ -61,6 +61,24 @@ def turn():
         sem.release()
 
 
+_reading: dict[int, threading.Lock] = {}
+
+
+@contextmanager
+def reading():
+    """This process's turn to parse and check a request's body (JSON, or an uploaded table):
+    one body at a time per process, apart from the planning turn, so a bad request waits only
+    for the bodies being read ahead of it (milliseconds), never for a plan. With many requests
+    in flight, the worker's other threads (``/v1/health`` among them) then compete with two
+    busy threads (one reading, one planning) for the interpreter lock, not with every request
+    being parsed at once."""
+    pid = os.getpid()
+    with _lock:
+        lock = _reading.setdefault(pid, threading.Lock())
+    with lock:
+        yield
+
+
 def heavy(view):
     """Decorator: the view plans (forecasts, solves) in its process's :func:`turn`."""
 

@@ -23,6 +23,7 @@ from ..auth import identify, open_mode
 from ..problems import ApiProblem, problem
 from ..schemas import MAX_ID
 from ..storage import Store
+from ..work import reading
 from .limits import check_tables
 
 #: The URL converter for database ids: larger numbers are no id (404), not a database error.
@@ -129,12 +130,13 @@ def json_body(model: type[BaseModel]):
             f"send the body as JSON with 'Content-Type: application/json' (got "
             f"{request.mimetype or 'no content type'!r})",
         )
-    raw = request.get_data(cache=True)
-    data = parse_json(raw)
-    if isinstance(data, dict):  # bounds first: validating a million rows is work too
-        check_tables({k: v for k, v in data.items() if isinstance(v, list)})
-    # Validated as JSON (strictly: "5" is no number, but "2026-04-17" is a date).
-    return model.model_validate_json(raw, context=validation_context())
+    raw = request.get_data(cache=True)  # the network's part, outside the turn to read
+    with reading():
+        data = parse_json(raw)
+        if isinstance(data, dict):  # bounds first: validating a million rows is work too
+            check_tables({k: v for k, v in data.items() if isinstance(v, list)})
+        # Validated as JSON (strictly: "5" is no number, but "2026-04-17" is a date).
+        return model.model_validate_json(raw, context=validation_context())
 
 
 def validation_context() -> dict:
@@ -159,7 +161,8 @@ def uploaded_table(field: str, required: bool = True) -> Table | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         f.save(path)
-        return read_table(path, field)
+        with reading():
+            return read_table(path, field)
 
 
 def check_uploads(
