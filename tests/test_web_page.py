@@ -689,8 +689,12 @@ def test_a_hostile_roster_is_shown_as_text_and_runs_nothing(browser, server, tmp
     browser.find_element(By.ID, "forecast-file").send_keys(str(tmp_path / "forecast.csv"))
     browser.find_element(By.ID, "roster").send_keys(str(tmp_path / "roster.csv"))
     plan_now(browser)
-    wait(browser, lambda b: len(finds(b, "#plan-table tbody tr[data-rep]")) == 46)
+    stale = browser.find_element(By.ID, "stale")
+    assert not stale.is_displayed(), "the plan failed: " + find(browser, "main").text[:1500]
+    # The plan on screen before this one has 46 rows too: wait for this one's own rep.
+    wait(browser, lambda b: HOSTILE_REP in cells(b, "#plan-table tbody tr"))
     table = cells(browser, "#plan-table tbody tr")
+    assert len(finds(browser, "#plan-table tbody tr[data-rep]")) == 46
     assert HOSTILE_TEAM in table and HOSTILE_REP in table  # the text, literally
     row(browser, "plan-table", HOSTILE_REP).find_element(By.CSS_SELECTOR, ".open-rep").click()
     wait(browser, lambda b: text(b, "rep-title").startswith(HOSTILE_REP))
