@@ -686,6 +686,10 @@ def test_a_hostile_roster_is_shown_as_text_and_runs_nothing(browser, server, tmp
     (tmp_path / "forecast.csv").write_text(forecast.to_csv(index=False))
 
     open_page(browser, server)
+    # A new workspace: the page reopens the last plan it showed on this server (its locks and
+    # targets name the sample's reps and teams, which this roster renames).
+    browser.execute_script("localStorage.clear()")
+    open_page(browser, server)
     browser.find_element(By.ID, "forecast-file").send_keys(str(tmp_path / "forecast.csv"))
     browser.find_element(By.ID, "roster").send_keys(str(tmp_path / "roster.csv"))
     plan_now(browser)
