@@ -466,6 +466,19 @@ def buttons(browser):
     return [b.text for b in finds(browser, "#state-buttons button")]
 
 
+def test_a_wrong_token_is_said_at_the_token_field(browser, secured):
+    url, token = secured
+    open_page(browser, url)
+    set_field(browser, "token", "not-a-token")
+    browser.find_element(By.ID, "use-token").click()
+    wait(browser, lambda b: error(b, "me"))
+    assert "type it above and press Use" in error(browser, "me")
+    assert text(browser, "me") == ""  # nobody is signed in
+    set_field(browser, "token", token["pat"])  # a right one clears it
+    browser.find_element(By.ID, "use-token").click()
+    wait(browser, lambda b: text(b, "me").startswith("pat,") and not error(b, "me"))
+
+
 def test_publish_with_the_buttons_each_role_may_use(browser, secured):
     url, token = secured
     plan = stored_plan(url, "82M", token=token["pat"])
