@@ -14,13 +14,10 @@ from flask import Blueprint, g, request
 from .. import schemas
 from ..auth import open_mode, requires
 from ..idempotency import idempotent
-from ..lifecycle import (
-    Actor,
-    check_move,
-)
+from ..lifecycle import Actor
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..service import adjustments, history
+from ..service import adjustments, history, states
 from ..work import heavy
 from .common import ID, json_body, plain, records, store
 from .plans import _record, _stored_spec
@@ -55,9 +52,7 @@ def _brief(rec) -> dict:
 def move_plan(plan_id: int):
     """Two approvers moving the same plan at once: one wins, the other gets 409."""
     body = json_body(schemas.StateChange)
-    rec = _record(plan_id)
-    move = check_move(plan_id, rec.state, body.to, _actor())
-    return _brief(store().move(plan_id, move.frm, move.to, g.user, body.comment))
+    return _brief(states.move_plan(store(), plan_id, body.to, _actor(), body.comment))
 
 
 def _created(adjustment_id: int):
