@@ -12,6 +12,9 @@ from importlib import import_module
 #: The keys of ``MODELS``: what ``quotaplan forecast --model`` and the backtest call each model.
 MODEL_NAMES = ("quantile-gbm", "seasonal-naive", "trailing-mean", "last-year-plus-growth")
 
+#: The forecaster used unless another is named: the learned model.
+DEFAULT_MODEL = MODEL_NAMES[0]
+
 #: The names imported when first used, and the submodule of each.
 _LAZY = {
     "DEFAULT_QUANTILES": ".base",
@@ -43,6 +46,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BASELINES",
+    "DEFAULT_MODEL",
     "DEFAULT_QUANTILES",
     "ForecastError",
     "MODELS",

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from models import MODEL_NAMES
+from models import DEFAULT_MODEL, MODEL_NAMES
 
 from .errors import bad_data
 from .options import FILE, Levels, fiscal_option, partial_option
@@ -45,7 +45,7 @@ Examples:
     "--model",
     "model_name",
     type=click.Choice(sorted(MODEL_NAMES)),
-    default="quantile-gbm",
+    default=DEFAULT_MODEL,
     show_default=True,
 )
 @fiscal_option()

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from datasets import Company
-from models import DEFAULT_QUANTILES, MODELS
-
-#: The forecaster used unless another is named (the command line's ``--model``).
-DEFAULT_MODEL = "quantile-gbm"
+from models import DEFAULT_MODEL, DEFAULT_QUANTILES, MODELS
 
 
 def make_model(name: str = DEFAULT_MODEL, levels=DEFAULT_QUANTILES, seed: int = 0):
