@@ -110,7 +110,7 @@ def preview(plan_id: int):
     body = json_body(schemas.AdjustmentRequest)
     rec = _record(plan_id)
     p = _proposal(rec, body)
-    before, after = p.team_totals(pd.DataFrame(rec.reps))
+    before, after = p.team_totals()
     return schemas.AdjustmentPreview(
         plan_id=rec.id,
         rep_id=body.rep_id,

@@ -4,7 +4,7 @@ the quotas at every level (``GET /v1/plans/{id}/books``). Pure: plans' tables in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -28,15 +28,16 @@ class Proposal:
     region: str
     levels: list[str]
     moved: list[dict]
+    before: pd.DataFrame = field(repr=False, compare=False)  # the plan's reps as they were
 
     @property
     def mover(self) -> dict:
         """The adjusted rep's change."""
         return next(c for c in self.moved if c["rep_id"] == self.rep_id)
 
-    def team_totals(self, before: pd.DataFrame) -> tuple[float, float]:
-        """The team's annual total before (``before``: the plan's reps) and after."""
-        was = before.loc[before["team"] == self.team, "annual_quota"].sum()
+    def team_totals(self) -> tuple[float, float]:
+        """The team's annual total before and after."""
+        was = self.before.loc[self.before["team"] == self.team, "annual_quota"].sum()
         now = self.plan.reps.loc[self.plan.reps["team"] == self.team, "annual_quota"].sum()
         return float(was), float(now)
 
@@ -57,7 +58,7 @@ def propose(
             f"{rep_id}'s annual quota is already {money(annual_quota)}: nothing to adjust; "
             "propose a different number"
         )
-    return Proposal(new, rep_id, team, region, approval_levels(team, region), moved)
+    return Proposal(new, rep_id, team, region, approval_levels(team, region), moved, reps)
 
 
 def _team_only(quotas: pd.DataFrame, reps: pd.DataFrame, new: Plan, team: str, rep_id: str):
