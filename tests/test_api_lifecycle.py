@@ -176,7 +176,11 @@ def test_the_cli_lists_a_reps_history_and_explains_it(app, tmp_path):
     assert "The forecast says R001 can realistically sell" in one.output
     assert "by rex (adjustment 1): new logo" in one.output
     missing = CliRunner().invoke(main, ["history", "--plan", "99", "--database", db])
-    assert missing.exit_code != 0 and "no plan 99" in missing.output
+    assert missing.exit_code == 1 and "no plan 99" in missing.output
+    args = ["history", "--plan", str(plan["id"]), "--rep", "NOBODY", "--database", db]
+    nobody = CliRunner().invoke(main, args)
+    assert nobody.exit_code == 1 and "rep 'NOBODY' is not in plan" in nobody.output
+    assert "Traceback" not in nobody.output
 
 
 @pytest.mark.slow

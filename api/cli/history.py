@@ -31,7 +31,7 @@ def history_command(plan_id, rep_id, database):
     store = open_store(database)
     with reported():
         rec = history.plan_record(store, plan_id)
-        story = history.rep_story(store, plan_id, rep_id) if rep_id is not None else None
+        story = history.rep_story(store, rec, rep_id) if rep_id is not None else None
     fiscal = (rec.summary or {}).get("fiscal_year_start", 1)
     if fiscal != 1 and story is None:
         first = min((q["period"] for q in rec.quotas), default=None)
@@ -41,6 +41,6 @@ def history_command(plan_id, rep_id, database):
         for line in story.explanation:
             click.echo(line)
         click.echo("")
-    entries = story.entries if story is not None else history.audit_log(store, plan_id)
+    entries = story.entries if story is not None else history.audit_log(store, rec)
     for line in format_audit(entries):
         click.echo(line)

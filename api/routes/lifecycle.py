@@ -262,7 +262,7 @@ def books(plan_id: int):
     errors=("401", "403", "404"),
 )
 def audit(plan_id: int):
-    entries = history.audit_log(store(), plan_id, request.args.get("rep_id"))
+    entries = history.audit_log(store(), _record(plan_id), request.args.get("rep_id"))
     return {"plan_id": plan_id, "entries": [_entry(e) for e in entries]}
 
 
@@ -281,7 +281,7 @@ def _entry(e) -> dict:
 def explain_rep(plan_id: int, rep_id: str):
     if not open_mode() and g.role == "rep" and g.user != rep_id:
         raise ApiProblem(403, "Forbidden", "a rep's token reads only that rep's own quota")
-    story = history.rep_story(store(), plan_id, rep_id)
+    story = history.rep_story(store(), _record(plan_id), rep_id)
     out = schemas.RepExplanation(
         plan_id=story.plan_id,
         rep_id=rep_id,

@@ -23,10 +23,9 @@ def plan_record(store, plan_id: int):
     return rec
 
 
-def audit_log(store, plan_id: int, rep_id: str | None = None) -> list:
-    """The log of plan ``plan_id`` and the versions it came from, oldest first; with
-    ``rep_id``, that rep's entries and the plan-wide ones."""
-    rec = plan_record(store, plan_id)
+def audit_log(store, rec, rep_id: str | None = None) -> list:
+    """The log of the stored plan ``rec`` (:func:`plan_record`) and the versions it came from,
+    oldest first; with ``rep_id``, that rep's entries and the plan-wide ones."""
     return store.audit(store.lineage(rec.id), rep_id)
 
 
@@ -43,11 +42,11 @@ class RepStory:
     entries: list
 
 
-def rep_story(store, plan_id: int, rep_id: str) -> RepStory:
-    rec = plan_record(store, plan_id)
+def rep_story(store, rec, rep_id: str) -> RepStory:
+    """``rep_id``'s story in the stored plan ``rec`` (:func:`plan_record`)."""
     reps = pd.DataFrame(rec.reps).set_index("rep_id")
     if rep_id not in reps.index:
-        raise NotFound(f"rep {rep_id!r} is not in plan {plan_id}")
+        raise NotFound(f"rep {rep_id!r} is not in plan {rec.id}")
     entries = own_story(store.audit(store.lineage(rec.id), rep_id), rep_id)
     return RepStory(
         plan_id=rec.id,
