@@ -31,12 +31,12 @@ from functools import wraps
 
 from pebble import ProcessExpired, ProcessPool
 
-from datasets import DataValidationError, load_company
+from datasets import DataValidationError
 from models import DEFAULT_QUANTILES
 
 from .jobs import report
 from .problems import ApiProblem
-from .service.forecasts import forecast
+from .service.forecasts import forecast_tables
 
 copyreg.pickle(DataValidationError, lambda e: (DataValidationError, (e.problems,)))
 
@@ -45,13 +45,21 @@ _pools: dict[int, ProcessPool] = {}  # by process id: a forked web worker makes 
 _turns: dict[int, threading.BoundedSemaphore] = {}
 
 
+def _this_process(table: dict, make):
+    """This process's entry of ``table`` (made by ``make`` the first time): a forked web worker
+    gets its own, never its parent's."""
+    pid = os.getpid()
+    with _lock:
+        if pid not in table:
+            table[pid] = make()
+        return table[pid]
+
+
 @contextmanager
 def turn():
     """This process's turn to plan (forecast, solve): one request at a time per process. A job
     that has to wait for it says so (queued)."""
-    pid = os.getpid()
-    with _lock:
-        sem = _turns.setdefault(pid, threading.BoundedSemaphore(1))
+    sem = _this_process(_turns, lambda: threading.BoundedSemaphore(1))
     if not sem.acquire(blocking=False):
         report("waiting for the work ahead of it in this worker to finish", state="queued")
         sem.acquire()
@@ -72,10 +80,7 @@ def reading():
     in flight, the worker's other threads (``/v1/health`` among them) then compete with two
     busy threads (one reading, one planning) for the interpreter lock, not with every request
     being parsed at once."""
-    pid = os.getpid()
-    with _lock:
-        lock = _reading.setdefault(pid, threading.Lock())
-    with lock:
+    with _this_process(_reading, threading.Lock):
         yield
 
 
@@ -91,23 +96,29 @@ def heavy(view):
 
 
 def _pool() -> ProcessPool:
-    pid = os.getpid()
-    with _lock:
-        if pid not in _pools:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["api.work"])  # the heavy imports, once
-            # Not niced: on a busy machine a niced forecast starves behind everyone else's work
-            # and runs into its time limit; the web workers' threads answer meanwhile anyway.
-            _pools[pid] = ProcessPool(max_workers=1, context=ctx)
-            atexit.register(_pools[pid].stop)
-        return _pools[pid]
+    return _this_process(_pools, _new_pool)
+
+
+def _new_pool() -> ProcessPool:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["api.work"])  # the heavy imports, once
+    # Not niced: on a busy machine a niced forecast starves behind everyone else's work and
+    # runs into its time limit; the web workers' threads answer meanwhile anyway.
+    pool = ProcessPool(max_workers=1, context=ctx)
+    atexit.register(pool.stop)
+    return pool
 
 
 def _forecast(history, roster, year, quantiles, seed, fiscal_year_start, partial_quarters):
-    company = load_company(
-        history, roster, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+    return forecast_tables(
+        history,
+        roster,
+        year,
+        quantiles=quantiles,
+        seed=seed,
+        fiscal_year_start=fiscal_year_start,
+        partial_quarters=partial_quarters,
     )
-    return forecast(company, year, quantiles=quantiles, seed=seed).table, company
 
 
 def forecast_table(

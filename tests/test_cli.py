@@ -329,7 +329,7 @@ def test_plan_usage_errors(monkeypatch, write_csv):
     def no_forecast(*args, **kwargs):
         raise AssertionError("forecast before the settings were checked")
 
-    monkeypatch.setattr("api.service.plans.forecast", no_forecast)
+    monkeypatch.setattr("api.service.plans.forecast_tables", no_forecast)
     assert (
         run("plan", "--roster", ROSTER_CSV, "--target", "1M").exit_code == 2
     )  # neither --history nor --forecast

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from datasets import Company
+from datasets import Company, load_company
 from models import DEFAULT_MODEL, DEFAULT_QUANTILES, MODELS
 
 
@@ -46,3 +46,21 @@ def forecast(
     fitted = make_model(model, quantiles, seed).fit(company)
     plan_year, why = (year, f"{year}, {asked}") if year is not None else company.plan_year()
     return Forecast(fitted.predict(fitted.remaining_quarters(plan_year)), fitted, plan_year, why)
+
+
+def forecast_tables(
+    history,
+    roster,
+    year: int | None = None,
+    *,
+    quantiles=DEFAULT_QUANTILES,
+    seed: int = 0,
+    fiscal_year_start: int = 1,
+    partial_quarters: str = "complete",
+) -> tuple[pd.DataFrame, Company]:
+    """The company read from a history and a roster (paths, DataFrames or files read), and its
+    forecast of ``year`` by the default model: a plan's forecast from history, at both edges."""
+    company = load_company(
+        history, roster, fiscal_year_start=fiscal_year_start, partial_quarters=partial_quarters
+    )
+    return forecast(company, year, quantiles=quantiles, seed=seed).table, company

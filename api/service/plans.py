@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from datasets import Company, load_company
+from datasets import Company
 from datasets.roster import load_roster
 from datasets.tables import PathOrFrame, Table
 from models.basis import forecast_warnings
 from optimizer import AT_RISK_BELOW, Plan, PlanSpec, replan, solve_plan
 
 from ..schemas import PlanChoices
-from .forecasts import forecast
+from .forecasts import forecast_tables
 
 #: Reports how far the work is: ``progress(message, percent)``.
 Progress = Callable[[str, int], None]
@@ -36,13 +36,14 @@ def fit_here(seed: int = 0) -> Fit:
     """Fit in this process (the command line): read the company, forecast the plan year."""
 
     def fit(history, roster, choices: PlanChoices):
-        company = load_company(
+        return forecast_tables(
             history,
             roster,
+            choices.year,
+            seed=seed,
             fiscal_year_start=choices.fiscal_year_start or 1,
             partial_quarters=choices.partial_quarters,
         )
-        return forecast(company, choices.year, seed=seed).table, company
 
     return fit
 
