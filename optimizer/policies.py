@@ -256,19 +256,11 @@ def equal_stretch(
         level_now = s_star
         up = level(total * 1.01, start=s_star, rtol=1e-7, guess=s_star)
         up = max(up, min_level or 0.0) if up is not None else None
-    return quota, Solved(
-        Objective(
-            second.objective,
-            max_stretch=s_star,
-            common_stretch=level_now if common is not None else None,
-        ),
-        Marginal(
-            second.company_dual,
-            max_stretch_at_plus_1pct=up if up is not None else float("nan"),
-            max_stretch_per_1pct_more=(up - level_now) if up is not None else float("nan"),
-        ),
-        second.route,
-        second.certificate,
+    return quota, _solved(
+        second,
+        {"max_stretch": s_star, "common_stretch": level_now if common is not None else None},
+        up,
+        lambda u: {"max_stretch_at_plus_1pct": u, "max_stretch_per_1pct_more": u - level_now},
     )
 
 
@@ -528,14 +520,23 @@ def equal_probability(
     )
     up = level(total * 1.01, start=alpha, rtol=1e-7, guess=alpha)
     up = max(up, min_level or 0.0) if up is not None else None
-    return quota, Solved(
-        Objective(second.objective, common_level=alpha, common_chance=1 - alpha),
-        Marginal(
-            second.company_dual,
-            common_level_at_plus_1pct=up if up is not None else float("nan"),
-            # The change in the common chance (negative: a higher number lowers it).
-            common_chance_per_1pct_more=(alpha - up) if up is not None else float("nan"),
-        ),
+    return quota, _solved(
+        second,
+        {"common_level": alpha, "common_chance": 1 - alpha},
+        up,
+        # The change in the common chance (negative: a higher number lowers it).
+        lambda u: {"common_level_at_plus_1pct": u, "common_chance_per_1pct_more": alpha - u},
+    )
+
+
+def _solved(second: Second, level: dict, up: float | None, marginal) -> Solved:
+    """What a policy reports: the second stage's objective with the policy's ``level`` figures,
+    the marginal figures ``marginal(up)`` at the level 1% more of the number needs (NaN where
+    that number is impossible, ``up`` None), the route and the certificate."""
+    at_up = marginal(up if up is not None else float("nan"))
+    return Solved(
+        Objective(second.objective, **level),
+        Marginal(second.company_dual, **at_up),
         second.route,
         second.certificate,
     )
