@@ -33,15 +33,19 @@ from pebble import ProcessExpired, ProcessPool
 
 from datasets import DataValidationError
 from models import DEFAULT_QUANTILES
+from optimizer import PlanInfeasibleError
 
 from .jobs import report
 from .problems import ApiProblem
 from .service.forecasts import forecast_tables
 
 copyreg.pickle(DataValidationError, lambda e: (DataValidationError, (e.problems,)))
+# Worked out in the planning process (a diagnosis may still be a function there), sent as data.
+copyreg.pickle(PlanInfeasibleError, lambda e: (PlanInfeasibleError, (e.diagnosis,)))
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPool] = {}  # by process id: a forked web worker makes its own
+_planners: dict[int, ProcessPool] = {}
 _turns: dict[int, threading.BoundedSemaphore] = {}
 
 
@@ -107,6 +111,27 @@ def _new_pool() -> ProcessPool:
     pool = ProcessPool(max_workers=1, context=ctx)
     atexit.register(pool.stop)
     return pool
+
+
+def _planner() -> ProcessPool:
+    return _this_process(_planners, _new_pool)
+
+
+def planned(task, *args):
+    """``task(*args)`` (a module-level function: it is sent by name) run in this web worker's
+    planning process, its result sent back. The solver bounds itself
+    (``QUOTAPLAN_SOLVER_TIME_LIMIT``), so no time limit here; its errors (an impossible plan,
+    the solver out of time) cross intact and are answered as in-process."""
+    future = _planner().schedule(task, args=args)
+    try:
+        return future.result()
+    except ProcessExpired as exc:
+        raise ApiProblem(
+            503,
+            "Planning failed",
+            f"the planning process ended unexpectedly ({exc}); it may have run out of "
+            "memory: send fewer reps",
+        ) from None
 
 
 def _forecast(history, roster, year, quantiles, seed, fiscal_year_start, partial_quarters):
