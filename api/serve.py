@@ -5,7 +5,9 @@ Why gunicorn: planning is CPU-bound Python, so one process (one interpreter lock
 request at a time however many threads it has; gunicorn's pre-fork workers each plan on their
 own core. It is the best-kept pre-fork WSGI server for Python (waitress, used before, is
 single-process by design). Workers are ``gthread`` (threads inside each worker), so a quick
-request such as ``/v1/health`` is answered while the worker's other threads plan. The app is
+request such as ``/v1/health`` is answered while the worker's other threads plan, and each
+worker solves its plans in a planning process of its own (``api.work.planned``), so its
+interpreter lock is free meanwhile. The app is
 loaded once in the master before forking (the schema is created or upgraded once, tokens files
 imported once); each worker then opens its own database connections. SQLite writers across
 processes take turns through the file lock (``BEGIN IMMEDIATE`` with a busy timeout, see

@@ -1,5 +1,6 @@
-"""The heavy work a request starts: one at a time per web worker process, and forecasting in a
-worker process with a hard time bound (``QUOTAPLAN_FORECAST_TIME_LIMIT``).
+"""The heavy work a request starts: one at a time per web worker process, solving in that
+worker's planning process, and forecasting in a worker process with a hard time bound
+(``QUOTAPLAN_FORECAST_TIME_LIMIT``).
 
 Planning is CPU-bound: two plans in one process only share its interpreter lock. So each web
 worker plans one request at a time (:func:`turn`, or :func:`heavy` around a whole view): once a
@@ -8,6 +9,16 @@ ahead of it), it waits for its turn without holding the lock, then forecasts, so
 and writes its answer; the worker's many threads stay free for quick requests (``/v1/health``,
 reads) meanwhile.
 
+A plan's and a re-plan's solve (building the optimizer's model, HiGHS, reading the solution,
+and encoding the plan for storage) runs in the web worker's own planning process
+(:func:`planned`, ``pebble``, one persistent process per web worker, from a clean
+``forkserver``): the web worker's interpreter lock is then free while it solves, for
+``/v1/health``, reads and the next bodies being parsed, and a worker whose requests came in
+together keeps both cores busy (its planning process solving one while it reads and stores
+others). The solver bounds itself (``QUOTAPLAN_SOLVER_TIME_LIMIT``, a 503 as before); a
+planning process that dies is a 503 too. Adjustments, tracking and relief still run in the web
+worker, inside its turn.
+
 Fitting the forecaster is the one kind of work a request starts that nothing else bounds (the
 solver stops itself at ``QUOTAPLAN_SOLVER_TIME_LIMIT``; rows and reps are bounded before any
 work). So it runs in a separate process (``pebble``, from a clean ``forkserver``): one that
@@ -15,7 +26,8 @@ runs past its limit is killed, its CPU given back, and the request answered with
 the setting. It also keeps the model's long stretches of compiled code out of the web worker's
 interpreter, so the worker's other threads (``/v1/health`` among them) answer meanwhile.
 
-The domain errors (DataValidationError, ForecastError, ...) cross the process boundary intact.
+The domain errors (DataValidationError, PlanInfeasibleError with its diagnosis, SolverLimitError,
+ForecastError, ...) cross the process boundary intact, and are answered as in-process.
 """
 
 from __future__ import annotations
@@ -33,15 +45,19 @@ from pebble import ProcessExpired, ProcessPool
 
 from datasets import DataValidationError
 from models import DEFAULT_QUANTILES
+from optimizer import PlanInfeasibleError
 
 from .jobs import report
 from .problems import ApiProblem
 from .service.forecasts import forecast_tables
 
 copyreg.pickle(DataValidationError, lambda e: (DataValidationError, (e.problems,)))
+# Worked out in the planning process (a diagnosis may still be a function there), sent as data.
+copyreg.pickle(PlanInfeasibleError, lambda e: (PlanInfeasibleError, (e.diagnosis,)))
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPool] = {}  # by process id: a forked web worker makes its own
+_planners: dict[int, ProcessPool] = {}
 _turns: dict[int, threading.BoundedSemaphore] = {}
 
 
@@ -107,6 +123,27 @@ def _new_pool() -> ProcessPool:
     pool = ProcessPool(max_workers=1, context=ctx)
     atexit.register(pool.stop)
     return pool
+
+
+def _planner() -> ProcessPool:
+    return _this_process(_planners, _new_pool)
+
+
+def planned(task, *args):
+    """``task(*args)`` (a module-level function: it is sent by name) run in this web worker's
+    planning process, its result sent back. The solver bounds itself
+    (``QUOTAPLAN_SOLVER_TIME_LIMIT``), so no time limit here; its errors (an impossible plan,
+    the solver out of time) cross intact and are answered as in-process."""
+    future = _planner().schedule(task, args=args)
+    try:
+        return future.result()
+    except ProcessExpired as exc:
+        raise ApiProblem(
+            503,
+            "Planning failed",
+            f"the planning process ended unexpectedly ({exc}); it may have run out of "
+            "memory: send fewer reps",
+        ) from None
 
 
 def _forecast(history, roster, year, quantiles, seed, fiscal_year_start, partial_quarters):

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from datasets import load_company
 from models import DEFAULT_QUANTILES
-from optimizer import Plan, PlanSpec, PlanSummary
+from optimizer import Plan, PlanSpec, PlanSummary, solve_plan
 from optimizer.changes import annual_changes
 
 from .. import schemas
@@ -30,7 +30,7 @@ from ..problems import ApiProblem
 from ..service import history
 from ..service import plans as planning
 from ..storage import PlanRecord
-from ..work import turn
+from ..work import planned, turn
 from ..workbook import plan_workbook
 from .common import (
     ID,
@@ -234,24 +234,44 @@ def create_plan():
     else:
         req, tables = json_body(schemas.PlanRequest), {}
     with turn():  # after the request's own checks: a bad request never waits for a plan
-        result, inputs = planning.make_plan(
-            req, _tables(req, tables), time_limit=time_limit(), fit=_fit, progress=report
-        )
+        inputs = _inputs(req, tables)
+        report("solving", planning.solving_at(inputs))
+        result = planned(_solved, inputs.spec, inputs.warnings, time_limit())
         report("storing the plan", 95)
         request_json = inputs.choices.model_dump(mode="json")
         rec = _save(req.scenario, result, request_json, "plan", req.base_version)
         return _created(rec.id)
 
 
-def _save(scenario, result: Plan, request_json, kind, base_version, parent_id=None):
+def _encoded(result: Plan) -> dict:
+    """A plan as it is stored (JSON-ready summary, quotas and reps)."""
+    return {
+        "summary": plain(result.summary.to_dict()),
+        "quotas": records(result.quotas),
+        "reps": records(result.reps),
+    }
+
+
+def _solved(spec: PlanSpec, warnings: list[str], seconds: float | None) -> dict:
+    """In the planning process (:func:`api.work.planned`): the plan solved and encoded."""
+    return _encoded(solve_plan(spec, time_limit=seconds).with_warnings(warnings))
+
+
+def _replanned(inputs: planning.PlanInputs, actuals, previous, at_risk_below, seconds) -> dict:
+    """In the planning process: the re-plan solved and encoded."""
+    result = planning.make_replan(
+        inputs, actuals, previous=previous, at_risk_below=at_risk_below, time_limit=seconds
+    )
+    return _encoded(result)
+
+
+def _save(scenario, result: dict, request_json, kind, base_version, parent_id=None):
     return store().add_plan(
         scenario,
         kind=kind,
         created_by=g.user,
         request=request_json,
-        summary=plain(result.summary.to_dict()),
-        quotas=records(result.quotas),
-        reps=records(result.reps),
+        **result,
         parent_id=parent_id,
         base_version=base_version,
         idempotency=g.get("idempotency"),
@@ -420,13 +440,14 @@ def replan_plan(plan_id: int):
     with turn():
         report("rebuilding the plan's inputs", 5)
         inputs = _stored_inputs(rec, actuals=False, adjustments=body.keep_adjustments)
-        result = planning.make_replan(
+        report("solving", planning.solving_at(inputs))
+        result = planned(
+            _replanned,
             inputs,
             frame(body.actuals),
-            previous=_plan(rec),
-            at_risk_below=body.at_risk_below,
-            time_limit=time_limit(),
-            progress=report,
+            _plan(rec),
+            body.at_risk_below,
+            time_limit(),
         )
         base = inputs.choices
         report("storing the re-plan", 95)
