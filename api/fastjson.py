@@ -47,3 +47,8 @@ class JSONProvider(DefaultJSONProvider):
         if kwargs.get("sort_keys", self.sort_keys):
             option |= orjson.OPT_SORT_KEYS
         return orjson.dumps(obj, default=self.default, option=option).decode()
+
+
+def records(df) -> list[dict]:
+    """A table (a DataFrame) as JSON-ready rows: NaN as null, dates as ISO 8601."""
+    return json.loads(df.to_json(orient="records", date_format="iso"))

@@ -1,10 +1,11 @@
 """A plan's life as one state machine: its states, the moves between them, who may make each,
 the approval levels of an adjustment and when an approved one is stale.
 
-Pure rules, no Flask and no database: the HTTP views ask :func:`check_move` and
-:func:`check_decision` before they act, and the store (``api.storage``) asks
-:func:`may_propose`, :func:`status_after`, :func:`is_stale` and :func:`applies_as_revision`
-inside its transactions. A refusal is a :class:`NotAllowed` (answered 403) or a
+Pure rules, no Flask and no database, applied by the service (``api.service.states`` and
+``api.service.adjustments``, which the HTTP API and the CLI call): :func:`check_move` and
+:func:`check_decision` before it acts, :func:`may_propose`, :func:`status_after`,
+:func:`is_stale` and :func:`applies_as_revision` inside one write transaction
+(``api.storage.Store.writes``: rows and the audit log, no rules). A refusal is a :class:`NotAllowed` (answered 403) or a
 :class:`WrongState` (409), each mapped once in ``api.problems``.
 
 States: ``draft -> in_review -> approved -> published`` (``in_review -> draft`` sends a plan

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from . import fastjson, lifecycle
+from . import fastjson
 
 
 class Base(DeclarativeBase):
@@ -362,6 +362,139 @@ def _decided(request: dict, adj) -> dict:
     return {**request, "adjustments": [*kept, entry]}
 
 
+class Writes:
+    """The rows one transaction reads and writes for a plan's adjustments (``Store.writes``):
+    rows and the audit log, no rules (those are ``api.lifecycle``'s, applied by
+    ``api.service.adjustments``). A row another writer changed meanwhile raises StateConflict."""
+
+    def __init__(self, session, idempotency: Idempotency | None):
+        self.s = session
+        self.idempotency = idempotency
+
+    def plan(self, plan_id: int) -> PlanRecord:
+        """The plan, locked until the transaction ends (PostgreSQL; SQLite locks the file)."""
+        return self.s.get(PlanRecord, plan_id, with_for_update=True)
+
+    def latest(self, scenario_id: int) -> int:
+        """The scenario's latest version."""
+        return self.s.scalar(
+            select(func.max(PlanRecord.version)).where(PlanRecord.scenario_id == scenario_id)
+        )
+
+    def adjustment(self, adjustment_id: int) -> AdjustmentRecord | None:
+        return self.s.get(AdjustmentRecord, adjustment_id)
+
+    def add_adjustment(self, plan_id: int, **fields) -> AdjustmentRecord:
+        """Store a proposed adjustment and log the proposal (the adjusted rep's change)."""
+        rec = AdjustmentRecord(plan_id=plan_id, decisions=[], **fields)
+        self.s.add(rec)
+        self.s.flush()
+        change = next(c for c in fields["changes"] if c["rep_id"] == fields["rep_id"])
+        self.s.add(
+            AuditRecord(
+                who=fields["proposed_by"],
+                plan_id=plan_id,
+                action="adjustment:proposed",
+                rep_id=fields["rep_id"],
+                before={"annual_quota": change["before"]},
+                after={"annual_quota": change["after"], "adjustment": rec.id},
+                why=fields["reason"],
+            )
+        )
+        Store._remember(self.s, self.idempotency, "adjustment", rec.id)
+        return rec
+
+    def record_decision(
+        self, adjustment_id: int, step: int, decision: dict, status: str
+    ) -> AdjustmentRecord:
+        """Add ``decision`` (level, who, decision, comment) as the adjustment's ``step``-th and
+        set its ``status``, with its audit entry; StateConflict if another decision was taken
+        meanwhile (the step has moved on)."""
+        adj = self.s.get(AdjustmentRecord, adjustment_id)
+        entry = {**decision, "at": _now().isoformat()}
+        done = self.s.execute(
+            update(AdjustmentRecord)
+            .where(
+                AdjustmentRecord.id == adj.id,
+                AdjustmentRecord.status == "pending",
+                AdjustmentRecord.step == step,
+            )
+            .values(step=step + 1, decisions=[*adj.decisions, entry], status=status)
+        ).rowcount
+        if not done:
+            raise StateConflict(f"adjustment {adj.id} was decided meanwhile; read it again")
+        self.s.add(
+            AuditRecord(
+                who=decision["who"],
+                plan_id=adj.plan_id,
+                action=f"adjustment:{decision['decision']}",
+                rep_id=adj.rep_id,
+                after={"adjustment": adj.id, "level": decision["level"]},
+                why=decision["comment"],
+            )
+        )
+        self.s.flush()
+        self.s.refresh(adj)
+        return adj
+
+    def set_aside(self, adj: AdjustmentRecord, who: str, why: str) -> None:
+        """Mark an approved adjustment stale (not applied), with its audit entry."""
+        adj.status = "stale"
+        self.s.add(
+            AuditRecord(
+                who=who,
+                plan_id=adj.plan_id,
+                action="adjustment:stale",
+                rep_id=adj.rep_id,
+                after={"adjustment": adj.id},
+                why=why,
+            )
+        )
+
+    def apply(
+        self, adj: AdjustmentRecord, plan: PlanRecord, who: str, as_revision: bool
+    ) -> PlanRecord:
+        """Write an approved adjustment's quotas: as the scenario's next version (a published
+        revision) if ``as_revision``, else in place; an audit entry per rep moved."""
+        target = plan
+        if as_revision:
+            target = PlanRecord(
+                scenario_id=plan.scenario_id,
+                version=self.latest(plan.scenario_id) + 1,
+                kind="revision",
+                parent_id=plan.id,
+                created_by=who,
+                request=_decided(plan.request, adj),
+                summary=plan.summary,
+                quotas=adj.quotas,
+                reps=adj.reps,
+                state="published",
+            )
+            self.s.add(target)
+            self.s.flush()
+        else:
+            plan.quotas, plan.reps = adj.quotas, adj.reps
+            plan.request = _decided(plan.request, adj)
+            plan.content_rev += 1
+        for c in adj.changes:
+            self.s.add(
+                AuditRecord(
+                    who=who,
+                    plan_id=target.id,
+                    action="quota:changed",
+                    rep_id=c["rep_id"],
+                    before={"annual_quota": c["before"]},
+                    after={"annual_quota": c["after"], "adjustment": adj.id},
+                    why=adj.reason
+                    if c["rep_id"] == adj.rep_id
+                    else f"rebalanced for adjustment {adj.id} ({adj.rep_id}): {adj.reason}",
+                )
+            )
+        self.s.flush()
+        target.scenario_name = self.s.get(Scenario, target.scenario_id).name
+        return target
+
+
 class Store:
     """The database behind the API: every method is one transaction."""
 
@@ -520,44 +653,13 @@ class Store:
             )
         return self.plan(plan_id)
 
-    def add_adjustment(
-        self, plan_id: int, plan_rev: int, idempotency: Idempotency | None = None, **fields
-    ) -> AdjustmentRecord:
-        """Store a proposed adjustment (computed against the plan's ``plan_rev``) and log the
-        proposal, in one transaction; StateConflict if the plan has moved on since."""
+    @contextmanager
+    def writes(self, idempotency: Idempotency | None = None):
+        """One write transaction as a :class:`Writes` (the service decides, the rows follow):
+        everything done through it, audit included, commits together or not at all; with an
+        ``idempotency`` key, a retry does not repeat it (AlreadyDone)."""
         with self._once(idempotency) as s:
-            plan = s.get(PlanRecord, plan_id)
-            latest = self._latest(s, plan.scenario_id)
-            if not lifecycle.may_propose(
-                plan.state, plan.content_rev, plan.version, plan_rev, latest
-            ):
-                raise StateConflict(
-                    f"plan {plan_id} changed while the adjustment was computed (or has a newer "
-                    f"version, {latest}); propose it again on the latest"
-                )
-            rec = AdjustmentRecord(
-                plan_id=plan_id,
-                decisions=[],
-                plan_rev=plan_rev,
-                scenario_version=latest,
-                **fields,
-            )
-            s.add(rec)
-            s.flush()
-            change = next(c for c in fields["changes"] if c["rep_id"] == fields["rep_id"])
-            s.add(
-                AuditRecord(
-                    who=fields["proposed_by"],
-                    plan_id=plan_id,
-                    action="adjustment:proposed",
-                    rep_id=fields["rep_id"],
-                    before={"annual_quota": change["before"]},
-                    after={"annual_quota": change["after"], "adjustment": rec.id},
-                    why=fields["reason"],
-                )
-            )
-            self._remember(s, idempotency, "adjustment", rec.id)
-            return rec
+            yield Writes(s, idempotency)
 
     def adjustment(self, adjustment_id: int) -> AdjustmentRecord | None:
         with self.sessions() as s:
@@ -594,119 +696,6 @@ class Store:
             q = q.where(AdjustmentRecord.plan_id == plan_id)
         with self.sessions() as s:
             return [tuple(r) for r in s.execute(q.order_by(AdjustmentRecord.id)).all()]
-
-    def decide(
-        self, adjustment_id: int, level: str, who: str, decision: str, comment: str
-    ) -> tuple[AdjustmentRecord, PlanRecord | None]:
-        """Record one level's decision on a pending adjustment; the last level's approval
-        applies it: in place on a plan not yet published, as the scenario's next version (a
-        revision, published) on a published one. Everything, audit included, in one
-        transaction; a decision taken meanwhile by someone else raises StateConflict.
-        Returns the adjustment and the plan it changed (None until it is applied)."""
-        with self.sessions.begin() as s:
-            adj = s.get(AdjustmentRecord, adjustment_id)
-            step = adj.step
-            done = s.execute(
-                update(AdjustmentRecord)
-                .where(
-                    AdjustmentRecord.id == adjustment_id,
-                    AdjustmentRecord.status == "pending",
-                    AdjustmentRecord.step == step,
-                )
-                .values(
-                    step=step + 1,
-                    decisions=[
-                        *adj.decisions,
-                        {
-                            "level": level,
-                            "who": who,
-                            "decision": decision,
-                            "comment": comment,
-                            "at": _now().isoformat(),
-                        },
-                    ],
-                    status=lifecycle.status_after(decision, step, adj.levels),
-                )
-            ).rowcount
-            if not done:
-                raise StateConflict(
-                    f"adjustment {adjustment_id} was decided meanwhile; read it again"
-                )
-            s.add(
-                AuditRecord(
-                    who=who,
-                    plan_id=adj.plan_id,
-                    action=f"adjustment:{decision}",
-                    rep_id=adj.rep_id,
-                    after={"adjustment": adj.id, "level": level},
-                    why=comment,
-                )
-            )
-            s.flush()
-            s.refresh(adj)
-            if adj.status != "approved":
-                return adj, None
-            plan = s.get(PlanRecord, adj.plan_id, with_for_update=True)
-            latest = self._latest(s, plan.scenario_id)
-            if lifecycle.is_stale(plan.content_rev, adj.plan_rev, latest, adj.scenario_version):
-                adj.status = "stale"
-                s.add(
-                    AuditRecord(
-                        who=who,
-                        plan_id=adj.plan_id,
-                        action="adjustment:stale",
-                        rep_id=adj.rep_id,
-                        after={"adjustment": adj.id},
-                        why="the plan changed after this adjustment was proposed",
-                    )
-                )
-                return adj, None
-            return adj, self._apply(s, adj, who, plan, latest)
-
-    @staticmethod
-    def _latest(s, scenario_id: int) -> int:
-        return s.scalar(
-            select(func.max(PlanRecord.version)).where(PlanRecord.scenario_id == scenario_id)
-        )
-
-    def _apply(self, s, adj: AdjustmentRecord, who: str, plan, latest: int) -> PlanRecord:
-        target = plan
-        if lifecycle.applies_as_revision(plan.state):
-            target = PlanRecord(
-                scenario_id=plan.scenario_id,
-                version=latest + 1,
-                kind="revision",
-                parent_id=plan.id,
-                created_by=who,
-                request=_decided(plan.request, adj),
-                summary=plan.summary,
-                quotas=adj.quotas,
-                reps=adj.reps,
-                state="published",
-            )
-            s.add(target)
-            s.flush()
-        else:
-            plan.quotas, plan.reps = adj.quotas, adj.reps
-            plan.request = _decided(plan.request, adj)
-            plan.content_rev += 1
-        for c in adj.changes:
-            s.add(
-                AuditRecord(
-                    who=who,
-                    plan_id=target.id,
-                    action="quota:changed",
-                    rep_id=c["rep_id"],
-                    before={"annual_quota": c["before"]},
-                    after={"annual_quota": c["after"], "adjustment": adj.id},
-                    why=adj.reason
-                    if c["rep_id"] == adj.rep_id
-                    else f"rebalanced for adjustment {adj.id} ({adj.rep_id}): {adj.reason}",
-                )
-            )
-        s.flush()
-        target.scenario_name = s.get(Scenario, target.scenario_id).name
-        return target
 
     def lineage(self, plan_id: int) -> list[int]:
         """A plan and the versions it came from (re-plans, revisions), oldest first."""

@@ -20,6 +20,7 @@ from datasets.errors import Problem
 from datasets.tables import SUFFIXES, Table, read_table
 
 from ..auth import identify, open_mode
+from ..fastjson import records
 from ..problems import ApiProblem, problem
 from ..schemas import MAX_ID
 from ..storage import Store
@@ -234,11 +235,6 @@ def file_problems(exc: ValidationError, tables: dict) -> DataValidationError:
 
 def frame(rows: list[BaseModel]) -> pd.DataFrame:
     return pd.DataFrame([r.model_dump() for r in rows])
-
-
-def records(df: pd.DataFrame) -> list[dict]:
-    """A table as JSON-ready rows (NaN as null)."""
-    return json.loads(df.to_json(orient="records", date_format="iso"))
 
 
 def plain(value):

@@ -11,6 +11,7 @@ from models import DEFAULT_QUANTILES
 
 from .. import schemas, work
 from ..auth import requires
+from ..fastjson import records
 from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
@@ -22,7 +23,6 @@ from .common import (
     file_problems,
     frame,
     json_body,
-    records,
     store,
     uploaded_table,
     validation_context,

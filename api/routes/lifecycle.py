@@ -19,7 +19,7 @@ from ..openapi import operation
 from ..problems import ApiProblem
 from ..service import adjustments, history, states
 from ..work import heavy
-from .common import ID, json_body, plain, records, store
+from .common import ID, json_body, plain, store
 from .plans import _record, _stored_spec
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/v1")
@@ -79,18 +79,7 @@ def propose(plan_id: int):
     body = json_body(schemas.AdjustmentRequest)
     rec = _record(plan_id)
     p = _proposal(rec, body)
-    adj = store().add_adjustment(
-        rec.id,
-        rec.content_rev,
-        idempotency=g.get("idempotency"),
-        rep_id=body.rep_id,
-        proposed_by=g.user,
-        reason=body.reason,
-        levels=p.levels,
-        quotas=records(p.plan.quotas),
-        reps=records(p.plan.reps),
-        changes=p.moved,
-    )
+    adj = adjustments.store_proposal(store(), rec, p, g.user, body.reason, g.get("idempotency"))
     return _adjustment_out(adj), 201
 
 

@@ -23,6 +23,7 @@ from optimizer.changes import annual_changes
 
 from .. import schemas
 from ..auth import requires
+from ..fastjson import records
 from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
@@ -40,7 +41,6 @@ from .common import (
     json_body,
     parse_json,
     plain,
-    records,
     safe_csv,
     store,
     uploaded_table,

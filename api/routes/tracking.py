@@ -13,6 +13,7 @@ from datasets.tables import to_number
 
 from .. import schemas
 from ..auth import requires
+from ..fastjson import records
 from ..idempotency import idempotent
 from ..openapi import operation
 from ..problems import ApiProblem
@@ -24,7 +25,6 @@ from .common import (
     json_body,
     parse_json,
     plain,
-    records,
     store,
     uploaded_table,
     validation_context,

@@ -12,7 +12,19 @@ from inyear.adjust import AdjustmentRefused, adjust, changes
 from optimizer import Plan, PlanSpec, parse_amount
 from optimizer.wording import money
 
-from ..lifecycle import Actor, NotAllowed, WrongState, approval_levels, check_decision, is_stale
+from ..fastjson import records
+from ..lifecycle import (
+    Actor,
+    NotAllowed,
+    WrongState,
+    applies_as_revision,
+    approval_levels,
+    check_decision,
+    is_stale,
+    may_propose,
+    status_after,
+)
+from ..storage import StateConflict
 from .errors import NotFound, StaleAdjustment
 
 
@@ -114,16 +126,58 @@ def queue(store, actor: Actor, plan_id: int | None = None) -> list[Queued]:
     return out
 
 
+def store_proposal(store, plan, proposal: Proposal, who: str, reason: str, idempotency=None):
+    """Store ``proposal`` (computed against ``plan`` as it was read) as a pending adjustment,
+    its proposal logged, in one transaction: refused (StateConflict) if the plan changed
+    meanwhile or, published, is no longer its scenario's latest version."""
+    with store.writes(idempotency) as w:
+        now = w.plan(plan.id)
+        latest = w.latest(now.scenario_id)
+        if not may_propose(now.state, now.content_rev, now.version, plan.content_rev, latest):
+            raise StateConflict(
+                f"plan {plan.id} changed while the adjustment was computed (or has a newer "
+                f"version, {latest}); propose it again on the latest"
+            )
+        return w.add_adjustment(
+            plan.id,
+            plan_rev=plan.content_rev,
+            scenario_version=latest,
+            rep_id=proposal.rep_id,
+            proposed_by=who,
+            reason=reason,
+            levels=proposal.levels,
+            quotas=records(proposal.plan.quotas),
+            reps=records(proposal.plan.reps),
+            changes=proposal.moved,
+        )
+
+
 def decide(store, adjustment_id: int, actor: Actor, decision: str, comment: str):
     """``actor``'s decision at the level the adjustment waits for; the last level's approval
-    applies it. Returns the adjustment and the plan it changed (None until applied)."""
+    applies it (in place on a plan not yet published, as the scenario's next version on a
+    published one), unless the plan changed since it was proposed: then it is set aside
+    (StaleAdjustment). Everything, audit included, in one transaction; a decision taken
+    meanwhile by someone else is a StateConflict. Returns the adjustment and the plan it
+    changed (None until applied)."""
     adj = store.adjustment(adjustment_id)
     if adj is None:
         raise NotFound(f"no adjustment {adjustment_id}")
     level = adj.levels[adj.step] if adj.status == "pending" else None
     check_decision(adjustment_id, adj.status, level, adj.proposed_by, actor)
-    adj, plan = store.decide(adjustment_id, level, actor.user, decision, comment)
-    if adj.status == "stale":
+    entry = {"level": level, "who": actor.user, "decision": decision, "comment": comment}
+    status = status_after(decision, adj.step, adj.levels)
+    with store.writes() as w:
+        adj = w.record_decision(adjustment_id, adj.step, entry, status)
+        if adj.status != "approved":
+            return adj, None
+        plan = w.plan(adj.plan_id)
+        latest = w.latest(plan.scenario_id)
+        stale = is_stale(plan.content_rev, adj.plan_rev, latest, adj.scenario_version)
+        if stale:
+            w.set_aside(adj, actor.user, "the plan changed after this adjustment was proposed")
+        else:
+            plan = w.apply(adj, plan, actor.user, applies_as_revision(plan.state))
+    if stale:
         raise StaleAdjustment(
             f"plan {adj.plan_id} changed after adjustment {adj.id} was proposed, so it was set "
             "aside, not applied; propose it again on the plan as it is now"
