@@ -4,7 +4,7 @@ team left exactly as it was and every limit still holding."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -122,10 +122,40 @@ def limits_broken(spec: PlanSpec, quotas: pd.DataFrame, reps=None) -> list[str]:
     return out
 
 
-def changes(before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6) -> list[dict]:
-    """The reps whose annual quota moved (plans' ``reps`` tables): ``rep_id``, ``team``,
-    ``before``, ``after``, ``delta`` (after minus before) and ``binding``, the limit that
-    binds them after (``adjustment`` for the rep whose number was set)."""
+@dataclass(frozen=True)
+class QuotaChange:
+    """A rep whose annual quota an adjustment moves: ``before``, ``after``, ``delta`` (after
+    minus before), their team and ``binding``, the limit that binds them after (``adjustment``
+    for the rep whose number was set). Stored with the adjustment as :meth:`to_dict`."""
+
+    rep_id: str
+    team: str | None
+    before: float
+    after: float
+    delta: float
+    binding: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> QuotaChange:
+        """A change as :meth:`to_dict` stored it (team and binding may be missing)."""
+        before, after = float(d["before"]), float(d["after"])
+        return cls(
+            rep_id=str(d["rep_id"]),
+            team=d.get("team"),
+            before=before,
+            after=after,
+            delta=float(d.get("delta", after - before)),
+            binding=d.get("binding"),
+        )
+
+
+def changes(
+    before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6
+) -> tuple[QuotaChange, ...]:
+    """The reps whose annual quota moved (plans' ``reps`` tables), in the plan's order."""
     ch = annual_changes(before, after).reindex(before["rep_id"])  # in the plan's order
     new = after.set_index("rep_id").reindex(ch.index)
     moved = ch["change"].abs() > tol * max(float(ch["before"].abs().max()), 1.0)
@@ -134,14 +164,14 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, tol: float = 1e-6) -> lis
         v = new[column].get(r) if column in new else None
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
-    return [
-        {
-            "rep_id": str(r),
-            "team": text(r, "team"),
-            "before": float(row.before),
-            "after": float(row.after),
-            "delta": float(row.change),
-            "binding": text(r, "binding"),
-        }
+    return tuple(
+        QuotaChange(
+            rep_id=str(r),
+            team=text(r, "team"),
+            before=float(row.before),
+            after=float(row.after),
+            delta=float(row.change),
+            binding=text(r, "binding"),
+        )
         for r, row in ch[moved].iterrows()
-    ]
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from inyear.adjust import AdjustmentRefused, adjust, changes
+from inyear.adjust import AdjustmentRefused, QuotaChange, adjust, changes
 from optimizer import Plan, PlanSpec, parse_amount
 from optimizer.wording import money
 
@@ -39,13 +39,13 @@ class Proposal:
     team: str
     region: str
     levels: list[str]
-    moved: list[dict]
+    moved: tuple[QuotaChange, ...]
     before: pd.DataFrame = field(repr=False, compare=False)  # the plan's reps as they were
 
     @property
-    def mover(self) -> dict:
+    def mover(self) -> QuotaChange:
         """The adjusted rep's change."""
-        return next(c for c in self.moved if c["rep_id"] == self.rep_id)
+        return next(c for c in self.moved if c.rep_id == self.rep_id)
 
     def team_totals(self) -> tuple[float, float]:
         """The team's annual total before and after."""
@@ -65,7 +65,7 @@ def propose(
     team, region = str(rep["team"]), str(rep["region"])
     new = _team_only(quotas, reps, new, team, rep_id)
     moved = changes(reps, new.reps)
-    if not any(c["rep_id"] == rep_id for c in moved):
+    if not any(c.rep_id == rep_id for c in moved):
         raise AdjustmentRefused(
             f"{rep_id}'s annual quota is already {money(annual_quota)}: nothing to adjust; "
             "propose a different number"
@@ -100,10 +100,10 @@ class Queued:
     stale: bool
 
     @property
-    def mover(self) -> dict:
+    def mover(self) -> QuotaChange:
         """The adjusted rep's change."""
         a = self.adjustment
-        return next(c for c in a.changes if c["rep_id"] == a.rep_id)
+        return QuotaChange.from_dict(next(c for c in a.changes if c["rep_id"] == a.rep_id))
 
 
 def queue(store, actor: Actor, plan_id: int | None = None) -> list[Queued]:
@@ -148,7 +148,7 @@ def store_proposal(store, plan, proposal: Proposal, who: str, reason: str, idemp
             levels=proposal.levels,
             quotas=records(proposal.plan.quotas),
             reps=records(proposal.plan.reps),
-            changes=proposal.moved,
+            changes=[c.to_dict() for c in proposal.moved],
         )
 
 
