@@ -1,8 +1,11 @@
+"""inyear.adjust's record of what an adjustment moves."""
+
+import pandas as pd
+
+from inyear.adjust import QuotaChange, changes
+
+
 def test_a_stored_change_reads_back_as_the_change_it_was():
-    import pandas as pd
-
-    from inyear.adjust import QuotaChange, changes
-
     before = pd.DataFrame({"rep_id": ["a", "b", "c"], "annual_quota": [100.0, 200.0, 300.0]})
     after = before.assign(annual_quota=[120.0, 180.0, 300.0], team="T1")
     moved = changes(before, after)
