@@ -30,6 +30,8 @@ import sys
 
 from flask import Flask
 
+from . import work
+
 LOCAL_NAMES = {"localhost", "localhost.localdomain"}
 
 
@@ -76,6 +78,7 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int, banner) ->
     def post_fork(server, worker):
         # Connections opened in the master (schema set-up) are not shared with the children.
         app.extensions["quotaplan.store"].engine.dispose(close=False)
+        work.warm()  # the worker's planning process, ready before its first plan
 
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],

@@ -129,6 +129,17 @@ def _planner() -> ProcessPool:
     return _this_process(_planners, _new_pool)
 
 
+def _ready() -> None:
+    """Import what solving needs (Pyomo, HiGHS) in the planning process."""
+    from optimizer import solve_plan  # noqa: F401 (the first use imports the solver's stack)
+
+
+def warm() -> None:
+    """Start this web worker's planning process and its imports now (a web worker calls it when
+    it starts), so the first plan a worker takes does not wait for them."""
+    _planner().schedule(_ready)
+
+
 def planned(task, *args):
     """``task(*args)`` (a module-level function: it is sent by name) run in this web worker's
     planning process, its result sent back. The solver bounds itself

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from datasets import load_company
 from models import DEFAULT_QUANTILES
-from optimizer import Plan, PlanSpec, PlanSummary, solve_plan
+from optimizer import Plan, PlanSpec, PlanSummary
 from optimizer.changes import annual_changes
 
 from .. import schemas
@@ -254,7 +254,7 @@ def _encoded(result: Plan) -> dict:
 
 def _solved(spec: PlanSpec, warnings: list[str], seconds: float | None) -> dict:
     """In the planning process (:func:`api.work.planned`): the plan solved and encoded."""
-    return _encoded(solve_plan(spec, time_limit=seconds).with_warnings(warnings))
+    return _encoded(planning.solved(spec, warnings, seconds))
 
 
 def _replanned(inputs: planning.PlanInputs, actuals, previous, at_risk_below, seconds) -> dict:

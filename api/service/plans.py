@@ -107,7 +107,13 @@ def make_plan(
     """The plan (carrying its inputs' warnings) and the inputs it was solved from."""
     inputs = plan_inputs(choices, tables, fit=fit, progress=progress)
     progress("solving", solving_at(inputs))
-    return solve_plan(inputs.spec, time_limit=time_limit).with_warnings(inputs.warnings), inputs
+    return solved(inputs.spec, inputs.warnings, time_limit), inputs
+
+
+def solved(spec: PlanSpec, warnings, time_limit: float | None = None) -> Plan:
+    """A plan's spec solved, carrying its inputs' warnings (the solve of :func:`make_plan`, for
+    a caller that runs it elsewhere: the server's planning process)."""
+    return solve_plan(spec, time_limit=time_limit).with_warnings(warnings)
 
 
 def make_replan(
