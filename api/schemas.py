@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from datasets.schema import QUANTILE_COLUMN
+from datasets.schema import QUANTILE_COLUMN, is_quantile_column
 from optimizer import AT_RISK_BELOW, POLICIES, Limits, PlanSpec, parse_amount
 
 #: Amounts above this per rep and period are refused (default of QUOTAPLAN_MAX_VALUE).
@@ -191,7 +191,7 @@ class ForecastRow(BaseModel):
 
     @model_validator(mode="after")
     def _quantile_columns(self):
-        bad = [k for k in self.__pydantic_extra__ if not re.match(QUANTILE_COLUMN, k)]
+        bad = [k for k in self.__pydantic_extra__ if not is_quantile_column(k)]
         if bad:
             raise ValueError(
                 f"a forecast row holds rep_id, period and quantile columns (q10, q50, q90...); "

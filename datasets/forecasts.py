@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataValidationError, Problem
-from .schema import QUANTILE_COLUMN
+from .schema import is_quantile_column
 from .tables import PathOrFrame, Table, read_table
 
 QUANTILE_HEADER = re.compile(r"^q\d+_\d+$")
@@ -19,7 +19,7 @@ QUANTILE_HEADER = re.compile(r"^q\d+_\d+$")
 
 def level_columns(columns) -> list[str]:
     """The quantile columns (``q10``, ``q97.5``, ...) in ascending order of level."""
-    cols = [c for c in columns if isinstance(c, str) and re.fullmatch(QUANTILE_COLUMN, c)]
+    cols = [c for c in columns if isinstance(c, str) and is_quantile_column(c)]
     return sorted(cols, key=lambda c: float(c[1:]))
 
 

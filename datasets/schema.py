@@ -6,6 +6,8 @@ Headers are matched after normalising case and spaces (``"Rep ID"`` reads as ``r
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 
 #: What to do with a quarter the monthly data covers only in part (an export taken part-way
@@ -147,3 +149,11 @@ def table_kind(columns) -> str | None:
 #: A forecast table's quantile column: ``q`` and the level in percent (``q10``, ``q50``,
 #: ``q97.5``), the one pattern the data layer, the API's schema and the renderers read.
 QUANTILE_COLUMN = r"^q[0-9]{1,2}(\.[0-9]+)?$"
+_QUANTILE = re.compile(QUANTILE_COLUMN)
+
+
+@functools.lru_cache(maxsize=1024)
+def is_quantile_column(name: str) -> bool:
+    """Whether ``name`` is a quantile column (:data:`QUANTILE_COLUMN`); remembered, as a
+    forecast's rows ask it of the same few names thousands of times."""
+    return _QUANTILE.fullmatch(name) is not None

@@ -277,6 +277,11 @@ def test_deep_json_is_a_400_and_null_is_not_called_malformed(client, caplog):
         assert "nests" in body["detail"], path
         null = problem(client.post(path, data="null", content_type="application/json"), 422)
         assert null["title"] != "Malformed JSON" and "body" in null["detail"], path
+    just_over = "[" * 33 + "]" * 33  # orjson reads it: the depth is checked after parsing
+    body = problem(client.post("/v1/plans", data=just_over, content_type="application/json"), 400)
+    assert "more than 32 levels" in body["detail"]
+    at_limit = "[" * 32 + "]" * 32  # deep enough, but only of the wrong shape
+    problem(client.post("/v1/plans", data=at_limit, content_type="application/json"), 422)
     deep_settings = sample_files() | {"settings": deep}
     problem(client.post("/v1/plans", data=deep_settings, content_type="multipart/form-data"), 400)
     assert "unexpected error" not in caplog.text
