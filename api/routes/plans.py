@@ -36,6 +36,7 @@ from ..workbook import plan_workbook
 from .common import (
     ID,
     check_uploads,
+    checked_json_body,
     file_problems,
     frame,
     json_body,
@@ -230,10 +231,12 @@ def create_plan():
     a 422 with the optimizer's diagnosis. With ``Prefer: respond-async``: 202 and the job to
     poll (``GET /v1/jobs/{id}``), whose ``result`` is the plan's URL once stored."""
     if request.mimetype == "multipart/form-data":
-        req, tables = _from_upload()
+        upload, tables = _from_upload()
+        validated = lambda: upload  # noqa: E731 (its tables are read from the files already)
     else:
-        req, tables = json_body(schemas.PlanRequest), {}
+        validated, tables = checked_json_body(schemas.PlanRequest), {}
     with turn():  # after the request's own checks: a bad request never waits for a plan
+        req = validated()
         inputs = _inputs(req, tables)
         report("solving", planning.solving_at(inputs))
         result = planned(_solved, inputs.spec, inputs.warnings, time_limit())
