@@ -121,12 +121,10 @@ def measure(n: int, route: str, policy: str, scenario: str, repeats: int) -> dic
     certificate = plan.summary.certificate
     out["certificate"] = certificate.to_dict() if certificate is not None else None
     out["highs_s"] = out["level_s"] + out["plan_s"] if route == "pyomo" else 0.0
-    out["algorithms"] = {
-        stage: ", ".join(v["algorithms"])
-        for stage, v in (plan.summary.solver or {}).items()
-        if isinstance(v, dict)
-    }
-    out["notes"] = (plan.summary.solver or {}).get("notes", [])
+    solver = plan.summary.solver
+    stages = solver.stages if solver is not None else {}
+    out["algorithms"] = {name: ", ".join(stage.algorithms) for name, stage in stages.items()}
+    out["notes"] = list(solver.notes) if solver is not None else []
     return {
         "reps": n,
         "scenario": scenario,
