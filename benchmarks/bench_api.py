@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from .report import table, write
+
 QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
 
 
@@ -307,8 +308,6 @@ def main() -> None:
         for r in rows:
             if r["database"] == db and "kind" not in r:
                 r["vs_one_client"] = r["throughput_rps"] / one["throughput_rps"]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "api_throughput.json").write_text(json.dumps(rows, indent=2))
     cmd = " ".join(sys.argv[1:]) or "(defaults)"
     lines = [
         "# HTTP API: throughput, latency, and /v1/health under load",
@@ -325,20 +324,35 @@ def main() -> None:
         "every 100 ms during each level from a process of its own. The `history` rows: 4 clients each sending a plan "
         "that forecasts from the bundled sample's history first (CSV upload).",
         "",
-        "| database | concurrent clients | throughput (plans/s) | vs 1 client | p50 latency (s) | "
-        "p95 latency (s) | health p50 / p95 / max (ms) | failed |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *table(
+            [
+                "database",
+                "concurrent clients",
+                "throughput (plans/s)",
+                "vs 1 client",
+                "p50 latency (s)",
+                "p95 latency (s)",
+                "health p50 / p95 / max (ms)",
+                "failed",
+            ],
+            (
+                [
+                    r["database"],
+                    f"{r['clients']} (history)" if r.get("kind") else str(r["clients"]),
+                    f"{r['throughput_rps']:.2f}",
+                    f"{r['vs_one_client']:.2f}x" if "vs_one_client" in r else "-",
+                    f"{r['p50_s']:.3f}",
+                    f"{r['p95_s']:.3f}",
+                    f"{r['health_p50_ms']:.0f} / {r['health_p95_ms']:.0f} / "
+                    f"{r['health_max_ms']:.0f}",
+                    str(r["failed"]),
+                ]
+                for r in rows
+            ),
+            text=[0],
+        ),
     ]
-    for r in rows:
-        clients = f"{r['clients']} (history)" if r.get("kind") else str(r["clients"])
-        ratio = f"{r['vs_one_client']:.2f}x" if "vs_one_client" in r else "-"
-        lines.append(
-            f"| {r['database']} | {clients} | {r['throughput_rps']:.2f} | {ratio} | "
-            f"{r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['health_p50_ms']:.0f} / "
-            f"{r['health_p95_ms']:.0f} / {r['health_max_ms']:.0f} | {r['failed']} |"
-        )
-    (RESULTS / "api_throughput.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write("api_throughput", rows, lines)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ import sys
 import time
 from pathlib import Path
 
+from .report import RESULTS, table
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 #: The target for every start of the command line (whole process, idle machine).
 TARGET_S = 0.5
 COMMANDS = {
@@ -106,16 +107,26 @@ def report(rows: list[dict], loads: list[float], runs: int, code: Path, argv: st
         f"Target: every start under {TARGET_S} s. "
         f"Command: `python -m benchmarks.bench_cli {' '.join(sys.argv[1:]) or '(defaults)'}`.",
         "",
-        "| command | median (s) | min (s) | max (s) | over the interpreter's start (s) | "
-        f"under {TARGET_S} s |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        *table(
+            [
+                "command",
+                "median (s)",
+                "min (s)",
+                "max (s)",
+                "over the interpreter's start (s)",
+                f"under {TARGET_S} s",
+            ],
+            (
+                [
+                    f"`{r['command']}`",
+                    *(f"{r[k]:.3f}" for k in ("median_s", "min_s", "max_s", "over_interpreter_s")),
+                    "-" if r["within_target"] is None else "yes" if r["within_target"] else "no",
+                ]
+                for r in rows
+            ),
+            text=[0, 5],
+        ),
     ]
-    for r in rows:
-        ok = "-" if r["within_target"] is None else "yes" if r["within_target"] else "no"
-        lines.append(
-            f"| `{r['command']}` | {r['median_s']:.3f} | {r['min_s']:.3f} | {r['max_s']:.3f} | "
-            f"{r['over_interpreter_s']:.3f} | {ok} |"
-        )
     return "\n".join(lines) + "\n"
 
 

@@ -11,16 +11,14 @@ Writes ``benchmarks/results/forecast_speed.md`` and ``forecast_speed.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
-from pathlib import Path
 
 from datasets import make_company
 from models import QuantileForecaster, TrailingMean
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from .report import table, write
 
 
 def timed(model, company, year):
@@ -60,23 +58,39 @@ def main() -> None:
             }
         )
         print(rows[-1])
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "forecast_speed.json").write_text(json.dumps(rows, indent=2))
     lines = [
         "# Forecaster speed",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores; medians of {args.repeats} runs.",
         "Command: `python -m benchmarks.bench_forecast`. Target: fit + predict at 10,000 reps x 5 years under 60 s.",
         "",
-        "| reps at start | active reps | history rows | fit (s) | predict (s) | total (s) | trailing-mean baseline (s) | ratio |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *table(
+            [
+                "reps at start",
+                "active reps",
+                "history rows",
+                "fit (s)",
+                "predict (s)",
+                "total (s)",
+                "trailing-mean baseline (s)",
+                "ratio",
+            ],
+            (
+                [
+                    f"{r['reps_at_start']:,}",
+                    f"{r['active_reps']:,}",
+                    f"{r['history_rows']:,}",
+                    f"{r['fit_s']:.1f}",
+                    f"{r['predict_s']:.2f}",
+                    f"{r['total_s']:.1f}",
+                    f"{r['baseline_total_s']:.2f}",
+                    f"{r['ratio']:.0f}x",
+                ]
+                for r in rows
+            ),
+        ),
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['reps_at_start']:,} | {r['active_reps']:,} | {r['history_rows']:,} | {r['fit_s']:.1f} | {r['predict_s']:.2f} | {r['total_s']:.1f} | {r['baseline_total_s']:.2f} | {r['ratio']:.0f}x |"
-        )
-    (RESULTS / "forecast_speed.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write("forecast_speed", rows, lines)
 
 
 if __name__ == "__main__":

@@ -37,14 +37,14 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from optimizer import Limits, PlanSpec, solve_plan
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from .report import table, write
+
 QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
 STEPS = ("prepare_s", "build_s", "translation_s", "relaxation_s", "level_s", "plan_s")
 #: ``smooth`` and ``overlap`` only the general model takes; each is compared with the network
@@ -121,12 +121,10 @@ def measure(n: int, route: str, policy: str, scenario: str, repeats: int) -> dic
     certificate = plan.summary.certificate
     out["certificate"] = certificate.to_dict() if certificate is not None else None
     out["highs_s"] = out["level_s"] + out["plan_s"] if route == "pyomo" else 0.0
-    out["algorithms"] = {
-        stage: ", ".join(v["algorithms"])
-        for stage, v in (plan.summary.solver or {}).items()
-        if isinstance(v, dict)
-    }
-    out["notes"] = (plan.summary.solver or {}).get("notes", [])
+    solver = plan.summary.solver
+    stages = solver.stages if solver is not None else {}
+    out["algorithms"] = {name: ", ".join(stage.algorithms) for name, stage in stages.items()}
+    out["notes"] = list(solver.notes) if solver is not None else []
     return {
         "reps": n,
         "scenario": scenario,
@@ -220,10 +218,6 @@ def main() -> None:
                     row["objective_rel_diff"] = rel(fast["objective"], row["objective"])
                 rows.append(row)
                 print(row, flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "optimizer_speed.json").write_text(
-        json.dumps({"load_before": load, "rows": rows}, indent=2, default=float)
-    )
     lines = [
         "# Optimizer speed: forecast table to plan table",
         "",
@@ -257,24 +251,31 @@ def main() -> None:
         "general route; the search and the water-filling on the network route), `b+t / HiGHS` "
         "(Pyomo's share against HiGHS's).",
         "",
-        "| scenario | policy | route | reps | total (s) | prepare | Pyomo build | translation | relaxation | level | plan | b+t / HiGHS | explain | baseline (s) | vs network | peak RSS (MB) | level diff | objective diff |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *table(
+            [
+                "scenario",
+                "policy",
+                "route",
+                "reps",
+                "total (s)",
+                "prepare",
+                "Pyomo build",
+                "translation",
+                "relaxation",
+                "level",
+                "plan",
+                "b+t / HiGHS",
+                "explain",
+                "baseline (s)",
+                "vs network",
+                "peak RSS (MB)",
+                "level diff",
+                "objective diff",
+            ],
+            (_cells(r) for r in rows),
+            text=[0, 1, 2],
+        ),
     ]
-    for r in rows:
-        diff = (
-            (f"{r['level_rel_diff']:.1e}", f"{r['objective_rel_diff']:.1e}")
-            if "level_rel_diff" in r
-            else ("", "")
-        )
-        share = f"{(r['build_s'] + r['translation_s']) / r['highs_s']:.2f}" if r["highs_s"] else ""
-        vs = f"{r['vs_network']:.1f}x" if "vs_network" in r else ""
-        lines.append(
-            f"| {r['scenario']} | {r['policy']} | {r['route']} | {r['reps']:,} | "
-            f"{r['total_s']:.2f} | {r['prepare_s']:.2f} | {r['build_s']:.2f} | "
-            f"{r['translation_s']:.2f} | {r['relaxation_s']:.2f} | {r['level_s']:.2f} | "
-            f"{r['plan_s']:.2f} | {share} | {r['explain_s']:.2f} | {r['baseline_s']:.3f} | {vs} | "
-            f"{r['peak_rss_mb']:,.0f} | {diff[0]} | {diff[1]} |"
-        )
     lines += ["", "HiGHS's algorithm per stage (general route), and the certificate:", ""]
     for r in rows:
         if r["route"] == "pyomo":
@@ -286,8 +287,25 @@ def main() -> None:
                 f"{c.get('max_residual', float('nan')):.1e}"
                 + "".join(f" ({n})" for n in r["notes"])
             )
-    (RESULTS / "optimizer_speed.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write("optimizer_speed", {"load_before": load, "rows": rows}, lines, default=float)
+
+
+def _cells(r: dict) -> list[str]:
+    """A row of the speed table: its figures, formatted."""
+    diffs = ("level_rel_diff", "objective_rel_diff")
+    return [
+        r["scenario"],
+        r["policy"],
+        r["route"],
+        f"{r['reps']:,}",
+        *(f"{r[k]:.2f}" for k in ("total_s", *STEPS)),
+        f"{(r['build_s'] + r['translation_s']) / r['highs_s']:.2f}" if r["highs_s"] else "",
+        f"{r['explain_s']:.2f}",
+        f"{r['baseline_s']:.3f}",
+        f"{r['vs_network']:.1f}x" if "vs_network" in r else "",
+        f"{r['peak_rss_mb']:,.0f}",
+        *(f"{r[k]:.1e}" if "level_rel_diff" in r else "" for k in diffs),
+    ]
 
 
 if __name__ == "__main__":

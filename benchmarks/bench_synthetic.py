@@ -19,9 +19,8 @@ import platform
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from .report import table, write
 
 CHILD = r"""
 import json, resource, sys, time
@@ -84,24 +83,39 @@ def main() -> None:
     )
     args = ap.parse_args()
     rows = [run(n, args.years, args.repeats, not args.no_validate) for n in args.sizes]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "synthetic.json").write_text(json.dumps(rows, indent=2))
     lines = [
         "# Synthetic company generator: speed and memory",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}; medians of {args.repeats} runs, each in a fresh process.",
         "Command: `python -m benchmarks.bench_synthetic`. Target: 100,000 reps x 5 years in under 10 s.",
         "",
-        "| reps at start | reps in all | history rows | generate (s) | baseline: gamma draws (s) | ratio | validate again (s) | peak RSS (MB) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *table(
+            [
+                "reps at start",
+                "reps in all",
+                "history rows",
+                "generate (s)",
+                "baseline: gamma draws (s)",
+                "ratio",
+                "validate again (s)",
+                "peak RSS (MB)",
+            ],
+            (
+                [
+                    f"{r['n_reps']:,}",
+                    f"{r['reps_total']:,}",
+                    f"{r['rows']:,}",
+                    f"{r['generate_s']:.2f}",
+                    f"{r['baseline_s']:.3f}",
+                    f"{r['ratio_to_baseline']:.0f}x",
+                    f"{r['validate_s']:.2f}" if r.get("validate_s") is not None else "-",
+                    f"{r['peak_rss_mb']:,.0f}",
+                ]
+                for r in rows
+            ),
+        ),
     ]
-    for r in rows:
-        v = f"{r['validate_s']:.2f}" if r.get("validate_s") is not None else "-"
-        lines.append(
-            f"| {r['n_reps']:,} | {r['reps_total']:,} | {r['rows']:,} | {r['generate_s']:.2f} | {r['baseline_s']:.3f} | {r['ratio_to_baseline']:.0f}x | {v} | {r['peak_rss_mb']:,.0f} |"
-        )
-    (RESULTS / "synthetic.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write("synthetic", rows, lines)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .policy_sweep import CEILING
+from .report import table
 
 #: Metric -> (label, better when higher?).
 METRICS = {
@@ -127,21 +128,26 @@ def write_report(
         "number (what was really sold that year x the company's ambition), and are scored "
         "against what the reps then sold. Means over companies with 95% intervals.",
         "",
-        "| metric | " + " | ".join(summary["policy"].unique()) + " |",
-        "| --- |" + " ---: |" * summary["policy"].nunique(),
     ]
+    policies = list(summary["policy"].unique())
+    rows = []
     for m, (label, higher) in METRICS.items():
         s = summary[summary["metric"] == m].set_index("policy")
         best = None
         if higher is not None and len(s):
             best = s["mean"].idxmax() if higher else s["mean"].idxmin()
         cells = []
-        for p in summary["policy"].unique():
+        for p in policies:
             v = s.loc[p]
             cell = f"{v['mean']:.3f} +/- {v['ci95']:.3f}" if v["n"] else "n/a"
             cells.append(f"**{cell}**" if p == best else cell)
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Bold: the best mean on that metric.", ""]
+        rows.append([label, *cells])
+    lines += [
+        *table(["metric", *policies], rows, text=[0]),
+        "",
+        "Bold: the best mean on that metric.",
+        "",
+    ]
     ceiling, ceiling_half = spread_cut(metrics, CEILING)
     for p in ("equal-stretch", "equal-probability"):
         cut, half = spread_cut(metrics, p)

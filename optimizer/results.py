@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,6 +112,74 @@ class Solved:
     certificate: Certificate
 
 
+#: A stage record's keys in the order a stage's first solve writes them.
+_STAGE_KEYS = ("algorithms", "status", "iterations", "duality_gap", "max_residual", "note")
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """What HiGHS ran for one stage of a plan: the algorithms (how often each), the last
+    status in HiGHS's words, the iterations by kind, the last optimal solve's gap and residual,
+    and why another algorithm ran than the stage asked for (``note``)."""
+
+    algorithms: Mapping[str, int]
+    status: str
+    iterations: Mapping[str, int] = field(default_factory=dict)
+    duality_gap: float | None = None
+    max_residual: float | None = None
+    note: str | None = None
+    #: the JSON's keys in the order the stage's solves first wrote them: a later solve adds
+    #: what an earlier one had not (a checked point has no iterations, a failed solve no gap),
+    #: so the order varies, and a stored record is written back as it was.
+    keys: tuple[str, ...] = field(default=_STAGE_KEYS, compare=False, repr=False)
+
+    def to_dict(self) -> dict:
+        values = _present(
+            algorithms=dict(self.algorithms),
+            status=self.status,
+            iterations=dict(self.iterations) or None,
+            duality_gap=self.duality_gap,
+            max_residual=self.max_residual,
+            note=self.note,
+        )
+        order = [k for k in self.keys if k in values]
+        return {k: values[k] for k in order + [k for k in values if k not in order]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> StageRecord:
+        return cls(
+            algorithms=dict(d["algorithms"]),
+            status=d["status"],
+            iterations=dict(d.get("iterations") or {}),
+            duality_gap=d.get("duality_gap"),
+            max_residual=d.get("max_residual"),
+            note=d.get("note"),
+            keys=tuple(k for k in d if k in _STAGE_KEYS),
+        )
+
+
+@dataclass(frozen=True)
+class SolverRecord:
+    """What HiGHS ran for a plan: a :class:`StageRecord` per stage (``level check``,
+    ``level``, ``plan``, ``marginal check``, ``marginal``, in the order they ran) and
+    ``notes``, why another algorithm ran than asked, in words. Written as one object, the
+    stages by name and then ``notes`` where there are any."""
+
+    stages: Mapping[str, StageRecord]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        out: dict = {name: stage.to_dict() for name, stage in self.stages.items()}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> SolverRecord:
+        stages = {k: StageRecord.from_dict(v) for k, v in d.items() if k != "notes"}
+        return cls(stages, tuple(d.get("notes") or ()))
+
+
 @dataclass(frozen=True)
 class HeldAbove:
     """Cells held above the common level by one thing (a floor, a lock): how many, of how many
@@ -197,9 +265,8 @@ class PlanSummary:
     timings, the common level; a re-plan's closed quarters, an attainment goal's search, the
     inputs' warnings.
 
-    ``solver`` is HiGHS's own record per stage (algorithms run, status in HiGHS's words,
-    iterations, gap and residual) and ``notes``; ``timings`` the seconds per step
-    (``prepare_s``, ``level_s``, ..., ``total_s``), written as top-level keys."""
+    ``solver`` is what HiGHS ran, per stage (:class:`SolverRecord`); ``timings`` the seconds
+    per step (``prepare_s``, ``level_s``, ..., ``total_s``), written as top-level keys."""
 
     policy: str
     fiscal_year_start: int
@@ -218,7 +285,7 @@ class PlanSummary:
     marginal: Marginal | None = None
     route: str | None = None
     certificate: Certificate | None = None
-    solver: Mapping[str, Any] | None = None
+    solver: SolverRecord | None = None
     level: CommonLevel | None = None
     closed_quarters: tuple[str, ...] | None = None
     actual_to_date: float | None = None
@@ -257,7 +324,7 @@ class PlanSummary:
                 "certificate": _dict_or_none(self.certificate),
             }
             if self.solver is not None:
-                out["solver"] = _copy(self.solver)
+                out["solver"] = self.solver.to_dict()
         out["limits_gave_way"] = [g.to_dict() for g in self.limits_gave_way]
         out |= dict(self.timings)
         if self.level is not None:
@@ -301,7 +368,7 @@ class PlanSummary:
             marginal=typed(Marginal, "marginal"),
             route=d.get("route"),
             certificate=typed(Certificate, "certificate"),
-            solver=d.get("solver"),
+            solver=SolverRecord.from_dict(d["solver"]) if d.get("solver") is not None else None,
             level=CommonLevel.from_dict(d["level"]) if d.get("level") else None,
             closed_quarters=tuple(d["closed_quarters"]) if "closed_quarters" in d else None,
             actual_to_date=d.get("actual_to_date"),
@@ -315,15 +382,6 @@ class PlanSummary:
 
 def _dict_or_none(value):
     return value.to_dict() if value is not None else None
-
-
-def _copy(value):
-    """A nested record as fresh dicts and lists (the caller may change them)."""
-    if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_copy(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

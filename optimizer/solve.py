@@ -23,7 +23,9 @@ from .results import (
     Plan,
     PlanSummary,
     Solved,
+    SolverRecord,
     SolveStatus,
+    StageRecord,
 )
 from .spec import LP_POLICIES, PlanSpec
 from .wording import money
@@ -114,8 +116,9 @@ def solve_plan(
 
 
 def _record(stage: dict, res) -> None:
-    """Add one HiGHS solve to its stage's record: the algorithms run (how often), the last
-    status, iterations, and the last optimal solve's gap and residual."""
+    """Add one HiGHS solve to its stage's record (as :class:`StageRecord` writes it, keys in
+    the order the solves first report them): the algorithms run (how often), the last status,
+    iterations, and the last optimal solve's gap and residual."""
     runs = stage.setdefault("algorithms", {})
     runs[res.algorithm] = runs.get(res.algorithm, 0) + 1
     stage["status"] = res.status
@@ -128,19 +131,17 @@ def _record(stage: dict, res) -> None:
         stage["note"] = res.note
 
 
-def _solver_summary(stages: dict) -> dict:
+def _solver_summary(stages: dict[str, dict]) -> SolverRecord:
     """What HiGHS ran for each stage (``level check``: whether the plan fits at its relaxation's
     level; ``level``: the level LPs at the plan's number, when it does not; ``plan``: the
     closest plan's QP; ``marginal check`` and ``marginal``: the same at the number +1%), and
     why another algorithm ran than the stage asked for, if one did."""
-    out = {k: dict(v) for k, v in stages.items()}
+    records = {name: StageRecord.from_dict(stage) for name, stage in stages.items()}
     notes = []
-    for why in sorted({v["note"] for v in stages.values() if "note" in v}):
-        ran = {a for v in stages.values() if v.get("note") == why for a in v["algorithms"]}
+    for why in sorted({r.note for r in records.values() if r.note}):
+        ran = {a for r in records.values() if r.note == why for a in r.algorithms}
         notes.append(f"{why}; ran {', '.join(sorted(ran))} instead (slower on large plans)")
-    if notes:
-        out["notes"] = notes
-    return out
+    return SolverRecord(records, tuple(notes))
 
 
 def rule_of_thumb(data: PlanData, policy: str, total: float) -> np.ndarray:
@@ -167,7 +168,7 @@ def plan_tables(
     spec: PlanSpec,
     quota: np.ndarray,
     solved: Solved | None,
-    solver: dict | None,
+    solver: SolverRecord | None,
     timings: dict,
 ) -> Plan:
     """The plan tables: per rep-quarter and per rep figures, and the summary. ``solved``: what

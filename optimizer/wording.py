@@ -86,7 +86,7 @@ def headline(summary: PlanSummary, max_gave_way: int = 5) -> list[str]:
         + (f" ({s.route})" if s.route else "")
         + f"; {s.total_s:.2f} s in all"
     )
-    lines += [f"  ({note})" for note in (s.solver or {}).get("notes", [])]
+    lines += [f"  ({note})" for note in (s.solver.notes if s.solver is not None else ())]
     marginal = s.marginal
     if marginal is not None and marginal.max_stretch_per_1pct_more is not None and level:
         lines.append(

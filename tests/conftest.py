@@ -33,6 +33,13 @@ def write_csv(tmp_path: Path):
 
 
 @pytest.fixture
+def forecast_columns() -> list[str]:
+    """A forecast table's columns, in their order, at the default quantile levels (what
+    ``quotaplan forecast`` writes and a forecaster's ``predict`` returns)."""
+    return ["rep_id", "period", "q10", "q50", "q90", "basis", "fiscal_year_start"]
+
+
+@pytest.fixture
 def app(tmp_path: Path):
     """The HTTP API on a fresh SQLite file, open (no tokens). Modules with people and roles
     make their own with :func:`builders.app_with_people`."""

@@ -251,29 +251,44 @@ def test_the_api_reference_is_up_to_date():
     assert path.read_text() == render(), "regenerate: python -m api.reference > docs/api.md"
 
 
-@pytest.mark.slow
-def test_forecast_from_the_sample_then_plan_from_its_id(client):
-    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+def forecast_from_sample(client, roster_csv: bytes, **form) -> dict:
+    """The forecast (its JSON) from the bundled sample's history and ``roster_csv``, uploaded
+    as files with the ``form`` fields."""
+    from datasets.bundled import HISTORY_CSV
 
     files = {
         "history": (io.BytesIO(HISTORY_CSV.read_bytes()), "history.csv"),
-        "roster": (io.BytesIO(ROSTER_CSV.read_bytes()), "roster.csv"),
+        "roster": (io.BytesIO(roster_csv), "roster.csv"),
+        **form,
     }
     resp = client.post("/v1/forecasts", data=files, content_type="multipart/form-data")
     assert resp.status_code == 201, resp.get_data(as_text=True)
-    fc = resp.get_json()
-    assert {"rep_id", "period", "q10", "q50", "q90"} <= set(fc["rows"][0])
-    assert client.get(f"/v1/forecasts/{fc['id']}").get_json()["rows"] == fc["rows"]
-    roster = pd.read_csv(ROSTER_CSV)
+    return resp.get_json()
+
+
+def plan_from_forecast(client, scenario: str, forecast: dict, roster: pd.DataFrame):
+    """The plan request for 80M from the forecast's id and ``roster`` (as JSON rows), and the
+    plan made (its JSON)."""
     body = {
-        "scenario": "from-forecast",
+        "scenario": scenario,
         "target": "80M",
-        "forecast_id": fc["id"],
+        "forecast_id": forecast["id"],
         "roster": json.loads(roster.to_json(orient="records")),
     }
     plan = client.post("/v1/plans", json=body)
     assert plan.status_code == 201, plan.get_data(as_text=True)
-    assert plan.get_json()["total_quota"] == pytest.approx(80e6, rel=1e-6)
+    return body, plan.get_json()
+
+
+@pytest.mark.slow
+def test_forecast_from_the_sample_then_plan_from_its_id(client):
+    from datasets.bundled import ROSTER_CSV
+
+    fc = forecast_from_sample(client, ROSTER_CSV.read_bytes())
+    assert {"rep_id", "period", "q10", "q50", "q90"} <= set(fc["rows"][0])
+    assert client.get(f"/v1/forecasts/{fc['id']}").get_json()["rows"] == fc["rows"]
+    body, plan = plan_from_forecast(client, "from-forecast", fc, pd.read_csv(ROSTER_CSV))
+    assert plan["total_quota"] == pytest.approx(80e6, rel=1e-6)
     body = problem(client.post("/v1/plans", json={**body, "forecast_id": 999}), 422)
     assert "no forecast 999" in body["detail"]
 
@@ -407,31 +422,16 @@ def test_the_fiscal_calendar_is_stored_with_the_plan_and_used_by_replan_and_trac
 
 @pytest.mark.slow
 def test_forecast_and_plan_warn_about_reps_with_no_history_and_no_hire_date(client):
-    from datasets.bundled import HISTORY_CSV, ROSTER_CSV
+    from datasets.bundled import ROSTER_CSV
 
     roster = pd.read_csv(ROSTER_CSV)
     extra = pd.DataFrame({"rep_id": ["NEW1"], "team": [roster["team"].iloc[0]]})
     roster = pd.concat([roster, extra], ignore_index=True)
-    files = {
-        "history": (io.BytesIO(HISTORY_CSV.read_bytes()), "history.csv"),
-        "roster": (io.BytesIO(roster.to_csv(index=False).encode()), "roster.csv"),
-        "fiscal_year_start": "1",
-    }
-    fc = client.post("/v1/forecasts", data=files, content_type="multipart/form-data")
-    assert fc.status_code == 201, fc.get_data(as_text=True)
-    out = fc.get_json()
+    out = forecast_from_sample(client, roster.to_csv(index=False).encode(), fiscal_year_start="1")
     assert any("no history and no hire date: NEW1" in w for w in out["warnings"])
     new = [r for r in out["rows"] if r["rep_id"] == "NEW1"]
     assert new and all(r["q50"] == 0 and "zero until a hire date" in r["basis"] for r in new)
-    body = {
-        "scenario": "warned",
-        "target": "80M",
-        "forecast_id": out["id"],
-        "roster": json.loads(roster.to_json(orient="records")),
-    }
-    plan = client.post("/v1/plans", json=body)
-    assert plan.status_code == 201, plan.get_data(as_text=True)
-    p = plan.get_json()
+    _, p = plan_from_forecast(client, "warned", out, roster)
     assert any("NEW1" in w for w in p["summary"]["warnings"])
     rep = {r["rep_id"]: r for r in p["reps"]}["NEW1"]
     assert rep["annual_quota"] == 0 and "zero until a hire date" in rep["basis"]

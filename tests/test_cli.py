@@ -15,6 +15,11 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def on_sample(command, *args):
+    """``quotaplan COMMAND`` on the bundled sample's history and roster, with ``args``."""
+    return run(command, "--history", HISTORY_CSV, "--roster", ROSTER_CSV, *args)
+
+
 def planned_sample(forecast, tmp_path):
     """The sample planned at 80M by ``quotaplan plan``: the plan's path, the plan inputs' flags,
     and the forecast's P50 by rep and quarter (what the tests book against)."""
@@ -179,22 +184,12 @@ def test_bookings_keeps_won_deals_and_names_the_file_lines(write_csv, tmp_path):
 
 
 @pytest.mark.slow
-def test_forecast_writes_the_table(tmp_path):
+def test_forecast_writes_the_table(tmp_path, forecast_columns):
     out = tmp_path / "forecast.csv"
-    result = run(
-        "forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--year", 2026, "--out", out
-    )
+    result = on_sample("forecast", "--year", 2026, "--out", out)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
-    assert list(table.columns) == [
-        "rep_id",
-        "period",
-        "q10",
-        "q50",
-        "q90",
-        "basis",
-        "fiscal_year_start",
-    ]
+    assert list(table.columns) == forecast_columns
     assert table["period"].unique().tolist() == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
     assert "Forecast 2026 for 46 active reps" in result.output
     assert "Year: 2026, as asked (--year)" in result.output
@@ -203,18 +198,8 @@ def test_forecast_writes_the_table(tmp_path):
 
 def test_forecast_with_a_baseline_and_custom_levels(tmp_path):
     out = tmp_path / "f.parquet"
-    result = run(
-        "forecast",
-        "--history",
-        HISTORY_CSV,
-        "--roster",
-        ROSTER_CSV,
-        "--model",
-        "seasonal-naive",
-        "--quantiles",
-        "0.05,0.5,0.95",
-        "--out",
-        out,
+    result = on_sample(
+        "forecast", "--model", "seasonal-naive", "--quantiles", "0.05,0.5,0.95", "--out", out
     )
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out)
@@ -226,7 +211,7 @@ def test_forecast_with_a_baseline_and_custom_levels(tmp_path):
 
 @pytest.mark.slow
 def test_forecast_backtest_prints_every_model():
-    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--backtest")
+    result = on_sample("forecast", "--backtest")
     assert result.exit_code == 0, result.output
     for name in ("quantile-gbm", "seasonal-naive", "trailing-mean", "last-year-plus-growth"):
         assert name in result.output
@@ -237,30 +222,16 @@ def test_forecast_bad_input_and_bad_levels(write_csv):
     bad = write_csv("h.csv", "rep_id,period,revenue\na,2024Q1,-3")
     result = run("forecast", "--history", bad, "--roster", ROSTER_CSV)
     assert result.exit_code == 1 and "negative revenue" in result.output
-    result = run(
-        "forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--quantiles", "0.1,0.9"
-    )
+    result = on_sample("forecast", "--quantiles", "0.1,0.9")
     assert result.exit_code == 1 and "must include 0.5" in result.output
-    result = run("forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--quantiles", "low")
+    result = on_sample("forecast", "--quantiles", "low")
     assert result.exit_code == 2 and "0.1,0.5,0.9" in result.output
 
 
 @pytest.mark.slow
 def test_plan_from_history_writes_plan_and_summary(tmp_path):
     out = tmp_path / "plan.csv"
-    result = run(
-        "plan",
-        "--history",
-        HISTORY_CSV,
-        "--roster",
-        ROSTER_CSV,
-        "--target",
-        "80M",
-        "--over-assignment",
-        "5%",
-        "--out",
-        out,
-    )
+    result = on_sample("plan", "--target", "80M", "--over-assignment", "5%", "--out", out)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert {
@@ -283,12 +254,7 @@ def test_plan_from_history_writes_plan_and_summary(tmp_path):
 @pytest.mark.slow
 def test_plan_from_a_forecast_with_locks_and_a_policy(tmp_path):
     forecast = tmp_path / "f.csv"
-    assert (
-        run(
-            "forecast", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--out", forecast
-        ).exit_code
-        == 0
-    )
+    assert on_sample("forecast", "--out", forecast).exit_code == 0
     result = run(
         "plan",
         "--forecast",
@@ -316,7 +282,7 @@ def test_plan_from_a_forecast_with_locks_and_a_policy(tmp_path):
 
 @pytest.mark.slow
 def test_plan_impossible_number_exits_3_with_the_diagnosis():
-    result = run("plan", "--history", HISTORY_CSV, "--roster", ROSTER_CSV, "--target", "500M")
+    result = on_sample("plan", "--target", "500M")
     assert result.exit_code == 3
     assert "exceeds realistic capacity by" in result.output
     assert "the anti-ratchet limit (+25%) holds back" in result.output
@@ -362,17 +328,7 @@ def test_plan_usage_errors(monkeypatch, write_csv):
 
 def test_output_folders_are_created(tmp_path):
     out = tmp_path / "new" / "deeper" / "forecast.csv"
-    result = run(
-        "forecast",
-        "--history",
-        HISTORY_CSV,
-        "--roster",
-        ROSTER_CSV,
-        "--model",
-        "trailing-mean",
-        "--out",
-        out,
-    )
+    result = on_sample("forecast", "--model", "trailing-mean", "--out", out)
     assert result.exit_code == 0, result.output
     assert out.exists()
 

@@ -224,20 +224,16 @@ def test_without_hipo_the_general_model_still_plans_and_says_why(monkeypatch):
     f, r = make_inputs([[50, 100, 150, 300], [100, 100, 100, 100], [80, 90, 100, 120]], spread=0.9)
     spec = PlanSpec(f, r, 900, "equal-stretch", Limits(smoothness=0.2, **FREE))
     fast = solve_plan(spec)
-    assert fast.summary.solver["plan"]["algorithms"] == {"HiPO interior point (QP)": 1}
+    assert fast.summary.solver.stages["plan"].algorithms == {"HiPO interior point (QP)": 1}
     monkeypatch.setattr(highs, "hipo", lambda: (False, "HiPO is unavailable: testing"))
     slow = solve_plan(spec)
-    stages = slow.summary.solver
-    assert stages["plan"]["algorithms"] == {"active-set QP": 1}
-    assert all(
-        "HiPO" not in a for st in stages.values() if "algorithms" in st for a in st["algorithms"]
-    )
-    assert stages["notes"] and all(
-        n.startswith("HiPO is unavailable: testing; ran ") for n in stages["notes"]
-    )
+    stages, notes = slow.summary.solver.stages, slow.summary.solver.notes
+    assert stages["plan"].algorithms == {"active-set QP": 1}
+    assert all("HiPO" not in a for st in stages.values() for a in st.algorithms)
+    assert notes and all(n.startswith("HiPO is unavailable: testing; ran ") for n in notes)
     assert any("HiPO is unavailable: testing" in line for line in headline(slow.summary))
     np.testing.assert_allclose(quotas(slow), quotas(fast), rtol=1e-6)
-    assert all(st["status"] == "optimal" for k, st in stages.items() if k in ("level", "plan"))
+    assert all(st.status == "optimal" for k, st in stages.items() if k in ("level", "plan"))
 
 
 def test_a_level_lp_on_the_edge_of_its_caps_plans():
@@ -376,8 +372,8 @@ def test_smoothness_that_sets_the_level_is_solved_without_a_level_lp():
     total = 1600.0
     s = solve_plan(PlanSpec(f, r, total, "equal-stretch", limits)).summary
     assert s.max_stretch == pytest.approx(total / 4 * 0.925 / 400, rel=1e-8)
-    assert list(s.solver["level check"]["algorithms"]) == [OWN_POINT.name]
-    assert "level" not in s.solver and "marginal" not in s.solver
+    assert list(s.solver.stages["level check"].algorithms) == [OWN_POINT.name]
+    assert "level" not in s.solver.stages and "marginal" not in s.solver.stages
     assert s.marginal.max_stretch_at_plus_1pct == pytest.approx(s.max_stretch * 1.01, rel=1e-8)
 
 

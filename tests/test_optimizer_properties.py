@@ -13,8 +13,13 @@ OWN = OWN_POINT.name
 
 
 def solve(f, r, target, **kw):
+    return possible(lambda: plan(f, r, target=target, **{**LIMITS, **kw}))
+
+
+def possible(make):
+    """The plan ``make()`` returns; where it is impossible, the example is not counted."""
     try:
-        return plan(f, r, target=target, **{**LIMITS, **kw})
+        return make()
     except PlanInfeasibleError:
         assume(False)
 
@@ -165,24 +170,26 @@ def test_the_fast_route_takes_nested_team_and_region_targets(inst, policy, q1_ac
     assert_same_optimum(inst, policy, q1_actuals, strict=True)
 
 
+def first_quarter_closed(f, limits, q1_actuals):
+    """The limits and the actuals of a plan made once the first quarter has closed at each
+    rep's P50 x ``q1_actuals`` (its locks dropped: what was sold is the quarter's quota);
+    ``q1_actuals`` None: the plan at the start of the year, no actuals."""
+    if q1_actuals is None:
+        return limits, None
+    locks = {k: v for k, v in limits.locks.items() if k[1] != "2026Q1"}
+    first = f[f["period"] == "2026Q1"]
+    actuals = first.assign(revenue=first["q50"] * q1_actuals)[["rep_id", "period", "revenue"]]
+    return Limits(**{**limits.__dict__, "locks": locks}), actuals
+
+
 def assert_same_optimum(inst, policy, q1_actuals, strict=False):
     f, r, target, limits = inst
-    actuals = None
-    if q1_actuals is not None:
-        limits = Limits(
-            **{
-                **limits.__dict__,
-                "locks": {k: v for k, v in limits.locks.items() if k[1] != "2026Q1"},
-            }
-        )
-        first = f[f["period"] == "2026Q1"]
-        actuals = first.assign(revenue=first["q50"] * q1_actuals)[["rep_id", "period", "revenue"]]
+    limits, actuals = first_quarter_closed(f, limits, q1_actuals)
     spec = PlanSpec(f, r, target, policy, limits, actuals)
-    try:
-        fast = solve_plan(spec, route="network")
-    except PlanInfeasibleError:
-        with pytest.raises(PlanInfeasibleError):
-            solve_plan(spec, route="pyomo")
+    fast = plan_or_both_impossible(
+        lambda: solve_plan(spec, route="network"), lambda: solve_plan(spec, route="pyomo")
+    )
+    if fast is None:
         return
     general = solve_plan(spec, route="pyomo")
     # The fast route hands a plan it cannot certify (water-filling's gap or residuals above its
@@ -195,8 +202,23 @@ def assert_same_optimum(inst, policy, q1_actuals, strict=False):
         assert getattr(fast.summary.objective, key) == pytest.approx(
             getattr(general.summary.objective, key), rel=1e-6, abs=1e-9 * target
         )
+    assert_same_plan(fast, general, target)
+
+
+def plan_or_both_impossible(plan, other):
+    """``plan()``; None where that plan is impossible, and then ``other()`` must be too."""
+    try:
+        return plan()
+    except PlanInfeasibleError:
+        with pytest.raises(PlanInfeasibleError):
+            other()
+        return None
+
+
+def assert_same_plan(a, b, target):
+    """The two plans' quotas agree (to 1e-5 relative, or a millionth of the number)."""
     np.testing.assert_allclose(
-        matrix(fast).to_numpy(), matrix(general).to_numpy(), rtol=1e-5, atol=1e-6 * target
+        matrix(a).to_numpy(), matrix(b).to_numpy(), rtol=1e-5, atol=1e-6 * target
     )
 
 
@@ -211,10 +233,7 @@ def test_replanning_with_actuals_equal_to_the_quotas_changes_nothing(inst, polic
         }
     )
     spec = PlanSpec(f, r, target, policy, limits)
-    try:
-        before = solve_plan(spec)
-    except PlanInfeasibleError:
-        assume(False)
+    before = possible(lambda: solve_plan(spec))
     q = before.quotas
     actuals = q[q["period"].isin(QUARTERS[:closed])].rename(columns={"quota": "revenue"})
     after = replan(spec, actuals[["rep_id", "period", "revenue"]], previous=before)
@@ -242,10 +261,7 @@ def test_a_company_ahead_of_plan_is_never_refused_a_replan(inst, policy, closed,
     # their conflict, not the company's being ahead (tests/test_optimizer_diagnose.py).
     limits = Limits(**{**limits.__dict__, "locks": {}, "group_targets": {}})
     spec = PlanSpec(f, r, target, policy, limits)
-    try:
-        before = solve_plan(spec)
-    except PlanInfeasibleError:
-        assume(False)
+    before = possible(lambda: solve_plan(spec))
     q = before.quotas
     sold = q[q["period"].isin(QUARTERS[:closed])].assign(revenue=lambda d: d["quota"] * ahead)
     assume(sold["revenue"].sum() <= target * (1 + limits.over_assignment) * (1 - 1e-6))
@@ -292,36 +308,20 @@ def test_the_reps_own_level_is_the_level_lps(inst, policy, smoothness, rough, q1
     # ``rough`` of the way from the average, the year unchanged.
     mean = f.groupby("rep_id")[["q10", "q50", "q90"]].transform("mean")
     f = f.assign(**{c: mean[c] + rough * (f[c] - mean[c]) for c in ("q10", "q50", "q90")})
-    limits = Limits(
-        **{
-            **limits.__dict__,
-            "smoothness": smoothness,
-            "locks": {k: v for k, v in limits.locks.items() if k[1] != "2026Q1"}
-            if q1_actuals is not None
-            else limits.locks,
-        }
-    )
-    actuals = None
-    if q1_actuals is not None:
-        first = f[f["period"] == "2026Q1"]
-        actuals = first.assign(revenue=first["q50"] * q1_actuals)[["rep_id", "period", "revenue"]]
+    limits = Limits(**{**limits.__dict__, "smoothness": smoothness})
+    limits, actuals = first_quarter_closed(f, limits, q1_actuals)
     spec = PlanSpec(f, r, target, policy, limits, actuals)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(General, "own", lambda self, *a: -np.inf)  # never above the network's
         mp.setattr(policies, "_without_idle_rows", lambda *a: (None, 0.0))
-        try:
-            lp = solve_plan(spec, route="pyomo")
-        except PlanInfeasibleError:
-            with pytest.raises(PlanInfeasibleError):
-                solve_plan(spec, route="pyomo")
-            return
-    assert (
-        "level check" not in lp.summary.solver
-        or OWN not in lp.summary.solver["level check"]["algorithms"]
-    )
+        lp = plan_or_both_impossible(
+            lambda: solve_plan(spec, route="pyomo"), lambda: solve_plan(spec, route="pyomo")
+        )
+    if lp is None:
+        return
+    stages = lp.summary.solver.stages
+    assert "level check" not in stages or OWN not in stages["level check"].algorithms
     own = solve_plan(spec, route="pyomo")
     for a, b in zip(_levels(own.summary, policy), _levels(lp.summary, policy), strict=True):
         assert a == pytest.approx(b, rel=1e-6, abs=1e-9 * target, nan_ok=True)
-    np.testing.assert_allclose(
-        matrix(own).to_numpy(), matrix(lp).to_numpy(), rtol=1e-5, atol=1e-6 * target
-    )
+    assert_same_plan(own, lp, target)

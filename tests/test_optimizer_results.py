@@ -4,6 +4,7 @@ their order) the CLI and the API have always written, and a stored one reads bac
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -11,7 +12,15 @@ from builders import FREE, actuals, make_inputs
 
 from api.routes.common import plain
 from optimizer import Limits, PlanInfeasibleError, PlanSpec, replan, solve_plan
-from optimizer.results import Diagnosis, Finding, Fix, PlanSummary, SolveStatus
+from optimizer.results import (
+    Diagnosis,
+    Finding,
+    Fix,
+    PlanSummary,
+    SolverRecord,
+    SolveStatus,
+    StageRecord,
+)
 
 HEAD = [
     "policy",
@@ -86,6 +95,71 @@ def test_the_solver_status_is_an_enum_written_as_its_words():
 def test_a_stored_summary_reads_back_as_the_same_summary(make):
     stored = plain(make().summary.to_dict())  # as the API stores it (NaN as null)
     assert PlanSummary.from_dict(stored).to_dict() == stored
+
+
+#: A summary's ``solver`` as stored (the shape the CLI and the API have always written): the
+#: stages by name in the order they ran, keys in the order the stage's solves first wrote
+#: them (the level check's point has no iterations; the plan's note came before its gap),
+#: then ``notes``.
+STORED_SOLVER = {
+    "level check": {
+        "algorithms": {"own point": 1, "HiPO interior point": 1},
+        "status": "optimal",
+        "duality_gap": 0.0,
+        "max_residual": 1e-12,
+        "iterations": {"ipm": 9},
+    },
+    "plan": {
+        "algorithms": {"active-set QP": 2},
+        "status": "optimal",
+        "iterations": {"qp": 14},
+        "note": "HiPO is unavailable",
+        "duality_gap": 1e-10,
+        "max_residual": 2e-9,
+    },
+    "marginal": {"algorithms": {"dual simplex": 1}, "status": "infeasible"},
+    "notes": ["HiPO is unavailable; ran active-set QP instead (slower on large plans)"],
+}
+
+
+def test_a_solved_plans_solver_record_is_typed_and_reads_back_the_same():
+    s = solve_plan(spec(smoothness=0.3)).summary  # HiGHS runs for the level and the plan
+    assert isinstance(s.solver, SolverRecord) and s.solver.stages
+    assert all(isinstance(st, StageRecord) for st in s.solver.stages.values())
+    plan = s.solver.stages["plan"]
+    assert plan.status == "optimal" and sum(plan.algorithms.values()) >= 1
+    assert plan.duality_gap is not None and plan.max_residual is not None and plan.iterations
+    written = s.to_dict()["solver"]
+    assert list(written) == list(s.solver.stages)  # no notes: HiPO ran
+    again = PlanSummary.from_dict(plain(s.to_dict())).solver  # as the API stores it
+    assert again == s.solver and json.dumps(again.to_dict()) == json.dumps(written)
+    written["plan"]["algorithms"]["x"] = 1  # the JSON is a copy
+    assert "x" not in s.solver.stages["plan"].algorithms
+
+
+def test_the_solver_record_is_written_in_its_stored_shape():
+    record = SolverRecord.from_dict(STORED_SOLVER)
+    assert record.notes == tuple(STORED_SOLVER["notes"])
+    assert record.stages["plan"] == StageRecord(
+        {"active-set QP": 2}, "optimal", {"qp": 14}, 1e-10, 2e-9, "HiPO is unavailable"
+    )
+    marginal = record.stages["marginal"]  # a failed solve: no iterations, gap or note
+    assert marginal.iterations == {} and marginal.duality_gap is None and marginal.note is None
+    assert json.dumps(record.to_dict()) == json.dumps(STORED_SOLVER)  # keys and their order
+    built = SolverRecord(  # as optimizer.solve builds one: keys in their first order
+        {"plan": StageRecord({"HiPO interior point (QP)": 1}, "optimal", {"ipm": 7}, 1e-9, 0.0)}
+    )
+    assert json.dumps(built.to_dict()) == json.dumps(
+        {
+            "plan": {
+                "algorithms": {"HiPO interior point (QP)": 1},
+                "status": "optimal",
+                "iterations": {"ipm": 7},
+                "duality_gap": 1e-9,
+                "max_residual": 0.0,
+            }
+        }
+    )
 
 
 def test_a_plan_and_its_summary_cannot_be_changed_after_they_are_built():
