@@ -112,10 +112,6 @@ class Solved:
     certificate: Certificate
 
 
-#: A stage record's keys in the order a stage's first solve writes them.
-_STAGE_KEYS = ("algorithms", "status", "iterations", "duality_gap", "max_residual", "note")
-
-
 @dataclass(frozen=True)
 class StageRecord:
     """What HiGHS ran for one stage of a plan: the algorithms (how often each), the last
@@ -128,13 +124,9 @@ class StageRecord:
     duality_gap: float | None = None
     max_residual: float | None = None
     note: str | None = None
-    #: the JSON's keys in the order the stage's solves first wrote them: a later solve adds
-    #: what an earlier one had not (a checked point has no iterations, a failed solve no gap),
-    #: so the order varies, and a stored record is written back as it was.
-    keys: tuple[str, ...] = field(default=_STAGE_KEYS, compare=False, repr=False)
 
     def to_dict(self) -> dict:
-        values = _present(
+        return _present(
             algorithms=dict(self.algorithms),
             status=self.status,
             iterations=dict(self.iterations) or None,
@@ -142,8 +134,6 @@ class StageRecord:
             max_residual=self.max_residual,
             note=self.note,
         )
-        order = [k for k in self.keys if k in values]
-        return {k: values[k] for k in order + [k for k in values if k not in order]}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> StageRecord:
@@ -154,7 +144,6 @@ class StageRecord:
             duality_gap=d.get("duality_gap"),
             max_residual=d.get("max_residual"),
             note=d.get("note"),
-            keys=tuple(k for k in d if k in _STAGE_KEYS),
         )
 
 
