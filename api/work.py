@@ -7,7 +7,9 @@ worker plans one request at a time (:func:`turn`, or :func:`heavy` around a whol
 request's body is read and checked (a bad request is answered at once, never after the plans
 ahead of it), it waits for its turn without holding the lock, then forecasts, solves, stores
 and writes its answer; the worker's many threads stay free for quick requests (``/v1/health``,
-reads) meanwhile.
+reads) meanwhile. A plan waiting for its turn holds its body as bytes, validated again when its
+turn comes (``api.routes.common.checked_json_body``): the garbage collector then has little to
+walk however many plans wait.
 
 A plan's and a re-plan's solve (building the optimizer's model, HiGHS, reading the solution,
 and encoding the plan for storage) runs in the web worker's own planning process
