@@ -81,13 +81,15 @@ class Marginal:
     common_chance_per_1pct_more: float | None = None
 
     def to_dict(self) -> dict:
-        return _present(
+        # NaN (1% more is impossible) is no JSON: written as null, as the API's encoder does.
+        present = _present(
             max_stretch_at_plus_1pct=self.max_stretch_at_plus_1pct,
             max_stretch_per_1pct_more=self.max_stretch_per_1pct_more,
             common_level_at_plus_1pct=self.common_level_at_plus_1pct,
             common_chance_per_1pct_more=self.common_chance_per_1pct_more,
             dual_company_total=self.dual_company_total,
         )
+        return {k: None if v != v else v for k, v in present.items()}
 
 
 @dataclass(frozen=True)
