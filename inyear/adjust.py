@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.changes import annual_changes
-from optimizer.errors import SpecError
+from optimizer.errors import PlanInfeasibleError, SpecError
 from optimizer.inputs import prepare
 from optimizer.ranges import annual_range, bounds
 from optimizer.results import Plan
@@ -25,10 +25,10 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
     limits; everyone outside the team keeps their quarterly quotas (``quotas``: the plan's
     ``rep_id, period, quota``).
 
-    Raises ``optimizer.PlanInfeasibleError`` (with the diagnosis: which limit, by how much) when
-    the team cannot absorb the change, :class:`AdjustmentRefused` when the change itself breaks
-    one of the plan's limits (the rep's cap, floor, ratchet...), ``ValueError`` for an unknown
-    rep or a negative quota.
+    Raises :class:`AdjustmentRefused` when the change itself breaks one of the plan's limits
+    (the rep's cap, floor, ratchet...) or the rest of the team cannot absorb it (the plan's
+    diagnosis would speak of the locks that hold every other team, which no planner set),
+    ``ValueError`` for an unknown rep or a negative quota.
     """
     roster = spec.roster.assign(rep_id=spec.roster["rep_id"].astype(str))
     teams = roster.set_index("rep_id")["team"]
@@ -70,10 +70,28 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
     mine_rows = (trial["rep_id"] == rep_id) & is_open
     trial.loc[mine_rows, "quota"] = [held[(rep_id, p)] for p in trial.loc[mine_rows, "period"]]
     _refuse_if_broken(spec, trial, {rep_id}, rep_id, annual_quota)  # the change itself first
-    new = solve_plan(
-        replace(spec, target=target, attainment=None, limits=replace(spec.limits, locks=held))
-    )
     team_reps = set(teams.index[teams == team])
+    mates = sorted((set(quotas.loc[is_open, "rep_id"].astype(str)) & team_reps) - {rep_id})
+    moved = float(annual_quota) - float(mine["quota"].sum())
+    if not mates and abs(moved) > 1e-9 * max(abs(float(annual_quota)), 1.0):
+        raise AdjustmentRefused(
+            f"{rep_id} is the only rep of team {team}: an adjustment is absorbed by the rest of "
+            "the rep's team, with every other team left as it is, and there is no one else; "
+            "change the company number (or the team's target) and plan again"
+        )
+    try:
+        new = solve_plan(
+            replace(spec, target=target, attainment=None, limits=replace(spec.limits, locks=held))
+        )
+    except PlanInfeasibleError:
+        raise AdjustmentRefused(
+            f"setting {rep_id}'s annual quota to {money(annual_quota)} asks the rest of team "
+            f"{team} ({', '.join(mates)}) to {'give up' if moved > 0 else 'take on'} "
+            f"{money(abs(moved))}, more than their limits allow (their caps and floors, the "
+            "plan's phasing band and smoothness, with every other team held as it is); choose "
+            f"a value nearer {money(float(mine['quota'].sum()))}, or change the limits and plan "
+            "again"
+        ) from None
     _refuse_if_broken(spec, new.quotas, team_reps, rep_id, annual_quota)
     return new
 
