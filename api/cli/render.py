@@ -160,11 +160,18 @@ def _replan_lines(s, r: pd.DataFrame) -> list[str]:
         if rp.level <= rp.previous_level * (1 + 1e-9)
         else f"raised from the plan's {rp.previous_level:.3f} to"
     )
+    # The level kept is the highest stretch; where limits hold cells above the rest, the
+    # headline's common stretch is another figure, and the level is not called common.
+    common = s.objective.common_stretch
+    level = (
+        f"common level {kept} {rp.level:.3f}"
+        if common is None
+        else f"highest stretch {kept} {rp.level:.3f} (the common stretch is {common:.3f})"
+    )
     lines = [
         "",
         f"Re-plan: closed {', '.join(s.closed_quarters)}; actuals to date "
-        f"{money(s.actual_to_date)}, remaining quotas {money(s.remaining_quota)}; "
-        f"common level {kept} {rp.level:.3f}",
+        f"{money(s.actual_to_date)}, remaining quotas {money(s.remaining_quota)}; {level}",
         f"Reps at risk (under a {rp.at_risk_below:.0%} chance of reaching the annual "
         f"quota they were given): {rp.reps_at_risk}",
     ]
