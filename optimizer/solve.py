@@ -201,8 +201,10 @@ def plan_tables(
         }
     )
     annual = quota.sum(axis=1)
-    # Comonotone quarters: the annual quantiles add up; closed quarters add their actuals.
+    # Comonotone quarters: the annual quantiles add up; closed quarters add their actuals (the
+    # year's P50 too: a re-plan's stretch is against what the rep can now be expected to sell).
     annual_q = data.quantiles[:, ~closed].sum(axis=1) + data.actual_to_date[:, None]
+    year_p50 = p50[:, ~closed].sum(axis=1) + data.actual_to_date
     p_a = attain_probability(annual, data.levels, annual_q)
     rl = rep_limits(data, limits, total)
     gave = [g for g in rl.gave_way if optimised]
@@ -220,11 +222,11 @@ def plan_tables(
                 "team": data.team,
                 "region": data.region,
                 "annual_quota": annual,
-                "annual_p50": p50.sum(axis=1),
+                "annual_p50": year_p50,
                 # The year's forecast band: its lowest and highest quantiles (levels in summary).
                 "annual_low": annual_q[:, 0],
                 "annual_high": annual_q[:, -1],
-                "stretch": np.where(p50.sum(axis=1) > 0, annual / p50.sum(axis=1), np.nan),
+                "stretch": np.where(year_p50 > 0, annual / year_p50, np.nan),
                 "p_attain": p_a,
                 "binding": rep_binding(binding),
                 "gave_way": gave_way,
