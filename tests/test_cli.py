@@ -665,3 +665,13 @@ def test_a_replan_whose_limits_hold_cells_above_the_rest_does_not_call_its_top_c
     assert "highest stretch" in said
     told = float(said.split("(the common stretch is ")[1].rstrip(")"))
     assert told == pytest.approx(common, abs=0.005)  # the headline's figure, not the top one
+
+
+def test_data_check_says_when_the_teams_latest_year_is_partial(tmp_path):
+    h = pd.read_csv(HISTORY_CSV)
+    h[h["period"] <= "2025Q2"].to_csv(tmp_path / "h.csv", index=False)
+    out = run("data", "check", tmp_path / "h.csv", ROSTER_CSV)
+    assert out.exit_code == 0, out.output
+    assert "revenue_2025 (2 of 4 quarters)" in out.output
+    whole = run("data", "check", HISTORY_CSV, ROSTER_CSV)
+    assert "revenue_2025 " not in whole.output and "revenue_2025" in whole.output

@@ -35,8 +35,11 @@ def format_summary(s: dict, files) -> str:
         lines += ["", "Revenue by year", t.to_string(index=False)]
     if s.get("teams"):
         t = pd.DataFrame(s["teams"])
+        quarters = {f"revenue_{y['year']}": y["quarters"] for y in s.get("revenue_by_year", [])}
         for c in [c for c in t.columns if c.startswith("revenue")]:
             t[c] = t[c].map(money)
+            if quarters.get(c, 4) < 4:  # the latest year, still partial: say so
+                t = t.rename(columns={c: f"{c} ({quarters[c]} of 4 quarters)"})
         lines += ["", "Teams", t.to_string(index=False)]
     if s.get("warnings"):
         lines += ["", "Warnings", *(f"  - {w}" for w in s["warnings"])]
