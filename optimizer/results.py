@@ -187,24 +187,28 @@ class HeldAbove:
 @dataclass(frozen=True)
 class CommonLevel:
     """The level the policy set for everyone: ``kind`` "stretch" (``value`` the common
-    quota / P50) or "quantile" (``value`` the quantile level, ``chance`` 1 - it), and the
-    cells held above it, by what holds them."""
+    quota / P50) or "quantile" (``value`` the quantile level, ``chance`` 1 - it), the cells
+    held above it, by what holds them, and ``reps_at_level``: how many reps have an open
+    quarter at it (the rest are held above or below it by their limits; None: not counted,
+    a summary stored before it was)."""
 
     kind: str
     value: float
     held_above: Mapping[str, HeldAbove]
     chance: float | None = None
+    reps_at_level: int | None = None
 
     def to_dict(self) -> dict:
         return {
             **_present(kind=self.kind, value=self.value, chance=self.chance),
             "held_above": {k: h.to_dict() for k, h in self.held_above.items()},
+            **_present(reps_at_level=self.reps_at_level),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CommonLevel:
         held = {k: HeldAbove(**h) for k, h in d["held_above"].items()}
-        return cls(d["kind"], d["value"], held, d.get("chance"))
+        return cls(d["kind"], d["value"], held, d.get("chance"), d.get("reps_at_level"))
 
 
 @dataclass(frozen=True)

@@ -294,12 +294,16 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
         value = float(objective.max_stretch if common is None else common)
         with np.errstate(invalid="ignore"):
             above = stretch > value * (1 + 1e-6) + 1e-9
+            at = np.abs(stretch - value) <= 1e-6 * value + 1e-9
     else:
         kind, value = "quantile", float(objective.common_level)
         chance = 1 - value
         ref = data.quantile(value)
-        above = quota > ref * (1 + 1e-6) + 1e-6 * max(spec.total / quota.size, 1.0)
+        tol = 1e-6 * max(spec.total / quota.size, 1.0)
+        above = quota > ref * (1 + 1e-6) + tol
+        at = (np.abs(quota - ref) <= 1e-6 * np.abs(ref) + tol) & (quota > 0)
     above[:, closed] = False
+    at[:, closed] = False
     # What holds each such cell up: a lock, else its floor (after precedence).
     reason = np.where(~level_cells(data, spec.limits), "lock", "floor")
     reason = np.where(
@@ -316,7 +320,7 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
             int(cells.any(axis=1).sum()),
             float(np.nanmax(np.where(cells, stretch, np.nan))),
         )
-    return CommonLevel(kind, value, held, chance)
+    return CommonLevel(kind, value, held, chance, int(at.any(axis=1).sum()))
 
 
 def _coupling(limits) -> str:

@@ -76,6 +76,13 @@ def headline(summary: PlanSummary, max_gave_way: int = 5) -> list[str]:
                 for name, h in level.held_above.items()
             ]
             what += "; " + "; ".join(parts)
+        few = level.reps_at_level
+        if few is not None and few < s.reps / 2:
+            # A level few reps are at is no company-wide figure: the rest sit at their limits.
+            what += (
+                f" (at it: {few} of {s.reps} reps; the others are held above or below it by "
+                "their limits, see 'bound by')"
+            )
         lines.append(what)
     lines.append(
         f"Expected share of reps attaining their annual quota: "
