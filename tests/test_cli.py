@@ -659,7 +659,7 @@ def test_a_replan_whose_limits_hold_cells_above_the_rest_does_not_call_its_top_c
               "--actuals", tmp_path / "q1.csv")  # fmt: skip
     assert out.exit_code == 0, out.output
     headline = next(x for x in out.output.splitlines() if x.startswith("Common stretch"))
-    common = float(headline.split(": ")[1].split(";")[0])
+    common = float(headline.split(": ")[1].split()[0].rstrip(";"))
     said = next(x for x in out.output.splitlines() if x.startswith("Re-plan: closed 2014Q1"))
     assert "common level" not in said
     assert "highest stretch" in said
