@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from builders import FREE, inputs
+from builders import FREE, QUARTERS, inputs
 
 from inyear.adjust import AdjustmentRefused, QuotaChange, adjust, changes
 from optimizer import Limits, PlanSpec, solve_plan
@@ -47,3 +47,18 @@ def test_the_only_rep_of_a_team_cannot_be_adjusted_and_is_told_why():
     spec, q = _plan_of_two_teams()
     with pytest.raises(AdjustmentRefused, match="r0 is the only rep of team A"):
         adjust(spec, q, "r0", 420.0)
+
+
+def test_a_change_that_breaks_the_reps_own_limits_says_what_the_year_can_be_set_to():
+    spec, q = _plan_of_two_teams()  # r1: P50 100 a quarter, no floor, cap 300; 400 a year
+    with pytest.raises(AdjustmentRefused) as e:
+        adjust(spec, q, "r1", 1300.0)  # 325 a quarter, over the cap
+    assert "r1's year can be set between 0 and 1.200k" in str(e.value)
+    # r2 at its cap in one quarter and its floor in another cannot move at all.
+    p50 = np.full((2, 4), 100.0)
+    f, r = inputs(p50, q10=p50 * 0.5, q90=p50 * 1.5)
+    spec = PlanSpec(f, r, 800, limits=Limits(**{**FREE, "floor_quantile": 0.1}))
+    pinned = pd.DataFrame({"rep_id": ["r0"] * 4 + ["r1"] * 4, "period": QUARTERS * 2,
+                           "quota": [150.0, 50.0, 100.0, 100.0] + [100.0] * 4})  # fmt: skip
+    with pytest.raises(AdjustmentRefused, match="r0's year cannot move from 400: a quarter is at"):
+        adjust(spec, pinned, "r0", 410.0)
