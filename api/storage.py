@@ -411,7 +411,7 @@ class Writes:
         set its ``status``, with its audit entry; StateConflict if another decision was taken
         meanwhile (the step has moved on)."""
         adj = self.s.get(AdjustmentRecord, adjustment_id)
-        entry = {**decision, "at": _now().isoformat()}
+        entry = {**decision, "at": _now().isoformat().replace("+00:00", "Z")}
         done = self.s.execute(
             update(AdjustmentRecord)
             .where(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.changes import annual_changes
-from optimizer.errors import SpecError
+from optimizer.errors import PlanInfeasibleError, SpecError
 from optimizer.inputs import prepare
 from optimizer.ranges import annual_range, bounds
 from optimizer.results import Plan
@@ -25,10 +25,10 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
     limits; everyone outside the team keeps their quarterly quotas (``quotas``: the plan's
     ``rep_id, period, quota``).
 
-    Raises ``optimizer.PlanInfeasibleError`` (with the diagnosis: which limit, by how much) when
-    the team cannot absorb the change, :class:`AdjustmentRefused` when the change itself breaks
-    one of the plan's limits (the rep's cap, floor, ratchet...), ``ValueError`` for an unknown
-    rep or a negative quota.
+    Raises :class:`AdjustmentRefused` when the change itself breaks one of the plan's limits
+    (the rep's cap, floor, ratchet...) or the rest of the team cannot absorb it (the plan's
+    diagnosis would speak of the locks that hold every other team, which no planner set),
+    ``ValueError`` for an unknown rep or a negative quota.
     """
     roster = spec.roster.assign(rep_id=spec.roster["rep_id"].astype(str))
     teams = roster.set_index("rep_id")["team"]
@@ -69,23 +69,80 @@ def adjust(spec: PlanSpec, quotas: pd.DataFrame, rep_id: str, annual_quota: floa
     trial = quotas.assign(rep_id=quotas["rep_id"].astype(str))
     mine_rows = (trial["rep_id"] == rep_id) & is_open
     trial.loc[mine_rows, "quota"] = [held[(rep_id, p)] for p in trial.loc[mine_rows, "period"]]
-    _refuse_if_broken(spec, trial, {rep_id}, rep_id, annual_quota)  # the change itself first
-    new = solve_plan(
-        replace(spec, target=target, attainment=None, limits=replace(spec.limits, locks=held))
+    # The change itself first, saying what the rep's year can be set to.
+    _refuse_if_broken(
+        spec, trial, {rep_id}, rep_id, annual_quota, _settable(spec, data, rep_id, ahead, sold)
     )
     team_reps = set(teams.index[teams == team])
+    mates = sorted((set(quotas.loc[is_open, "rep_id"].astype(str)) & team_reps) - {rep_id})
+    moved = float(annual_quota) - float(mine["quota"].sum())
+    if not mates and abs(moved) > 1e-9 * max(abs(float(annual_quota)), 1.0):
+        raise AdjustmentRefused(
+            f"{rep_id} is the only rep of team {team}: an adjustment is absorbed by the rest of "
+            "the rep's team, with every other team left as it is, and there is no one else; "
+            "change the company number (or the team's target) and plan again"
+        )
+    try:
+        new = solve_plan(
+            replace(spec, target=target, attainment=None, limits=replace(spec.limits, locks=held))
+        )
+    except PlanInfeasibleError:
+        raise AdjustmentRefused(
+            f"setting {rep_id}'s annual quota to {money(annual_quota)} asks the rest of team "
+            f"{team} ({', '.join(mates)}) to {'give up' if moved > 0 else 'take on'} "
+            f"{money(abs(moved))}, more than their limits allow (their caps and floors, the "
+            "plan's phasing band and smoothness, with every other team held as it is); choose "
+            f"a value nearer {money(float(mine['quota'].sum()))}, or change the limits and plan "
+            "again"
+        ) from None
     _refuse_if_broken(spec, new.quotas, team_reps, rep_id, annual_quota)
     return new
 
 
-def _refuse_if_broken(spec, quotas, reps, rep_id, annual_quota) -> None:
+def _settable(spec, data, rep_id, ahead, sold) -> tuple[float, float]:
+    """The annual quotas ``rep_id`` can be given with their open quarters (``ahead``) keeping
+    their phasing, each within its floor and cap, and the year within its annual limits: (low,
+    high), low above high where none can."""
+    free = replace(spec.limits, locks={})
+    floor, cap = bounds(data, free)
+    lo, hi = annual_range(data, free)
+    i = [str(r) for r in data.reps].index(rep_id)
+    t = pd.Index([str(p) for p in data.periods]).get_indexer(ahead["period"].astype(str))
+    q = ahead["quota"].to_numpy(float)
+    share = q / q.sum() if q.sum() > 0 else np.full(len(q), 1 / len(q))
+    if np.any((share <= 0) & (floor[i, t] > 1e-9)):  # a quarter at 0 under a floor stays there
+        return np.inf, -np.inf
+    on = share > 0
+    low = max(sold + float(np.max(floor[i, t][on] / share[on], initial=0.0)), float(lo[i]))
+    high = min(sold + float(np.min(cap[i, t][on] / share[on], initial=np.inf)), float(hi[i]))
+    return low, high
+
+
+def _refuse_if_broken(spec, quotas, reps, rep_id, annual_quota, settable=None) -> None:
     broken = limits_broken(spec, quotas, reps)
     if broken:
+        if settable is None:
+            what = "choose a value within them"
+        elif abs(settable[1] - settable[0]) <= 1e-6 * max(abs(settable[1]), 1.0):
+            what = (
+                f"with its quarters keeping their phasing, {rep_id}'s year cannot move from "
+                f"{money(settable[0], 3)}: a quarter is at its floor and another at its cap"
+            )
+        elif settable[0] <= settable[1]:
+            what = (
+                f"with its quarters keeping their phasing, {rep_id}'s year can be set between "
+                f"{money(settable[0], 3)} and {money(settable[1], 3)}"
+            )
+        else:
+            what = (
+                f"with its quarters keeping their phasing, no annual quota keeps every quarter of "
+                f"{rep_id}'s within its floor and cap"
+            )
         raise AdjustmentRefused(
             f"setting {rep_id}'s annual quota to {money(annual_quota)} breaks the plan's limits: "
             + "; ".join(broken[:6])
             + (f" (and {len(broken) - 6} more)" if len(broken) > 6 else "")
-            + "; choose a value within them, or change the limits and plan again"
+            + f"; {what}, or change the limits and plan again"
         )
 
 

@@ -3,8 +3,9 @@ and what a plan made from the table should say about it.
 
 Every row of a forecast says how its number was made: ``own history``; ``first quarters since
 the start on 2025-10-03 (40%) blended with the team median x ramp 93%`` (a hire with a little
-history: 40% of the level is theirs); ``no history: team median x ramp 39% (starts
-2026-01-15)``; ``before the start on 2026-05-01``; or, for a roster rep with no history and no
+history: 40% of the level is theirs); ``own history (80%) blended with the team median`` (a
+rep of longer standing whose quarters vary too much to stand alone); ``no history: team median
+x ramp 39% (starts 2026-01-15)``; ``before the start on 2026-05-01``; or, for a roster rep with no history and no
 hire date, :data:`NO_START` (the stated rule: zero until a date is given).
 """
 
@@ -20,9 +21,14 @@ from datasets.company import unknown_start_warning
 NO_START = "no history, no hire date: zero until a hire date is given (rule)"
 
 
-def basis_words(has_history, hire_date, inferred, own_share, exposure) -> np.ndarray:
-    """Per rep and target quarter (``exposure`` is reps x quarters), where the number came from."""
+def basis_words(has_history, hire_date, inferred, own_share, exposure, recent=None) -> np.ndarray:
+    """Per rep and target quarter (``exposure`` is reps x quarters), where the number came from.
+
+    ``recent`` (per rep; default all): the rep started within the history's last year. A rep
+    blended with the team median who started before that is blended for a noisy history, not
+    for being new: their basis says ``own history (80%) blended with the team median``."""
     n, T = exposure.shape
+    recent = np.ones(n, dtype=bool) if recent is None else np.asarray(recent, dtype=bool)
     out = np.empty((n, T), dtype=object)
     for i in range(n):
         date = pd.Timestamp(hire_date[i]) if not pd.isna(hire_date[i]) else None
@@ -36,6 +42,8 @@ def basis_words(has_history, hire_date, inferred, own_share, exposure) -> np.nda
                 out[i, j] = f"before the start on {date:%Y-%m-%d}" if date else "no capacity"
             elif not has_history[i]:
                 out[i, j] = f"no history: team median{ramp} (starts {date:%Y-%m-%d})"
+            elif own_share[i] < 0.9 and not recent[i]:
+                out[i, j] = f"own history ({own_share[i]:.0%}) blended with the team median{ramp}"
             elif own_share[i] < 0.9:
                 start = " (start taken as the first booking)" if inferred[i] else since
                 out[i, j] = (

@@ -379,12 +379,16 @@ class QuantileForecaster(BaseForecaster):
         st = self.level_model_.at(origin, targets, rows)
         roster = self.company_.roster.set_index("rep_id")["hire_date"]
         hired = roster.reindex(self.panel_.reps[rows])
+        lm = self.level_model_
+        # Started within the history's last year (start months: 3 x the quarter index).
+        recent = lm.start[rows] > 3.0 * (lm.first + origin + 1) - 12
         return basis_words(
             has_history=self.level_model_.observed[rows].any(axis=1),
             hire_date=hired.to_numpy(),
             inferred=self.level_model_.inferred_start[rows],
             own_share=st.own_share,
             exposure=st.exposure,
+            recent=recent,
         )
 
 

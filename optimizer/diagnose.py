@@ -615,6 +615,14 @@ def _number_finding(spec, data, ok, number: Fix, side: list) -> Finding:
         "floor_quantile": "floor",
     }[lower[0] if lower else "floor_quantile"]
     names = " and ".join(_label(f, spec) for f in lower) or "the limits"
+    floor, _ = bounds(data, lim, spec.total)
+    alone = float(np.maximum(floor.sum(axis=1), np.nan_to_num(rep_limits(data, lim).lo)).sum())
+    alone_words = ""
+    if lim.smoothness is not None and alone < value * scale * (1 - 2e-3):  # past rounding
+        # The floors alone add up to less: smoothness lifts a rep's other quarters towards
+        # their highest floor, and that is what the number is below.
+        names += f" with {_label('smoothness', spec)}"
+        alone_words = f" (without smoothness they add up to {money(alone)})"
     return Finding(
         family,
         amount,
@@ -622,7 +630,7 @@ def _number_finding(spec, data, ok, number: Fix, side: list) -> Finding:
         f"the number ({money(target)}) is {money(amount)}"
         + (f" ({share(amount / target)})" if amount < target else "")
         + f" below what {names} require: the quotas cannot add up to less than "
-        f"{money(value * scale)}{as_number}",
+        f"{money(value * scale)}{as_number}{alone_words}",
     )
 
 

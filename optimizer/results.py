@@ -81,13 +81,15 @@ class Marginal:
     common_chance_per_1pct_more: float | None = None
 
     def to_dict(self) -> dict:
-        return _present(
+        # NaN (1% more is impossible) is no JSON: written as null, as the API's encoder does.
+        present = _present(
             max_stretch_at_plus_1pct=self.max_stretch_at_plus_1pct,
             max_stretch_per_1pct_more=self.max_stretch_per_1pct_more,
             common_level_at_plus_1pct=self.common_level_at_plus_1pct,
             common_chance_per_1pct_more=self.common_chance_per_1pct_more,
             dual_company_total=self.dual_company_total,
         )
+        return {k: None if v != v else v for k, v in present.items()}
 
 
 @dataclass(frozen=True)
@@ -185,24 +187,28 @@ class HeldAbove:
 @dataclass(frozen=True)
 class CommonLevel:
     """The level the policy set for everyone: ``kind`` "stretch" (``value`` the common
-    quota / P50) or "quantile" (``value`` the quantile level, ``chance`` 1 - it), and the
-    cells held above it, by what holds them."""
+    quota / P50) or "quantile" (``value`` the quantile level, ``chance`` 1 - it), the cells
+    held above it, by what holds them, and ``reps_at_level``: how many reps have an open
+    quarter at it (the rest are held above or below it by their limits; None: not counted,
+    a summary stored before it was)."""
 
     kind: str
     value: float
     held_above: Mapping[str, HeldAbove]
     chance: float | None = None
+    reps_at_level: int | None = None
 
     def to_dict(self) -> dict:
         return {
             **_present(kind=self.kind, value=self.value, chance=self.chance),
             "held_above": {k: h.to_dict() for k, h in self.held_above.items()},
+            **_present(reps_at_level=self.reps_at_level),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CommonLevel:
         held = {k: HeldAbove(**h) for k, h in d["held_above"].items()}
-        return cls(d["kind"], d["value"], held, d.get("chance"))
+        return cls(d["kind"], d["value"], held, d.get("chance"), d.get("reps_at_level"))
 
 
 @dataclass(frozen=True)

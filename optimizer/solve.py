@@ -201,8 +201,10 @@ def plan_tables(
         }
     )
     annual = quota.sum(axis=1)
-    # Comonotone quarters: the annual quantiles add up; closed quarters add their actuals.
+    # Comonotone quarters: the annual quantiles add up; closed quarters add their actuals (the
+    # year's P50 too: a re-plan's stretch is against what the rep can now be expected to sell).
     annual_q = data.quantiles[:, ~closed].sum(axis=1) + data.actual_to_date[:, None]
+    year_p50 = p50[:, ~closed].sum(axis=1) + data.actual_to_date
     p_a = attain_probability(annual, data.levels, annual_q)
     rl = rep_limits(data, limits, total)
     gave = [g for g in rl.gave_way if optimised]
@@ -220,11 +222,11 @@ def plan_tables(
                 "team": data.team,
                 "region": data.region,
                 "annual_quota": annual,
-                "annual_p50": p50.sum(axis=1),
+                "annual_p50": year_p50,
                 # The year's forecast band: its lowest and highest quantiles (levels in summary).
                 "annual_low": annual_q[:, 0],
                 "annual_high": annual_q[:, -1],
-                "stretch": np.where(p50.sum(axis=1) > 0, annual / p50.sum(axis=1), np.nan),
+                "stretch": np.where(year_p50 > 0, annual / year_p50, np.nan),
                 "p_attain": p_a,
                 "binding": rep_binding(binding),
                 "gave_way": gave_way,
@@ -292,12 +294,16 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
         value = float(objective.max_stretch if common is None else common)
         with np.errstate(invalid="ignore"):
             above = stretch > value * (1 + 1e-6) + 1e-9
+            at = np.abs(stretch - value) <= 1e-6 * value + 1e-9
     else:
         kind, value = "quantile", float(objective.common_level)
         chance = 1 - value
         ref = data.quantile(value)
-        above = quota > ref * (1 + 1e-6) + 1e-6 * max(spec.total / quota.size, 1.0)
+        tol = 1e-6 * max(spec.total / quota.size, 1.0)
+        above = quota > ref * (1 + 1e-6) + tol
+        at = (np.abs(quota - ref) <= 1e-6 * np.abs(ref) + tol) & (quota > 0)
     above[:, closed] = False
+    at[:, closed] = False
     # What holds each such cell up: a lock, else its floor (after precedence).
     reason = np.where(~level_cells(data, spec.limits), "lock", "floor")
     reason = np.where(
@@ -314,7 +320,7 @@ def common_level(data, spec, quota, stretch, rl, objective: Objective) -> Common
             int(cells.any(axis=1).sum()),
             float(np.nanmax(np.where(cells, stretch, np.nan))),
         )
-    return CommonLevel(kind, value, held, chance)
+    return CommonLevel(kind, value, held, chance, int(at.any(axis=1).sum()))
 
 
 def _coupling(limits) -> str:

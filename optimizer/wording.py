@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,6 +76,13 @@ def headline(summary: PlanSummary, max_gave_way: int = 5) -> list[str]:
                 for name, h in level.held_above.items()
             ]
             what += "; " + "; ".join(parts)
+        few = level.reps_at_level
+        if few is not None and few < s.reps / 2:
+            # A level few reps are at is no company-wide figure: the rest sit at their limits.
+            what += (
+                f" (at it: {few} of {s.reps} reps; the others are held above or below it by "
+                "their limits, see 'bound by')"
+            )
         lines.append(what)
     lines.append(
         f"Expected share of reps attaining their annual quota: "
@@ -88,16 +96,23 @@ def headline(summary: PlanSummary, max_gave_way: int = 5) -> list[str]:
     )
     lines += [f"  ({note})" for note in (s.solver.notes if s.solver is not None else ())]
     marginal = s.marginal
-    if marginal is not None and marginal.max_stretch_per_1pct_more is not None and level:
+    beyond = (
+        "Raising the number by 1% is beyond what the limits allow (the plan is impossible there)"
+    )
+    stretch_cost = marginal.max_stretch_per_1pct_more if marginal is not None else None
+    if stretch_cost is not None and level:
         lines.append(
-            f"Raising the number by 1% raises the common stretch by "
-            f"{marginal.max_stretch_per_1pct_more:.3f} (to "
+            f"Raising the number by 1% raises the common stretch by {stretch_cost:.3f} (to "
             f"{marginal.max_stretch_at_plus_1pct:.3f})"
+            if math.isfinite(stretch_cost)
+            else beyond
         )
-    if marginal is not None and marginal.common_chance_per_1pct_more is not None:
+    chance_cost = marginal.common_chance_per_1pct_more if marginal is not None else None
+    if chance_cost is not None:
         lines.append(
-            f"Raising the number by 1% lowers the common chance by "
-            f"{-marginal.common_chance_per_1pct_more * 100:.1f} points"
+            f"Raising the number by 1% lowers the common chance by {-chance_cost * 100:.1f} points"
+            if math.isfinite(chance_cost)
+            else beyond
         )
     gave = s.limits_gave_way
     if gave:

@@ -142,6 +142,7 @@ def test_the_approvers_queue_lists_what_each_may_decide(app, plan):
     rex = queue("rex")["adjustments"]
     assert [(x["id"], x["level"]) for x in rex] == [(a["id"], "region:EU")]
     assert [d["who"] for d in rex[0]["decisions"]] == ["tina"]
+    assert rex[0]["decisions"][0]["at"].endswith("Z")  # like every timestamp, with its Z
     # The plan changed since b was proposed (a applied in place): b would be set aside.
     c.post(f"/v1/adjustments/{a['id']}/decision",
            json={"decision": "approve", "comment": "agreed"}, headers=as_("rex"))  # fmt: skip

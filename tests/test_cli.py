@@ -631,3 +631,47 @@ def test_adventureworks_is_planned_and_tracked_in_its_fiscal_calendar(shared_dat
     )  # fmt: skip
     assert tracked.exit_code == 0, tracked.output
     assert "Tracking to 2012-03-31" in tracked.output and "closed: 2012Q1" in tracked.output
+
+
+@pytest.mark.slow
+def test_a_replan_whose_limits_hold_cells_above_the_rest_does_not_call_its_top_common(
+    shared_data, tmp_path
+):
+    # AdventureWorks FY2014 planned from FY2011-FY2013 with smoothness and team targets, then
+    # re-planned with the real 2014Q1: smoothness holds some quarters far above the rest.
+    aw = tmp_path / "aw"
+    converted = run(
+        "data", "convert", "adventureworks_oltp", "--data-dir", shared_data, "--out", aw
+    )
+    assert converted.exit_code == 0, converted.output
+    h = pd.read_csv(aw / "history.csv", dtype={"rep_id": str})
+    h[h["period"] <= "2013Q4"].to_csv(tmp_path / "h13.csv", index=False)
+    q1 = h[h["period"] == "2014Q1"].set_index("rep_id")["revenue"]
+    roster = pd.read_csv(aw / "roster.csv", dtype={"rep_id": str})
+    q1 = q1.reindex(roster["rep_id"], fill_value=0.0).rename("revenue").reset_index()
+    q1.assign(period="2014Q1").to_csv(tmp_path / "q1.csv", index=False)
+    fc = tmp_path / "f.csv"
+    made = run("forecast", "--history", tmp_path / "h13.csv", "--roster", aw / "roster.csv",
+               "--fiscal-year-start", "12", "--out", fc)  # fmt: skip
+    assert made.exit_code == 0, made.output
+    out = run("replan", "--forecast", fc, "--roster", aw / "roster.csv", "--target", "36M",
+              "--team-target", "Southwest=7M", "--smoothness", "40%",
+              "--actuals", tmp_path / "q1.csv")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    headline = next(x for x in out.output.splitlines() if x.startswith("Common stretch"))
+    common = float(headline.split(": ")[1].split()[0].rstrip(";"))
+    said = next(x for x in out.output.splitlines() if x.startswith("Re-plan: closed 2014Q1"))
+    assert "common level" not in said
+    assert "highest stretch" in said
+    told = float(said.split("(the common stretch is ")[1].rstrip(")"))
+    assert told == pytest.approx(common, abs=0.005)  # the headline's figure, not the top one
+
+
+def test_data_check_says_when_the_teams_latest_year_is_partial(tmp_path):
+    h = pd.read_csv(HISTORY_CSV)
+    h[h["period"] <= "2025Q2"].to_csv(tmp_path / "h.csv", index=False)
+    out = run("data", "check", tmp_path / "h.csv", ROSTER_CSV)
+    assert out.exit_code == 0, out.output
+    assert "revenue_2025 (2 of 4 quarters)" in out.output
+    whole = run("data", "check", HISTORY_CSV, ROSTER_CSV)
+    assert "revenue_2025 " not in whole.output and "revenue_2025" in whole.output

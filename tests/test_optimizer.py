@@ -9,6 +9,7 @@ from optimizer import Limits, PlanInfeasibleError, PlanSpec, parse_amount, plan,
 from optimizer.explain import attain_probability
 from optimizer.highs import OWN_POINT
 from optimizer.results import HeldAbove
+from optimizer.wording import headline
 
 
 def test_equal_stretch_is_proportional_when_nothing_binds():
@@ -398,3 +399,18 @@ def test_the_closeness_objective_is_the_pyomo_expression_it_is_compiled_from():
     want = (((x - ref) / m.unit) ** 2 / (2 * w / m.unit)).sum()
     assert pyo.value(m.closeness) == pytest.approx(want, rel=1e-12)
     assert closeness_value(m) == pytest.approx(want, rel=1e-12)
+
+
+def test_a_common_stretch_few_reps_are_at_says_how_few():
+    # r0 and r1 are capped 10% over their P50; r2 takes the rest of 1500 at stretch 1.55.
+    p50 = np.full((3, 4), 100.0)
+    q90 = np.array([[110.0] * 4, [110.0] * 4, [300.0] * 4])
+    f, r = inputs(p50, q10=p50 * 0.5, q90=q90)
+    s = plan(f, r, target=1500, **FREE).summary
+    assert s.level.value == pytest.approx(1.55)
+    assert s.level.reps_at_level == 1
+    assert "Common stretch (quota / P50): 1.55 (at it: 1 of 3 reps;" in "\n".join(headline(s))
+    # Everyone free: the level is everyone's, and the headline says no more.
+    even = plan(f, r, target=900, **FREE).summary
+    assert even.level.reps_at_level == 3
+    assert "at it" not in "\n".join(headline(even))

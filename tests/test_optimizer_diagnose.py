@@ -235,3 +235,16 @@ def test_every_fix_plans_when_its_words_are_typed_back_in():
                 f, company.roster, total, limits=Limits(**{**vars(limits), "group_targets": typed})
             )
         )
+
+
+def test_a_number_below_what_smoothness_lifts_the_floors_to_names_smoothness_too():
+    # Floors (P10) add up to 960, but with 10% smoothness each rep's Q1-Q3 must come close to
+    # their Q4 floor of 240: the quotas cannot add up to less than 1.38k.
+    p50 = np.array([[100.0, 100, 100, 300]] * 2)
+    f, r = inputs(p50, q10=p50 * 0.8, q90=p50 * 1.5)
+    limits = Limits(**{**FREE, "floor_quantile": 0.1, "smoothness": 0.1})
+    d = impossible(PlanSpec(f, r, 1000, limits=limits))
+    words = next(x.message for x in d.findings if x.message.startswith("the number"))
+    assert "below what the floors (P10) with smoothness (10%) require" in words
+    assert "(without smoothness they add up to 960)" in words
+    plans_with_each_fix(PlanSpec(f, r, 1000, limits=limits), d)

@@ -188,3 +188,15 @@ def test_annual_changes_cover_reps_in_either_plan():
     assert ch.loc["B", "change"] == 50.0 and ch.loc["B", "relative"] == 0.5
     assert ch.loc["A", "change"] == 10.0 and np.isnan(ch.loc["A", "relative"])
     assert np.isnan(ch.loc["N", "before"]) and np.isnan(ch.loc["Z", "after"])
+
+
+def test_a_replans_annual_p50_and_stretch_count_the_closed_quarters_as_sold():
+    # r0 sold 40 of a P50 of 100 in Q1: the year can now be expected at 40 + 300, not 400.
+    f, r = make_inputs([[100] * 4, [100] * 4])
+    p = replan(PlanSpec(f, r, 800, "equal-stretch", FREE), actuals([[40], [100]]))
+    reps = p.reps.set_index("rep_id")
+    assert reps.loc["r0", "annual_p50"] == pytest.approx(340)
+    assert reps.loc["r1", "annual_p50"] == pytest.approx(400)
+    assert reps.loc["r0", "stretch"] == pytest.approx((40 + 330) / 340)
+    low, high = reps.loc["r0", "annual_low"], reps.loc["r0", "annual_high"]
+    assert low < reps.loc["r0", "annual_p50"] < high  # inside the year's band, as the band is

@@ -21,6 +21,7 @@ from optimizer.results import (
     SolveStatus,
     StageRecord,
 )
+from optimizer.wording import headline
 
 HEAD = [
     "policy",
@@ -207,3 +208,17 @@ def test_the_diagnosis_is_typed_and_its_json_is_its_findings_and_fixes():
     assert out["fixes"][0]["message"] == d.fixes[0].message
     fixed = solve_plan(d.fixes[0].apply(spec(target=1e6)))
     assert np.isfinite(fixed.summary.total_quota)
+
+
+def test_a_number_at_the_edge_of_capacity_says_1pct_more_is_impossible_never_nan():
+    # P90 caps add up to 3600 (150 + 300 + 450 a quarter): 1% more cannot be planned.
+    f, r = make_inputs([[100] * 4, [200] * 4, [300] * 4])
+    s = solve_plan(PlanSpec(f, r, 3600, limits=Limits(**FREE))).summary
+    assert np.isnan(s.marginal.max_stretch_per_1pct_more)  # in memory: NaN, as documented
+    written = json.dumps(s.to_dict(), allow_nan=False)  # the .summary.json is valid JSON
+    marginal = json.loads(written)["marginal"]
+    assert marginal["max_stretch_at_plus_1pct"] is None
+    assert marginal["max_stretch_per_1pct_more"] is None
+    lines = "\n".join(headline(s))
+    assert "nan" not in lines
+    assert "Raising the number by 1% is beyond what the limits allow" in lines

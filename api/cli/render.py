@@ -35,8 +35,11 @@ def format_summary(s: dict, files) -> str:
         lines += ["", "Revenue by year", t.to_string(index=False)]
     if s.get("teams"):
         t = pd.DataFrame(s["teams"])
+        quarters = {f"revenue_{y['year']}": y["quarters"] for y in s.get("revenue_by_year", [])}
         for c in [c for c in t.columns if c.startswith("revenue")]:
             t[c] = t[c].map(money)
+            if quarters.get(c, 4) < 4:  # the latest year, still partial: say so
+                t = t.rename(columns={c: f"{c} ({quarters[c]} of 4 quarters)"})
         lines += ["", "Teams", t.to_string(index=False)]
     if s.get("warnings"):
         lines += ["", "Warnings", *(f"  - {w}" for w in s["warnings"])]
@@ -160,11 +163,18 @@ def _replan_lines(s, r: pd.DataFrame) -> list[str]:
         if rp.level <= rp.previous_level * (1 + 1e-9)
         else f"raised from the plan's {rp.previous_level:.3f} to"
     )
+    # The level kept is the highest stretch; where limits hold cells above the rest, the
+    # headline's common stretch is another figure, and the level is not called common.
+    common = s.objective.common_stretch
+    level = (
+        f"common level {kept} {rp.level:.3f}"
+        if common is None
+        else f"highest stretch {kept} {rp.level:.3f} (the common stretch is {common:.3f})"
+    )
     lines = [
         "",
         f"Re-plan: closed {', '.join(s.closed_quarters)}; actuals to date "
-        f"{money(s.actual_to_date)}, remaining quotas {money(s.remaining_quota)}; "
-        f"common level {kept} {rp.level:.3f}",
+        f"{money(s.actual_to_date)}, remaining quotas {money(s.remaining_quota)}; {level}",
         f"Reps at risk (under a {rp.at_risk_below:.0%} chance of reaching the annual "
         f"quota they were given): {rp.reps_at_risk}",
     ]
