@@ -2,9 +2,11 @@
 serve`` (gunicorn, its default workers), at 1, 8 and 32 concurrent clients, on a SQLite file and
 on PostgreSQL (``--postgres URL``, or ``QUOTAPLAN_TEST_POSTGRES_URL``).
 
-Each level sends ``--requests`` plans (every one stored as a new version), ``--repeats`` times;
-figures are medians over the repeats. The baseline in the same run is one client: the ratio
-column is throughput against it. Latency is per request, from send to the full response (the
+Each level sends ``--requests`` plans (every one stored as a new version), ``--repeats`` times,
+the levels taking turns (a round of every level per repeat, so the machine's drift falls on
+them alike); figures are medians over the repeats. The baseline in the same run is one
+client: the ratio column is the median of each round's throughput against that round's one
+client. Latency is per request, from send to the full response (the
 bodies are encoded before the clock starts and answers parsed only when they are errors: the
 clients run on the server's cores). While
 each level runs, a probe asks ``/v1/health`` every 100 ms and records how long it took; a last
@@ -259,11 +261,22 @@ def bench(database: str, label: str, args) -> list[dict]:
     with serve(database, *args.serve) as base:
         bodies = [plan_request(args.reps, f"bench-{i % 8}", seed=i) for i in range(args.requests)]
         run_level(base, bodies[:8], 8)  # warm up (every worker's first plans)
-        for clients in args.clients:
-            runs = [run_level(base, bodies, clients) for _ in range(args.repeats)]
+        # The levels take turns, a round each repeat, so that the machine's drift over the run
+        # (other work on shared cores) falls on every level alike; each level's ratio to one
+        # client is the median of its rounds' ratios to that round's one-client run.
+        runs: dict[int, list[dict]] = {c: [] for c in args.clients}
+        for _ in range(args.repeats):
+            for clients in args.clients:
+                runs[clients].append(run_level(base, bodies, clients))
+        for clients, level in runs.items():
             row = {"database": label, "clients": clients, "requests": args.requests}
-            row |= {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            row["failed"] = sum(args.requests - r["ok"] for r in runs)
+            row |= {k: statistics.median(r[k] for r in level) for k in level[0]}
+            row["failed"] = sum(args.requests - r["ok"] for r in level)
+            if 1 in runs:
+                row["vs_one_client"] = statistics.median(
+                    r["throughput_rps"] / one["throughput_rps"]
+                    for r, one in zip(level, runs[1], strict=True)
+                )
             rows.append(row)
             print(row, flush=True)
         heavy = run_level(base, list(range(4)), 4, send=lambda i: sample_plan(base, f"heavy-{i}"))
@@ -303,11 +316,6 @@ def main() -> None:
         engine.dispose()
         rows += bench(args.postgres, "PostgreSQL", args)
     load_after = os.getloadavg()
-    for db in {r["database"] for r in rows}:
-        one = next(r for r in rows if r["database"] == db and r["clients"] == 1)
-        for r in rows:
-            if r["database"] == db and "kind" not in r:
-                r["vs_one_client"] = r["throughput_rps"] / one["throughput_rps"]
     cmd = " ".join(sys.argv[1:]) or "(defaults)"
     lines = [
         "# HTTP API: throughput, latency, and /v1/health under load",
@@ -320,7 +328,9 @@ def main() -> None:
         "(equal-stretch, default limits) from forecast rows and stores the plan (bodies encoded "
         "before the clock starts, answers read in full and parsed only if errors: the clients "
         "share the server's cores); medians of "
-        f"{args.repeats} runs of {args.requests} requests per level. Health: `/v1/health` asked "
+        f"{args.repeats} runs of {args.requests} requests per level, the levels taking turns "
+        "(a round of every level per repeat); `vs 1 client` is the median of each round's "
+        "throughput against that round's one client. Health: `/v1/health` asked "
         "every 100 ms during each level from a process of its own. The `history` rows: 4 clients each sending a plan "
         "that forecasts from the bundled sample's history first (CSV upload).",
         "",
