@@ -211,6 +211,7 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
 
     if problems:
         raise DataValidationError(problems)
+    notes += _teams_across_regions(out)
     out["rep_id"] = out["rep_id"].astype("str")
     ordered = COLUMNS + sorted(c for c in out.columns if c not in COLUMNS)
     out = out[ordered].sort_values("rep_id", kind="stable").reset_index(drop=True)
@@ -220,6 +221,20 @@ def validate_roster(table: Table) -> tuple[pd.DataFrame, list[str]]:
 #: The dates a roster may hold: a hire before 1900 is a typo; after 2262-04-11 pandas cannot
 #: hold it (a date after the plan year is named by the cross-check).
 DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp.max.normalize())
+
+
+def _teams_across_regions(roster: pd.DataFrame) -> list[str]:
+    """A note for each team whose reps sit in more than one region: legitimate (a sales
+    management team), but its team target then cuts across the regions' targets."""
+    known = roster[(roster["team"] != UNASSIGNED) & (roster["region"] != UNASSIGNED)]
+    regions = known.groupby("team", sort=True)["region"].unique()
+    return [
+        f"roster: team {team!r} has reps in {len(r)} regions ({', '.join(sorted(r))}): a target "
+        "on the team does not nest in its regions' targets, so a plan with both is solved by the "
+        "general model (slower on large plans)"
+        for team, r in regions.items()
+        if len(r) > 1
+    ]
 
 
 def _dates(table: Table, col: str, problems: list) -> pd.Series:

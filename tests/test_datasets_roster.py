@@ -102,3 +102,21 @@ def test_dates_written_as_numbers_are_read_as_their_digits(dates):
     assert roster["hire_date"].iloc[0] == pd.Timestamp("2024-03-01")
     second = roster["hire_date"].iloc[1]
     assert second == pd.Timestamp("2023-06-15") if dates[1] else pd.isna(second)
+
+
+def test_a_team_with_reps_in_several_regions_is_noted():
+    roster = pd.DataFrame(
+        {
+            "rep_id": ["a", "b", "c", "d", "e"],
+            "team": ["Mgmt", "Mgmt", "Mgmt", "T2", None],  # e: no team, not counted
+            "region": ["EU", "US", "EU", "EU", "US"],
+        }
+    )
+    _, notes = load_roster(roster)
+    assert notes == [
+        "roster: team 'Mgmt' has reps in 2 regions (EU, US): a target on the team does not nest "
+        "in its regions' targets, so a plan with both is solved by the general model (slower on "
+        "large plans)"
+    ]
+    one_region = roster.assign(region=["EU", None, "EU", "EU", "US"])  # a blank region: not one
+    assert load_roster(one_region)[1] == []
