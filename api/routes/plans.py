@@ -208,8 +208,12 @@ def _from_upload() -> tuple[schemas.PlanRequest, dict]:
 
 
 def _created(plan_id: int):
-    """How a created plan is answered (also to a retry with the same Idempotency-Key)."""
-    rec = _record(plan_id)
+    """How a created plan is answered to a retry with the same Idempotency-Key."""
+    return _answer(_record(plan_id))
+
+
+def _answer(rec: PlanRecord):
+    """How a created plan (or re-plan) is answered: from the record as stored, not read back."""
     return _out(rec), 201, {"Location": url_for("plans.get_plan", plan_id=rec.id)}
 
 
@@ -243,7 +247,7 @@ def create_plan():
         report("storing the plan", 95)
         request_json = inputs.choices.model_dump(mode="json")
         rec = _save(req.scenario, result, request_json, "plan", req.base_version)
-        return _created(rec.id)
+        return _answer(rec)
 
 
 def _encoded(result: Plan) -> dict:
@@ -463,4 +467,4 @@ def replan_plan(plan_id: int):
         new = _save(
             rec.scenario_name, result, stored, "replan", body.base_version, parent_id=rec.id
         )
-        return _out(new), 201, {"Location": url_for(".get_plan", plan_id=new.id)}
+        return _answer(new)
