@@ -103,3 +103,21 @@ def test_a_plan_from_history_is_rebuilt_from_the_forecast_it_was_made_with(app, 
                     strict=True):  # fmt: skip
         assert (x["rep_id"], x["binding"]) == (y["rep_id"], y["binding"])
         assert x["after"] == pytest.approx(y["after"], rel=1e-9)
+
+
+def test_a_remembered_forecast_is_keyed_by_the_forecasters_code(tmp_path, monkeypatch):
+    """A change to the code that makes a forecast (not only a new release) keys a new memo."""
+    from api.service.forecasts import FORECAST_CODE, forecaster_code_version
+
+    package = tmp_path / "fakeforecaster"
+    package.mkdir()
+    (package / "__init__.py").write_text("LEVEL = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = forecaster_code_version(("fakeforecaster",))
+    forecaster_code_version.cache_clear()
+    assert forecaster_code_version(("fakeforecaster",)) == first  # the same code, the same key
+    (package / "__init__.py").write_text("LEVEL = 2\n")
+    forecaster_code_version.cache_clear()
+    assert forecaster_code_version(("fakeforecaster",)) != first
+    assert set(FORECAST_CODE) == {"datasets", "models"}
+    assert len(forecaster_code_version()) == 16

@@ -30,6 +30,7 @@ from ..openapi import operation
 from ..problems import ApiProblem
 from ..service import history
 from ..service import plans as planning
+from ..service.forecasts import forecaster_code_version
 from ..storage import PlanRecord
 from ..work import planned, turn
 from ..workbook import plan_workbook
@@ -151,6 +152,7 @@ def _fit(history, roster, req: schemas.PlanRequest):
         "quantiles": list(DEFAULT_QUANTILES),
         "seed": 0,
         "quotaplan": package_version(),
+        "forecaster": forecaster_code_version(),
     }
     key = hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
     rows = store().memo_forecast(key)

@@ -3,12 +3,33 @@ the plans made from history at both edges): one model, made one way."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from datasets import Company, load_company
 from models import DEFAULT_MODEL, DEFAULT_QUANTILES, MODELS
+
+#: The packages a forecast is made by: the data layer's reading of the tables and the models.
+FORECAST_CODE = ("datasets", "models")
+
+
+@functools.cache
+def forecaster_code_version(packages: tuple[str, ...] = FORECAST_CODE) -> str:
+    """A digest of the source of the code that makes a forecast (every ``.py`` file of
+    ``packages``, by path and content), for keying what is remembered of a forecast: a fix to the
+    forecaster or to how a table is read then makes it fitted again, where the package's version
+    (the same for every commit of a source checkout) would have kept the old one."""
+    digest = hashlib.sha256()
+    for name in packages:
+        root = Path(__import__(name).__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def make_model(name: str = DEFAULT_MODEL, levels=DEFAULT_QUANTILES, seed: int = 0):
