@@ -22,7 +22,7 @@ also keeps the workers' copies of those pages shared (the collector no longer wr
 Each worker also collects its youngest objects less often (:data:`GC_THRESHOLDS`): a plan
 request makes tens of thousands of short-lived objects (rows, frames), and at Python's default
 (a young collection every 700 allocations) those of the requests still in flight were promoted
-until full collections walked them all. Measured at 32 clients (``/tmp``-free: a garbage
+until full collections walked them all. Measured at 32 clients (a garbage
 collector callback counting in each worker, 128 plans of 500 reps): at the defaults a worker
 ran 2,300-4,800 young and 17-37 full collections, 0.5-0.85 s in all; at 20,000 it ran 40-75
 young ones and no full one, 0.12-0.25 s, none over 40 ms.

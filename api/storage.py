@@ -43,6 +43,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_iso(moment: datetime) -> str:
+    """A moment as ISO 8601 in UTC with ``Z``, as every timestamp the API writes."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class UtcDateTime(TypeDecorator):
     """A moment in UTC, read back with its timezone: SQLite keeps none, so a stored time would
     otherwise come back naive (and be written without its ``Z``)."""
@@ -411,7 +416,7 @@ class Writes:
         set its ``status``, with its audit entry; StateConflict if another decision was taken
         meanwhile (the step has moved on)."""
         adj = self.s.get(AdjustmentRecord, adjustment_id)
-        entry = {**decision, "at": _now().isoformat().replace("+00:00", "Z")}
+        entry = {**decision, "at": utc_iso(_now())}
         done = self.s.execute(
             update(AdjustmentRecord)
             .where(

@@ -22,6 +22,7 @@ from optimizer import parse_amount
 from optimizer.wording import money
 
 from .routes.common import neutral, write_sheets
+from .storage import utc_iso
 
 #: Money: thousands separated, whole units, no currency symbol (quotaplan does not know the
 #: currency; a planner's spreadsheet adds one with a click).
@@ -102,10 +103,6 @@ def _notes(ws, rec, forecast, now: datetime) -> None:
     _widths(ws, widest=90)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _share_or_none(value) -> tuple:
     return (float(value), SHARE) if value is not None else ("none", None)
 
@@ -125,9 +122,9 @@ def _settings(rec, forecast, now: datetime):
     if rec.parent_id is not None:
         out.append(("Made from plan", rec.parent_id, None))
     out += [
-        ("Created", _iso(rec.created_at), None),
+        ("Created", utc_iso(rec.created_at), None),
         ("Created by", rec.created_by, None),
-        ("Exported", _iso(now), None),
+        ("Exported", utc_iso(now), None),
         ("Plan year", f"{periods[0]} to {periods[-1]}" if periods else "", None),
         ("Fiscal year starts in month", s.get("fiscal_year_start") or 1, None),
     ]
@@ -166,7 +163,7 @@ def _settings(rec, forecast, now: datetime):
 
 def _forecast_used(req: dict, forecast) -> str:
     if req.get("forecast_id") is not None:
-        made = f", made {_iso(forecast.created_at)}" if forecast is not None else ""
+        made = f", made {utc_iso(forecast.created_at)}" if forecast is not None else ""
         return f"stored forecast {req['forecast_id']}{made}"
     if req.get("history") is not None:
         year = f" for {req['year']}" if req.get("year") else ""

@@ -116,9 +116,9 @@ def solve_plan(
 
 
 def _record(stage: dict, res) -> None:
-    """Add one HiGHS solve to its stage's record (as :class:`StageRecord` writes it, keys in
-    the order the solves first report them): the algorithms run (how often), the last status,
-    iterations, and the last optimal solve's gap and residual."""
+    """Add one HiGHS solve to its stage's record (the keys :meth:`StageRecord.from_dict`
+    reads): the algorithms run (how often), the last status, iterations, and the last optimal
+    solve's gap and residual."""
     runs = stage.setdefault("algorithms", {})
     runs[res.algorithm] = runs.get(res.algorithm, 0) + 1
     stage["status"] = res.status
