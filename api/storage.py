@@ -306,8 +306,12 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            # Take the write lock up front: two writers never read the same latest version.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A write takes the write lock up front: two writers never read the same latest
+            # version. A read (Store.reading) does not: under WAL it reads a snapshot at once,
+            # where BEGIN IMMEDIATE made /v1/health and every GET wait for the plans being
+            # stored by other workers (40-150 ms at 32 clients).
+            reads = conn.get_execution_options().get("quotaplan_reads", False)
+            conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
     else:
         engine = create_engine(url, pool_pre_ping=True, **JSON_CODEC)
@@ -506,7 +510,12 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: Reads: on SQLite a deferred transaction (a snapshot of the WAL file), which never waits
+        #: for a writer; :attr:`writing` (always ``.begin()``) takes the write lock at its start.
+        self.reading = sessionmaker(
+            self.engine.execution_options(quotaplan_reads=True), expire_on_commit=False
+        )
+        self.writing = sessionmaker(self.engine, expire_on_commit=False)
 
     def exists(self, kind: str, row_id: int) -> bool:
         """Whether a plan, adjustment, forecast or progress snapshot has this id (no payload
@@ -518,11 +527,11 @@ class Store:
             "progress": ProgressRecord,
             "job": JobRecord,
         }[kind]
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.scalar(select(table.id).where(table.id == row_id)) is not None
 
     def ping(self) -> None:
-        with self.sessions() as s:
+        with self.reading() as s:
             s.execute(select(1))
 
     def add_plan(
@@ -548,7 +557,7 @@ class Store:
         """
         for attempt in range(attempts):
             try:
-                with self.sessions.begin() as s:
+                with self.writing.begin() as s:
                     self._not_done(s, idempotency)
                     # The scenario's row is locked (PostgreSQL) until the version is written.
                     sc = s.scalar(
@@ -599,7 +608,7 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def plan(self, plan_id: int) -> PlanRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             rec = s.get(PlanRecord, plan_id)
             if rec is not None:
                 rec.scenario_name = s.get(Scenario, rec.scenario_id).name
@@ -607,7 +616,7 @@ class Store:
 
     def plans(self, scenario: str) -> list[PlanRecord] | None:
         """A scenario's plans, oldest first; None if there is no such scenario."""
-        with self.sessions() as s:
+        with self.reading() as s:
             sc = s.scalar(select(Scenario).where(Scenario.name == scenario))
             if sc is None:
                 return None
@@ -622,7 +631,7 @@ class Store:
 
     def scenarios(self) -> list[tuple[str, int, datetime]]:
         """Every scenario: name, number of plans, when the latest was made."""
-        with self.sessions() as s:
+        with self.reading() as s:
             rows = s.execute(
                 select(Scenario.name, func.count(PlanRecord.id), func.max(PlanRecord.created_at))
                 .join(PlanRecord, PlanRecord.scenario_id == Scenario.id, isouter=True)
@@ -634,7 +643,7 @@ class Store:
     def move(self, plan_id: int, frm: str, to: str, who: str, why: str) -> PlanRecord:
         """Move a plan from state ``frm`` to ``to`` and log it, in one transaction; raises
         StateConflict if the plan is no longer in ``frm`` (someone else moved it first)."""
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             done = s.execute(
                 update(PlanRecord)
                 .where(PlanRecord.id == plan_id, PlanRecord.state == frm)
@@ -667,11 +676,11 @@ class Store:
             yield Writes(s, idempotency)
 
     def adjustment(self, adjustment_id: int) -> AdjustmentRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.get(AdjustmentRecord, adjustment_id)
 
     def adjustments(self, plan_id: int) -> list[AdjustmentRecord]:
-        with self.sessions() as s:
+        with self.reading() as s:
             q = select(AdjustmentRecord).where(AdjustmentRecord.plan_id == plan_id)
             return list(s.scalars(q.order_by(AdjustmentRecord.id)).all())
 
@@ -699,13 +708,13 @@ class Store:
         )
         if plan_id is not None:
             q = q.where(AdjustmentRecord.plan_id == plan_id)
-        with self.sessions() as s:
+        with self.reading() as s:
             return [tuple(r) for r in s.execute(q.order_by(AdjustmentRecord.id)).all()]
 
     def lineage(self, plan_id: int) -> list[int]:
         """A plan and the versions it came from (re-plans, revisions), oldest first."""
         ids = []
-        with self.sessions() as s:
+        with self.reading() as s:
             rec = s.get(PlanRecord, plan_id)
             while rec is not None:
                 ids.insert(0, rec.id)
@@ -715,7 +724,7 @@ class Store:
     def audit(self, plan_ids: list[int], rep_id: str | None = None) -> list[AuditRecord]:
         """The log of these plans (a plan and the versions it came from), oldest first;
         only one rep's entries with ``rep_id`` (and the plan-wide ones)."""
-        with self.sessions() as s:
+        with self.reading() as s:
             q = select(AuditRecord).where(AuditRecord.plan_id.in_(plan_ids))
             if rep_id is not None:
                 q = q.where((AuditRecord.rep_id == rep_id) | AuditRecord.rep_id.is_(None))
@@ -736,7 +745,7 @@ class Store:
     def progress(self, plan_id: int, progress_id: int | None = None):
         """A plan's snapshots by date tracked to (then when made); or the one ``progress_id``
         (None if it is not this plan's)."""
-        with self.sessions() as s:
+        with self.reading() as s:
             if progress_id is not None:
                 rec = s.get(ProgressRecord, progress_id)
                 return rec if rec is not None and rec.plan_id == plan_id else None
@@ -749,7 +758,7 @@ class Store:
             )
 
     def progress_snapshot(self, progress_id: int) -> ProgressRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.get(ProgressRecord, progress_id)
 
     def add_forecast(
@@ -769,18 +778,18 @@ class Store:
             return rec
 
     def forecast(self, forecast_id: int) -> ForecastRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.get(ForecastRecord, forecast_id)
 
     def memo_forecast(self, key: str) -> list | None:
         """The forecast rows remembered under ``key`` (see :class:`ForecastMemo`), or None."""
-        with self.sessions() as s:
+        with self.reading() as s:
             rec = s.get(ForecastMemo, key)
             return rec.rows if rec is not None else None
 
     def remember_forecast(self, key: str, rows: list) -> None:
         try:
-            with self.sessions.begin() as s:
+            with self.writing.begin() as s:
                 s.add(ForecastMemo(key=key, rows=rows))
         except IntegrityError:  # a twin request remembered it first: the same rows
             pass
@@ -792,13 +801,13 @@ class Store:
         """A write transaction that a retry with the same key does not repeat: AlreadyDone if the
         key is recorded (also when a concurrent twin committed first)."""
         try:
-            with self.sessions.begin() as s:
+            with self.writing.begin() as s:
                 self._not_done(s, idempotency)
                 yield s
         except IntegrityError:
             if idempotency is None:
                 raise
-            with self.sessions() as s:
+            with self.reading() as s:
                 self._not_done(s, idempotency)
             raise
 
@@ -829,7 +838,7 @@ class Store:
             s.flush()
 
     def remembered(self, who: str, key: str) -> IdempotencyRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.scalar(
                 select(IdempotencyRecord).where(
                     IdempotencyRecord.who == who, IdempotencyRecord.key == key
@@ -844,7 +853,7 @@ class Store:
         """A new job, queued; with a ``key`` that already has a job (a retry, or a twin sent at
         the same moment): that job instead. Returns the job and whether it is new."""
         try:
-            with self.sessions.begin() as s:
+            with self.writing.begin() as s:
                 rec = JobRecord(
                     kind=kind, who=who, key=key, fingerprint=fingerprint, message="waiting to start"
                 )
@@ -858,15 +867,15 @@ class Store:
 
     def drop_job(self, job_id: int) -> None:
         """Forget a job refused before its work began (answered as the synchronous call)."""
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             s.execute(delete(JobRecord).where(JobRecord.id == job_id))
 
     def job(self, job_id: int) -> JobRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.get(JobRecord, job_id)
 
     def job_for_key(self, who: str, key: str) -> JobRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.scalar(select(JobRecord).where(JobRecord.who == who, JobRecord.key == key))
 
     def update_job(self, job_id: int, **fields) -> bool:
@@ -874,7 +883,7 @@ class Store:
         ``problem``), and a heartbeat; a job already finished (or given up as lost) is left as
         it is. Returns whether it was updated."""
         now = _now()
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             return bool(
                 s.execute(
                     update(JobRecord)
@@ -885,7 +894,7 @@ class Store:
 
     def beat(self, job_id: int) -> None:
         """The job's process is alive (a heartbeat; nothing else changes)."""
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             s.execute(
                 update(JobRecord)
                 .where(JobRecord.id == job_id, JobRecord.state.in_(JOB_ACTIVE))
@@ -897,7 +906,7 @@ class Store:
         is failed with ``problem``: its process died."""
         now = _now()
         cutoff = datetime.fromtimestamp(now.timestamp() - silent_for, UTC)
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             s.execute(
                 update(JobRecord)
                 .where(
@@ -920,7 +929,7 @@ class Store:
         expires_at: datetime | None = None,
         source: str = "cli",
     ) -> TokenRecord:
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             rec = TokenRecord(
                 name=name,
                 role=role,
@@ -938,7 +947,7 @@ class Store:
         revoked); returns how many were new."""
         new = 0
         for t in tokens:
-            with self.sessions() as s:
+            with self.reading() as s:
                 if s.scalar(select(TokenRecord.id).where(TokenRecord.digest == t.digest)):
                     continue
             try:
@@ -951,22 +960,22 @@ class Store:
         return new
 
     def token(self, digest: str) -> TokenRecord | None:
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.scalar(select(TokenRecord).where(TokenRecord.digest == digest))
 
     def tokens(self) -> list[TokenRecord]:
-        with self.sessions() as s:
+        with self.reading() as s:
             return list(s.scalars(select(TokenRecord).order_by(TokenRecord.id)).all())
 
     def has_tokens(self) -> bool:
         """Whether any token was ever configured (revoked or expired ones count: revoking the
         last token must not open the API)."""
-        with self.sessions() as s:
+        with self.reading() as s:
             return s.scalar(select(TokenRecord.id).limit(1)) is not None
 
     def revoke_token(self, name: str) -> int:
         """Revoke every active token of ``name``; returns how many."""
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             return s.execute(
                 update(TokenRecord)
                 .where(TokenRecord.name == name, TokenRecord.revoked_at.is_(None))
@@ -977,7 +986,7 @@ class Store:
         """Note a token's use, at most once a minute (not a write per request)."""
         now = _now()
         cutoff = datetime.fromtimestamp(now.timestamp() - every, UTC)
-        with self.sessions.begin() as s:
+        with self.writing.begin() as s:
             s.execute(
                 update(TokenRecord)
                 .where(

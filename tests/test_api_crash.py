@@ -64,7 +64,7 @@ def test_killing_the_server_during_writes_leaves_plans_and_audit_in_agreement(tm
     assert rounds > 0
 
     store = Store(f"sqlite:///{db}")
-    with store.sessions() as s:
+    with store.reading() as s:
         recs = s.query(PlanRecord).all()
         adjustments = s.query(AdjustmentRecord).all()
     assert len(recs) >= 3 and adjustments

@@ -62,7 +62,7 @@ def messages(reports) -> list[str]:
 
 
 def jobs_stored(app) -> int:
-    with app.extensions["quotaplan.store"].sessions() as s:
+    with app.extensions["quotaplan.store"].reading() as s:
         return s.query(JobRecord).count()
 
 

@@ -89,7 +89,7 @@ def test_a_plan_from_history_is_rebuilt_from_the_forecast_it_was_made_with(app, 
     assert memo.status_code == 201, memo.get_data(as_text=True)
     assert fits == [2026]  # rebuilt three times, fitted once
     # What the remembered forecast gives is what fitting again gives.
-    with app.extensions["quotaplan.store"].sessions.begin() as s:
+    with app.extensions["quotaplan.store"].writing.begin() as s:
         s.query(ForecastMemo).delete()
     fresh = c.post(f"/v1/plans/{plan['id']}/replan", json={"actuals": q1})
     assert fresh.status_code == 201 and fits == [2026, 2026]

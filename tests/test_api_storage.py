@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -78,6 +79,27 @@ def test_concurrent_writers_get_distinct_versions(store):
         recs = list(pool.map(lambda _: add(store, scenario="race"), range(40)))
     assert sorted(r.version for r in recs) == list(range(1, 41))
     assert len(store.plans("race")) == 40
+
+
+def test_reads_do_not_wait_for_a_writer(store):
+    """A read (health's ping, a GET) answers while another process's write transaction holds
+    the write lock; on SQLite every read used to begin with BEGIN IMMEDIATE and waited."""
+    rec = add(store)
+    done = threading.Event()
+
+    def reads():
+        store.ping()
+        assert store.plan(rec.id).version == 1 and len(store.plans("FY26")) == 1
+        assert store.has_tokens() is False and store.scenarios()[0][0] == "FY26"
+        done.set()
+
+    with store.writing.begin() as s:
+        s.execute(text("UPDATE plans SET content_rev = content_rev WHERE id = :i"), {"i": rec.id})
+        reader = threading.Thread(target=reads, daemon=True)
+        reader.start()
+        waited = done.wait(timeout=10)
+    reader.join(timeout=30)
+    assert waited, "a read waited for the write transaction to end"
 
 
 def test_the_audit_log_is_append_only_and_written_with_the_change(store):
