@@ -11,6 +11,9 @@ Settings (environment variable, or the same key without the prefix in ``config``
   every table of the request), ``QUOTAPLAN_MAX_ROWS`` (1,000,000 rows per table),
   ``QUOTAPLAN_MAX_VALUE`` (1e15, any amount per rep and period), ``QUOTAPLAN_FORECAST_TIME_LIMIT``
   (seconds, 300) and ``QUOTAPLAN_SOLVER_TIME_LIMIT`` (seconds, 60).
+- ``QUOTAPLAN_PLANNER_NICE`` (10, from 0 to 19): how far ``quotaplan serve``'s planning
+  processes give way to its web workers on a busy core (``api.work.warm``); 0 on a machine
+  shared with other heavy work, so plans are not slowed by it.
 - ``QUOTAPLAN_JOB_STALE_SECONDS`` (30): a job (``Prefer: respond-async``) whose worker process
   gave no sign of life for this long reads as failed (``api.jobs``).
 """
@@ -39,8 +42,9 @@ DEFAULTS = {
     "FORECAST_TIME_LIMIT": 300.0,
     "SOLVER_TIME_LIMIT": 60.0,
     "JOB_STALE_SECONDS": 30.0,
+    "PLANNER_NICE": 10,
 }
-INTEGERS = ("MAX_REQUEST_BYTES", "MAX_REPS", "MAX_ROWS")
+INTEGERS = ("MAX_REQUEST_BYTES", "MAX_REPS", "MAX_ROWS", "PLANNER_NICE")
 NUMBERS = ("MAX_VALUE", "FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT", "JOB_STALE_SECONDS")
 
 
@@ -54,7 +58,9 @@ def settings(config: dict | None = None) -> dict:
                 value = int(float(value)) if key in INTEGERS else float(value)
             except ValueError:
                 raise ValueError(f"QUOTAPLAN_{key} must be a number, got {value!r}") from None
-            if not value > 0:
+            if key == "PLANNER_NICE" and not 0 <= value <= 19:
+                raise ValueError(f"QUOTAPLAN_{key} must be from 0 to 19, got {value!r}")
+            if key != "PLANNER_NICE" and not value > 0:
                 raise ValueError(f"QUOTAPLAN_{key} must be above 0, got {value!r}")
         out[key] = value
     if not out["DATABASE_URL"]:
@@ -74,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=s["MAX_REQUEST_BYTES"],
         **{k: s[k] for k in ("MAX_REPS", "MAX_ROWS", "MAX_VALUE")},
         **{k: s[k] for k in ("FORECAST_TIME_LIMIT", "SOLVER_TIME_LIMIT", "JOB_STALE_SECONDS")},
+        PLANNER_NICE=s["PLANNER_NICE"],
         DATABASE_URL=s["DATABASE_URL"],
     )
     store = (config or {}).get("STORE") or Store(s["DATABASE_URL"])

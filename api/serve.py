@@ -89,7 +89,8 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int, banner) ->
     def post_fork(server, worker):
         # Connections opened in the master (schema set-up) are not shared with the children.
         app.extensions["quotaplan.store"].engine.dispose(close=False)
-        work.warm()  # the worker's planning process, ready before its first plan
+        # The worker's planning process, ready before its first plan, niced (see work.warm).
+        work.warm(app.config["PLANNER_NICE"])
         gc.set_threshold(*GC_THRESHOLDS)  # see the module's docstring
 
     options = {

@@ -92,17 +92,22 @@ def test_a_plan_as_a_job_reports_its_stages_and_ends_at_the_plan(client, reports
 
 
 def test_a_job_waiting_for_the_workers_turn_is_queued(client, reports):
-    """With the worker's turn held (another plan running), the job waits as queued, saying
-    why; once the turn is free it goes through the plan's stages."""
-    sem = work._turns.setdefault(os.getpid(), threading.BoundedSemaphore(1))
-    with sem:
+    """With the worker's turns held (other plans running), the job waits as queued, saying
+    why; once a turn is free it goes through the plan's stages."""
+    sem = work._this_process(work._turns, lambda: threading.BoundedSemaphore(work.TURNS))
+    for _ in range(work.TURNS):
+        sem.acquire()
+    try:
         resp = client.post("/v1/plans", json=plan_body(), headers=ASYNC)
         job = resp.get_json()
         assert (job["state"], job["percent"]) == ("queued", 0)
         assert "waiting for the work ahead of it" in job["message"]
         time.sleep(0.2)
         again = client.get(resp.headers["Location"]).get_json()
-        assert again["state"] == "queued"  # still: the turn is held
+        assert again["state"] == "queued"  # still: the turns are held
+    finally:
+        for _ in range(work.TURNS):
+            sem.release()
     job, seen = follow(client, resp)
     assert job["state"] == "succeeded"
     assert reports[0][0] == "queued" and reports[1] == ("running", 10, "checking the tables")

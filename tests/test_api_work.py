@@ -10,7 +10,8 @@ import time
 
 from builders import plan_body, problem
 
-from api.work import planned
+from api import work
+from api.work import busy, planned
 from optimizer import PlanInfeasibleError
 
 
@@ -68,3 +69,33 @@ def test_health_answers_while_plans_solve(app):
     worker.join()
     assert answered and all(s == 200 for s, _ in answered)
     assert max(t for _, t in answered) < 10.0, answered
+
+
+def test_one_thread_at_a_time_is_busy_and_it_lets_go_while_the_planning_process_works():
+    """busy() is held by one thread at a time (reentrant), and let go while its holder waits for
+    the planning process, so the next request's parsing goes on meanwhile."""
+    holding, other_got_it = threading.Event(), threading.Event()
+
+    def other():
+        holding.wait()
+        with busy():
+            other_got_it.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    with busy(), busy():  # reentrant: a busy view parses its body
+        holding.set()
+        assert not other_got_it.wait(0.3)  # held: the other thread waits
+        planned(time.sleep, 1.0)  # waiting for the planning process: let go
+        assert other_got_it.is_set()
+    t.join(timeout=10)
+    with busy():  # given back whole
+        pass
+
+
+def test_the_planning_process_is_niced_as_set():
+    pool = work._new_pool(7)
+    try:
+        assert pool.schedule(os.nice, args=(0,)).result() == os.nice(0) + 7
+    finally:
+        pool.stop()

@@ -27,7 +27,7 @@ from ..fastjson import records
 from ..problems import ApiProblem, problem
 from ..schemas import MAX_ID
 from ..storage import Store
-from ..work import reading
+from ..work import busy
 from .limits import check_tables
 
 #: The URL converter for database ids: larger numbers are no id (404), not a database error.
@@ -170,7 +170,7 @@ def _json_bytes() -> bytes:
 
 
 def _validated(model: type[BaseModel], raw: bytes):
-    with reading():
+    with busy():
         data = parse_json(raw)
         if isinstance(data, dict):  # bounds first: validating a million rows is work too
             check_tables({k: v for k, v in data.items() if isinstance(v, list)})
@@ -200,7 +200,7 @@ def uploaded_table(field: str, required: bool = True) -> Table | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         f.save(path)
-        with reading():
+        with busy():
             return read_table(path, field)
 
 

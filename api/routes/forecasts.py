@@ -16,7 +16,7 @@ from ..idempotency import idempotent
 from ..jobs import asynchronous, report
 from ..openapi import operation
 from ..problems import ApiProblem
-from ..work import turn
+from ..work import busy, turn
 from .common import (
     ID,
     check_uploads,
@@ -162,7 +162,7 @@ def create():
         history, roster = frame(body.history), frame(body.roster)
         req = body.model_dump(mode="json")
         args = body.model_dump(exclude={"history", "roster"})
-    with turn():  # after the request's own checks: a bad request never waits for a forecast
+    with turn(), busy():  # after the request's own checks: a bad one never waits for a forecast
         table, company = forecast_table(history, roster, **args)
         report("storing the forecast", 95)
         rec = store().add_forecast(

@@ -32,7 +32,7 @@ from ..service import history
 from ..service import plans as planning
 from ..service.forecasts import forecaster_code_version
 from ..storage import PlanRecord
-from ..work import planned, turn
+from ..work import busy, planned, turn
 from ..workbook import plan_workbook
 from .common import (
     ID,
@@ -241,7 +241,7 @@ def create_plan():
         validated = lambda: upload  # noqa: E731 (its tables are read from the files already)
     else:
         validated, tables = checked_json_body(schemas.PlanRequest), {}
-    with turn():  # after the request's own checks: a bad request never waits for a plan
+    with turn(), busy():  # after the request's own checks: a bad one never waits for a plan
         req = validated()
         inputs = _inputs(req, tables)
         report("solving", planning.solving_at(inputs))
@@ -446,7 +446,7 @@ def replan_plan(plan_id: int):
     the job to poll (``GET /v1/jobs/{id}``)."""
     body = json_body(schemas.ReplanRequest)
     rec = _record(plan_id)
-    with turn():
+    with turn(), busy():
         report("rebuilding the plan's inputs", 5)
         inputs = _stored_inputs(rec, actuals=False, adjustments=body.keep_adjustments)
         report("solving", planning.solving_at(inputs))
