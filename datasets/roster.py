@@ -227,13 +227,15 @@ def _teams_across_regions(roster: pd.DataFrame) -> list[str]:
     """A note for each team whose reps sit in more than one region: legitimate (a sales
     management team), but its team target then cuts across the regions' targets."""
     known = roster[(roster["team"] != UNASSIGNED) & (roster["region"] != UNASSIGNED)]
-    regions = known.groupby("team", sort=True)["region"].unique()
+    pairs = known[["team", "region"]].drop_duplicates()
+    across = pairs[pairs["team"].duplicated(keep=False)]  # teams seen with two regions or more
+    if across.empty:
+        return []
     return [
         f"roster: team {team!r} has reps in {len(r)} regions ({', '.join(sorted(r))}): a target "
         "on the team does not nest in its regions' targets, so a plan with both is solved by the "
         "general model (slower on large plans)"
-        for team, r in regions.items()
-        if len(r) > 1
+        for team, r in sorted(across.groupby("team")["region"].agg(list).items())
     ]
 
 
