@@ -45,7 +45,9 @@ def serve_command(host, port, workers, threads, database, tokens_file):
     Without tokens the API is open, so it only listens on localhost and answers only loopback
     host names and its own page's writes; with tokens (quotaplan token new), each request needs
     one. Bounds: QUOTAPLAN_MAX_REQUEST_BYTES, QUOTAPLAN_MAX_REPS, QUOTAPLAN_MAX_ROWS,
-    QUOTAPLAN_MAX_VALUE, QUOTAPLAN_FORECAST_TIME_LIMIT, QUOTAPLAN_SOLVER_TIME_LIMIT.
+    QUOTAPLAN_MAX_VALUE, QUOTAPLAN_FORECAST_TIME_LIMIT, QUOTAPLAN_SOLVER_TIME_LIMIT. Each worker
+    solves in a planning process niced by QUOTAPLAN_PLANNER_NICE (10: quick requests first; 0
+    on a machine shared with other heavy work).
     """
     from api.app import create_app
     from api.serve import check_binding, default_workers, run
