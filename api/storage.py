@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from . import fastjson
@@ -310,7 +310,10 @@ def make_engine(url: str) -> Engine:
             # version. A read (Store.reading) does not: under WAL it reads a snapshot at once,
             # where BEGIN IMMEDIATE made /v1/health and every GET wait for the plans being
             # stored by other workers (40-150 ms at 32 clients).
-            reads = conn.get_execution_options().get("quotaplan_reads", False)
+            options = conn.get_execution_options()
+            if options.get("quotaplan_once"):
+                return  # one statement, no transaction (Store.once): the driver's autocommit
+            reads = options.get("quotaplan_reads", False)
             conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
     else:
@@ -516,6 +519,14 @@ class Store:
             self.engine.execution_options(quotaplan_reads=True), expire_on_commit=False
         )
         self.writing = sessionmaker(self.engine, expire_on_commit=False)
+        #: A read of one statement (health's ping, whether tokens exist, a token by its hash):
+        #: no transaction to begin and end, so two round trips to PostgreSQL fewer each.
+        self.once = self.engine.execution_options(
+            **{"quotaplan_once": True}
+            if url.startswith("sqlite")
+            else {"isolation_level": "AUTOCOMMIT"}
+        )
+        self._tokens_seen = False
 
     def exists(self, kind: str, row_id: int) -> bool:
         """Whether a plan, adjustment, forecast or progress snapshot has this id (no payload
@@ -531,8 +542,8 @@ class Store:
             return s.scalar(select(table.id).where(table.id == row_id)) is not None
 
     def ping(self) -> None:
-        with self.reading() as s:
-            s.execute(select(1))
+        with self.once.connect() as c:
+            c.execute(select(1))
 
     def add_plan(
         self,
@@ -960,7 +971,7 @@ class Store:
         return new
 
     def token(self, digest: str) -> TokenRecord | None:
-        with self.reading() as s:
+        with Session(self.once, expire_on_commit=False) as s:
             return s.scalar(select(TokenRecord).where(TokenRecord.digest == digest))
 
     def tokens(self) -> list[TokenRecord]:
@@ -969,9 +980,11 @@ class Store:
 
     def has_tokens(self) -> bool:
         """Whether any token was ever configured (revoked or expired ones count: revoking the
-        last token must not open the API)."""
-        with self.reading() as s:
-            return s.scalar(select(TokenRecord.id).limit(1)) is not None
+        last token must not open the API): once true, true for good, and not asked again."""
+        if not self._tokens_seen:
+            with self.once.connect() as c:
+                self._tokens_seen = c.scalar(select(TokenRecord.id).limit(1)) is not None
+        return self._tokens_seen
 
     def revoke_token(self, name: str) -> int:
         """Revoke every active token of ``name``; returns how many."""
