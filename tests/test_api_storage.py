@@ -102,6 +102,18 @@ def test_reads_do_not_wait_for_a_writer(store):
     assert waited, "a read waited for the write transaction to end"
 
 
+def test_a_token_added_while_serving_closes_open_mode_and_revoking_it_does_not_reopen(store):
+    """has_tokens is asked again while false (a token made with `quotaplan token new` while the
+    server runs ends open mode at once) and kept once true (revoked tokens count)."""
+    other = Store(store.url)  # another worker process's store
+    assert store.has_tokens() is False and other.has_tokens() is False
+    other.add_token(name="pat", role="planner", digest="d" * 64)
+    assert store.has_tokens() is True
+    assert store.revoke_token("pat") == 1 and store.has_tokens() is True
+    assert store.token("d" * 64).revoked_at is not None
+    other.engine.dispose()
+
+
 def test_the_audit_log_is_append_only_and_written_with_the_change(store):
     rec = add(store)
     moved = store.move(rec.id, "draft", "in_review", "pat", "ready")
