@@ -11,21 +11,56 @@ from .app import create_app
 from .openapi import document
 
 
+def _name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _kind(spec: dict) -> str:
+    """A property's type in words: ``string``, ``PlanLimits``, ``array of RosterRow``..."""
+    if "$ref" in spec:
+        return _name(spec["$ref"])
+    if spec.get("type") == "array" and isinstance(spec.get("items"), dict) and spec["items"]:
+        return f"array of {_kind(spec['items'])}"
+    if spec.get("type"):
+        return spec["type"]
+    return ", ".join(_kind(s) for s in spec.get("anyOf", []) if s)
+
+
+def _refs(spec) -> list[str]:
+    """The schemas a property's spec names, at any depth (``$ref``, ``anyOf``, ``items``...)."""
+    if isinstance(spec, dict):
+        own = [_name(spec["$ref"])] if "$ref" in spec else []
+        return own + [r for v in spec.values() for r in _refs(v)]
+    if isinstance(spec, list):
+        return [r for v in spec for r in _refs(v)]
+    return []
+
+
 def _schema_fields(name: str, components: dict) -> list[str]:
     schema = components.get(name, {})
     required = set(schema.get("required", []))
     out = []
     for field, spec in schema.get("properties", {}).items():
-        kind = spec.get("type") or ", ".join(
-            s.get("type") or s.get("$ref", "").rsplit("/", 1)[-1] for s in spec.get("anyOf", [])
-        )
-        if "$ref" in spec:
-            kind = spec["$ref"].rsplit("/", 1)[-1]
+        kind = _kind(spec)
         desc = spec.get("description", "")
         default = f" Default: `{json.dumps(spec['default'])}`." if "default" in spec else ""
         star = " (required)" if field in required else ""
         out.append(f"| `{field}`{star} | {kind or 'any'} | {desc}{default} |")
     return out
+
+
+def _nested(name: str, components: dict) -> list[str]:
+    """Tables for every schema the body's fields name (its limits, its rows...), each once."""
+    seen, queue, lines = {name}, list(_refs(components.get(name, {}))), []
+    while queue:
+        ref = queue.pop(0)
+        if ref in seen or not components.get(ref, {}).get("properties"):
+            continue
+        seen.add(ref)
+        lines += [f"`{ref}`:", "", "| field | type | meaning |", "| --- | --- | --- |"]
+        lines += _schema_fields(ref, components) + [""]
+        queue += _refs(components[ref])
+    return lines
 
 
 def render() -> str:
@@ -53,7 +88,7 @@ def render() -> str:
                     "| field | type | meaning |",
                     "| --- | --- | --- |",
                 ]
-                lines += _schema_fields(name, comps) + [""]
+                lines += _schema_fields(name, comps) + [""] + _nested(name, comps)
             if "multipart/form-data" in body:
                 parts = ", ".join(
                     f"`{k}`" for k in body["multipart/form-data"]["schema"]["properties"]

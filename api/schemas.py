@@ -215,12 +215,27 @@ NAMED_ONLY = {"additionalProperties": False}  # keys are names (the pattern of N
 class PlanLimits(Strict):
     """The limits of a plan (defaults as in the CLI); shares as fractions (0.1 = 10%)."""
 
-    over_assignment: Share = _DEFAULT.over_assignment
-    cap_quantile: Level = _DEFAULT.cap_quantile
-    floor_quantile: Level | None = _DEFAULT.floor_quantile
-    phasing_band: Annotated[float, Field(ge=0, lt=1)] | None = _DEFAULT.phasing_band
-    max_increase: Share | None = _DEFAULT.max_increase
-    min_increase: Share | None = _DEFAULT.min_increase
+    over_assignment: Share = Field(
+        _DEFAULT.over_assignment, description="Quotas add up to the number plus this (0.05 = 5%)."
+    )
+    cap_quantile: Level = Field(
+        _DEFAULT.cap_quantile, description="Overload cap: no quota above this forecast quantile."
+    )
+    floor_quantile: Level | None = Field(
+        _DEFAULT.floor_quantile,
+        description="No quota below this forecast quantile (null: no floor).",
+    )
+    phasing_band: Annotated[float, Field(ge=0, lt=1)] | None = Field(
+        _DEFAULT.phasing_band,
+        description="Each quarter within this of its seasonal share (null: free).",
+    )
+    max_increase: Share | None = Field(
+        _DEFAULT.max_increase,
+        description="Anti-ratchet: annual quota at most last year's plus this (null: off).",
+    )
+    min_increase: Share | None = Field(
+        _DEFAULT.min_increase, description="Annual quota at least last year's plus this."
+    )
     ote_band: (
         tuple[
             Annotated[float, Field(gt=0, le=1000)],
@@ -234,13 +249,25 @@ class PlanLimits(Strict):
         None, description="Largest change from one quarter to the next, as a share (0.3 = 30%)."
     )
     team_targets: dict[Name, Amount] = Field(
-        default_factory=dict, max_length=10_000, json_schema_extra=NAMED_ONLY
+        default_factory=dict,
+        max_length=10_000,
+        json_schema_extra=NAMED_ONLY,
+        description="Team name -> amount: the team's quotas add up to it.",
     )
     region_targets: dict[Name, Amount] = Field(
-        default_factory=dict, max_length=10_000, json_schema_extra=NAMED_ONLY
+        default_factory=dict,
+        max_length=10_000,
+        json_schema_extra=NAMED_ONLY,
+        description="Region name -> amount: the region's quotas add up to it.",
     )
-    group_over_assignment: Share = 0.0
-    locks: list[Lock] = Field(default_factory=list, json_schema_extra=ROWS)
+    group_over_assignment: Share = Field(
+        0.0, description="Team and region quotas add up to their target plus this (0.05 = 5%)."
+    )
+    locks: list[Lock] = Field(
+        default_factory=list,
+        json_schema_extra=ROWS,
+        description="Quotas held as given (a rep's year, or one quarter).",
+    )
 
     @model_validator(mode="after")
     def _ote_band_in_order(self):

@@ -251,6 +251,18 @@ def test_the_api_reference_is_up_to_date():
     assert path.read_text() == render(), "regenerate: python -m api.reference > docs/api.md"
 
 
+def test_the_api_reference_shows_the_fields_of_nested_bodies():
+    """A body's limits and rows are documented field by field, not only named (the plan's
+    PlanLimits had no table: a planner could not find smoothness or locks)."""
+    from api.reference import render
+
+    plan = render().split("## POST /v1/plans\n", 1)[1].split("\n## ", 1)[0]
+    assert "| `limits` | PlanLimits |" in plan and "`PlanLimits`:" in plan
+    for field in ("smoothness", "team_targets", "locks", "cap_quantile"):
+        assert f"| `{field}` |" in plan, field
+    assert "| `forecast` | array of ForecastRow |" in plan and "`Lock`:" in plan
+
+
 def forecast_from_sample(client, roster_csv: bytes, **form) -> dict:
     """The forecast (its JSON) from the bundled sample's history and ``roster_csv``, uploaded
     as files with the ``form`` fields."""
