@@ -455,6 +455,12 @@ class ReplanRequest(Strict):
         description="Hold every approved adjustment's annual quota as a lock (the default); "
         "false re-plans those reps by the policy again.",
     )
+    limits: PlanLimits | None = Field(
+        None,
+        description="The limits to re-plan under, whole (null: the plan's own): to apply a fix "
+        "a diagnosis offered (a higher cap, a wider increase...). Stored with the re-plan, so "
+        "later re-plans, adjustments and relief keep them.",
+    )
 
 
 #: A month (2026-04) or a quarter (2026Q1) of bookings.

@@ -176,6 +176,38 @@ def test_replan_stores_a_new_version(client):
     problem(client.post(f"/v1/plans/{a['id']}/replan", json={"actuals": []}), 422)
 
 
+def test_a_replan_can_change_the_limits_and_later_steps_keep_them(client):
+    """A fix a diagnosis offers (a higher cap...) can be applied mid-year: the re-plan takes
+    the limits whole, stores them, and a re-plan of that re-plan keeps them."""
+    a = client.post("/v1/plans", json=plan_body()).get_json()
+    q1 = [
+        {"rep_id": q["rep_id"], "period": q["period"], "revenue": q["quota"]}
+        for q in a["quotas"]
+        if q["period"] == "2026Q1"
+    ]
+    wider = {"cap_quantile": 0.95, "max_increase": None, "phasing_band": 0.5}
+    r = client.post(f"/v1/plans/{a['id']}/replan", json={"actuals": q1, "limits": wider})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    b = r.get_json()
+    stored = client.get(f"/v1/plans/{b['id']}/inputs").get_json()["limits"]
+    assert (stored["cap_quantile"], stored["max_increase"], stored["phasing_band"]) == (
+        0.95, None, 0.5,
+    )  # fmt: skip
+    own = client.get(f"/v1/plans/{a['id']}/inputs").get_json().get("limits", {})
+    assert own.get("cap_quantile", 0.9) == 0.9  # the plan revised keeps its own
+    c = client.post(f"/v1/plans/{b['id']}/replan", json={"actuals": q1}).get_json()
+    assert client.get(f"/v1/plans/{c['id']}/inputs").get_json()["limits"]["cap_quantile"] == 0.95
+    bad = problem(
+        client.post(f"/v1/plans/{a['id']}/replan", json={"actuals": q1, "limits": {"cap": 1}}),
+        422,
+    )
+    assert "cap" in json.dumps(bad)
+    # The solve uses them: a cap at P20 cannot carry the number.
+    tight = {"cap_quantile": 0.2, "floor_quantile": None}
+    low = client.post(f"/v1/plans/{a['id']}/replan", json={"actuals": q1, "limits": tight})
+    assert problem(low, 422)["title"] == "Impossible plan"
+
+
 def test_plan_from_uploaded_csv_files(client, tmp_path):
     forecast, roster, total = tables()
     files = {

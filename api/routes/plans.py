@@ -296,24 +296,30 @@ def _record(plan_id: int) -> PlanRecord:
 DECISIONS = ("replan", "adjustments")
 
 
-def _stored_request(rec: PlanRecord) -> schemas.PlanRequest:
-    """The request that made a stored plan (a re-plan: that of the plan it revised)."""
-    return schemas.PlanRequest.model_validate_json(
+def _stored_request(rec: PlanRecord, limits: schemas.PlanLimits | None = None):
+    """The request that made a stored plan (a re-plan: that of the plan it revised), under
+    ``limits`` instead of its own where given."""
+    req = schemas.PlanRequest.model_validate_json(
         json.dumps({k: v for k, v in rec.request.items() if k not in DECISIONS and v is not None}),
         context={"upload": True},  # uploaded rows as they were read
         strict=False,
     )
+    return req if limits is None else req.model_copy(update={"limits": limits})
 
 
 def _stored_inputs(
-    rec: PlanRecord, *, actuals: bool = True, adjustments: bool = True
+    rec: PlanRecord,
+    *,
+    actuals: bool = True,
+    adjustments: bool = True,
+    limits: schemas.PlanLimits | None = None,
 ) -> planning.PlanInputs:
     """The inputs of a stored plan, rebuilt from what is stored (its forecast remembered, not
     fitted again), with what was decided since in its specification: a re-plan's closed
     quarters fixed at their actuals (``actuals``), and every approved adjustment held as an
     annual lock (``adjustments``), so that later steps (another re-plan, another adjustment,
-    relief) keep them."""
-    inputs = _inputs(_stored_request(rec))
+    relief) keep them; under other ``limits`` where given (a re-plan's)."""
+    inputs = _inputs(_stored_request(rec, limits))
     spec = _with_decisions(inputs.spec, rec.request, actuals=actuals, adjustments=adjustments)
     return replace(inputs, spec=spec)
 
@@ -448,7 +454,9 @@ def replan_plan(plan_id: int):
     rec = _record(plan_id)
     with turn(), busy():
         report("rebuilding the plan's inputs", 5)
-        inputs = _stored_inputs(rec, actuals=False, adjustments=body.keep_adjustments)
+        inputs = _stored_inputs(
+            rec, actuals=False, adjustments=body.keep_adjustments, limits=body.limits
+        )
         report("solving", planning.solving_at(inputs))
         result = planned(
             _replanned,
