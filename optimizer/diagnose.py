@@ -272,9 +272,19 @@ def _ok_setting(ok, base, family, value) -> bool:
         return False
 
 
-def _search(ok, current, extreme, up, nice, steps: int = 40, rtol: float = 1e-5):
+#: :func:`_search`'s default ``bound``: its ``extreme``.
+EXTREME = object()
+
+
+def _search(
+    ok, current, extreme, up, nice, steps: int = 40, rtol: float = 1e-5, bound=EXTREME, edge=None
+):
     """The setting nearest ``current`` (infeasible) towards ``extreme`` that ``ok`` accepts,
-    rounded to a readable value on the safe side; None if not even ``extreme`` is enough."""
+    rounded to a readable value on the safe side; None if not even ``extreme`` is enough.
+    ``bound``: how far the rounding may go (by default no further than ``extreme``, a limit of
+    the setting's range; None: as far as ``ok`` accepts, for amounts, whose nearest feasible
+    value is often the exact edge, 103.9352066M, where 103.9M also holds).
+    ``edge``: a list the unrounded value found is appended to."""
     if not ok(extreme):
         return None
     bad, good = float(current), float(extreme)
@@ -288,8 +298,11 @@ def _search(ok, current, extreme, up, nice, steps: int = 40, rtol: float = 1e-5)
             bad = mid
     # A readable value: the nearest round one if it holds (boundaries are often round: a
     # target of exactly the caps' sum), else the next round one on the safe side.
+    if edge is not None:
+        edge.append(good)
+    limit = extreme if bound is EXTREME else bound
     for rounded in (nice(good, True), nice(good, False)):
-        inside = rounded <= extreme if up else rounded >= extreme
+        inside = limit is None or (rounded <= limit if up else rounded >= limit)
         if inside and ok(rounded):
             return rounded
     return good
@@ -319,12 +332,19 @@ def _fix_number(spec: PlanSpec, data: PlanData, ok: Oracle, base=None) -> Fix | 
 
     digits = 4
     value = _search(
-        fits, target, good, up, lambda v, nearest: _round_sig(v, digits, up, nearest), rtol=1e-7
+        fits,
+        target,
+        good,
+        up,
+        lambda v, nearest: _round_sig(v, digits, up, nearest),
+        rtol=1e-7,
+        bound=None,
+        edge=(edge := []),
     )
     if value is None:
         return None
     verb = "raise" if value > target else "lower"
-    return Fix({"target": value}, f"{verb} the number to {exact_money(value)}")
+    return Fix({"target": value}, f"{verb} the number to {exact_money(value)}", edge=edge[0])
 
 
 def _round_sig(v: float, digits: int, up: bool, nearest: bool = False) -> float:
@@ -421,7 +441,9 @@ def _fix_groups(spec: PlanSpec, data: PlanData, ok: Oracle, follow: bool = False
         )
         if start is None:
             return None
-        value = _search(fits, targets[g], start, up, lambda v, n, up=up: _round_sig(v, 4, up, n))
+        value = _search(
+            fits, targets[g], start, up, lambda v, n, up=up: _round_sig(v, 4, up, n), bound=None
+        )
         current[g] = value
         moved.append(
             f"{'raise' if value > targets[g] else 'lower'} {level} {name}'s target to {exact_money(value)}"
@@ -576,18 +598,23 @@ def _held_back(spec, data, ok, number: Fix) -> list[str]:
         # The highest number without this limit: searched down from the caps' sum.
         loose = _with(spec, **{family: LOOSEST[family]}, target=caps * (1 + 1e-9))
         fix = _fix_number(spec, data, ok, base=loose) if not ok(loose) else None
-        most = fix.changes["target"] if fix else caps
-        more = most - number.changes["target"]
-        if fix is not None and fix.changes["target"] > caps:  # pragma: no cover - defensive
-            more = caps - number.changes["target"]
+        most = _edge(fix) if fix else caps
+        more = most - _edge(number)
+        if fix is not None and _edge(fix) > caps:  # pragma: no cover - defensive
+            more = caps - _edge(number)
         if more > 1e-4 * float(spec.target):
             out.append(f"{_label(family, spec)} holds back {money(more)}")
     return out
 
 
+def _edge(fix: Fix) -> float:
+    """The number a number fix stands for exactly (its edge, not the rounded change)."""
+    return fix.changes["target"] if fix.edge is None else fix.edge
+
+
 def _number_finding(spec, data, ok, number: Fix, side: list) -> Finding:
     """The number is beyond what the limits allow (capacity) or below what they force."""
-    target, value = float(spec.target), number.changes["target"]
+    target, value = float(spec.target), _edge(number)
     amount = abs(target - value)
     lim = spec.limits
     scale = 1 + lim.over_assignment

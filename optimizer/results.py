@@ -422,6 +422,9 @@ class Fix:
 
     changes: dict
     message: str
+    #: The exact edge a rounded change stands for (the largest possible number, where the fix
+    #: says 103.90M for 103.9352066M): what the diagnosis's findings quote. None: the change.
+    edge: float | None = field(default=None, compare=False)
 
     def apply(self, spec: PlanSpec) -> PlanSpec:
         """The spec with this change made."""

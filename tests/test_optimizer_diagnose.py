@@ -201,6 +201,18 @@ def test_a_generated_companys_team_targets_name_the_team_that_cannot_carry_its_o
     solve_plan(d.fixes[0].apply(spec))
 
 
+def test_a_number_fix_at_an_edge_that_is_not_round_is_rounded_on_the_safe_side():
+    """The nearest possible number is the caps' exact sum (1804.1472 here): the fix says four
+    significant figures below it, not the edge's every digit (it said 103.9352066M)."""
+    f, r = inputs([[100.1234] * 4, [200.5678] * 4])
+    spec = PlanSpec(f, r, 2000, limits=Limits(**FREE))
+    d = impossible(spec)
+    assert d.fixes[0].changes == {"target": pytest.approx(1804.0)}, d.text()
+    # The finding quotes the exact edge: the shortfall is against 1804.1472, not the fix.
+    assert d.findings[0].amount == pytest.approx(2000 - 1804.1472, rel=1e-6)
+    plans_with_each_fix(spec, d)
+
+
 def test_every_fix_plans_when_its_words_are_typed_back_in():
     """A planner retypes the fix, not its hidden value: each amount in a fix's words, read back
     as the CLI reads it, must plan. Team targets covering every rep with a number that is not
