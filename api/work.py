@@ -140,8 +140,9 @@ def busy():
     Without it, each request in flight ran its parsing and preparing beside the others (one
     reading a body, one preparing a plan, one storing one), and every extra busy thread is a
     thread the worker's quick requests (``/v1/health``) wait behind for the interpreter lock.
-    With it, a bad request waits only for the few milliseconds of work in progress, never for a
-    solve or a forecast (those run in other processes, and the lock is let go meanwhile)."""
+    With it, a bad request waits only for the work in progress (tens of milliseconds for a
+    500-rep plan; longer behind a large upload being checked), never for a solve or a forecast
+    (those run in other processes, and the lock is let go meanwhile)."""
     return _this_process(_busy, _Busy).held()
 
 
