@@ -296,13 +296,13 @@ def test_plan_with_locks_and_team_targets(browser, server, tmp_path):
     plan_now(browser)
     assert plan_id(browser) == first + 1
     assert not browser.find_element(By.ID, "stale").is_displayed()
-    seconds = float(
-        re.search(
-            r"planned in ([0-9.]+) s from the stored forecast", text(browser, "plan-time")
-        ).group(1)
+    # Nothing fitted again: planned from the forecast the first plan stored (not timed: on a
+    # busy machine the niced planning process gives way to other work).
+    said = re.search(
+        r"planned in [0-9.]+ s from the stored forecast #(\d+)", text(browser, "plan-time")
     )
-    assert seconds < 1.0, seconds  # nothing fitted again
-    print(f"re-plan from the stored forecast, as the page measured it: {seconds:.2f} s")
+    assert said and int(said.group(1)) == _FORECASTS[server], text(browser, "plan-time")
+    print(text(browser, "plan-time"))  # how long it took, as the page measured it
     plan = api(server, "GET", f"/v1/plans/{plan_id(browser)}").json()
     reps = {r["rep_id"]: r for r in plan["reps"]}
     assert reps["R00001"]["annual_quota"] == pytest.approx(2.5e6, rel=1e-6)
