@@ -81,18 +81,25 @@ def start(
 ) -> tuple[subprocess.Popen, str]:
     """Start ``quotaplan serve`` on a free loopback port, in its own process group (so the
     master, its workers and their helpers can be stopped or killed together); returns the
-    process and its URL. ``database``: a SQLite file or any SQLAlchemy URL."""
+    process and its URL. ``database``: a SQLite file or any SQLAlchemy URL.
+
+    The server runs in a directory of its own: ``python -m`` puts its working directory first
+    on ``sys.path``, ahead of ``PYTHONPATH``, so a server started from a source tree ran that
+    tree's code whatever ``env={"PYTHONPATH": ...}`` said (two "variants" compared that way were
+    one code, and their differences noise)."""
     env = {**os.environ, **(env or {})}
+    env.setdefault("PYTHONPATH", str(Path(__file__).resolve().parent.parent))  # this tree's code
     if "://" in str(database):
         env["QUOTAPLAN_DATABASE_URL"] = str(database)
     else:
-        env["QUOTAPLAN_DATABASE"] = str(database)
+        env["QUOTAPLAN_DATABASE"] = str(Path(database).resolve())
         env.pop("QUOTAPLAN_DATABASE_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", "0", *args],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=tempfile.gettempdir(),
         start_new_session=True,
     )
     seen = []
